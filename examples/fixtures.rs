@@ -1,0 +1,501 @@
+//! Makes every file under `fixtures/` (but the keys): sample tokens, bad inputs, input wrappers,
+//! the JWKS, `manifest.json` (what tests expect of each) and `README.md` (the same as a table).
+//!
+//!     cargo run --example fixtures            # rewrites fixtures/ in place
+//!
+//! Deterministic: RS256 (PKCS#1 v1.5) and ES256 (RFC 6979) signatures depend only on the key and
+//! the message, so a second run changes nothing (CI checks this with `git diff --exit-code`).
+
+use anyhow::{Context, Result};
+use jsonwebtoken::Algorithm;
+use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm, PublicKeyUse};
+use mfacheck::sample::{Signer, encode, encode_raw};
+use serde_json::{Map, Value, json};
+use std::fs;
+use std::path::Path;
+
+const PC: &str = "https://api.partnercenter.microsoft.com";
+const TENANT: &str = "df845f1a-7b35-40a2-ba78-6481de91f8ae";
+const CUSTOMER: &str = "7c0c4a3e-1d55-4c3e-9d0e-8f1c2b3a4d5e";
+const APP: &str = "23ec45a3-5127-4185-9eff-c8887839e6ab";
+const RSA_KID: &str = "mfacheck-test-rsa";
+const EC_KID: &str = "mfacheck-test-ec";
+/// Valid fixtures: issued 2025-12-01, valid until 2100-01-01, so they stay valid.
+const IAT: i64 = 1_764_547_200;
+const EXP: i64 = 4_102_444_800;
+
+/// What a test expects of one fixture.
+struct Expect {
+    file: String,
+    what: &'static str,
+    kind: Option<&'static str>,
+    mfa: Option<&'static str>,
+    exit: u8,
+    findings: Vec<&'static str>,
+    error: Option<&'static str>,
+}
+
+fn obj(value: Value) -> Map<String, Value> {
+    value.as_object().expect("an object").clone()
+}
+
+/// The claims of Microsoft's sample token in "Mandating MFA for your partner tenant".
+fn seed() -> Map<String, Value> {
+    obj(json!({
+        "aud": PC,
+        "iss": format!("https://sts.windows.net/{TENANT}/"),
+        "iat": 1549088552, "nbf": 1549088552, "exp": 1549092452,
+        "acr": "1",
+        "amr": ["pwd", "mfa"],
+        "appid": APP, "appidacr": "0",
+        "family_name": "Williams", "given_name": "Isaiah",
+        "ipaddr": "127.0.0.1",
+        "name": "Isaiah Williams",
+        "oid": "4988e250-5aee-482a-9136-6d269cb755c0",
+        "scp": "user_impersonation",
+        "tenant_region_scope": "NA",
+        "tid": TENANT,
+        "unique_name": "Isaiah.Williams@testtestpartner.onmicrosoft.com",
+        "upn": "Isaiah.Williams@testtestpartner.onmicrosoft.com",
+        "ver": "1.0"
+    }))
+}
+
+/// The seed, valid until 2100, with `changes` applied (a null value removes the claim).
+fn user(changes: Value) -> Map<String, Value> {
+    let mut claims = seed();
+    claims.insert("iat".into(), IAT.into());
+    claims.insert("nbf".into(), IAT.into());
+    claims.insert("exp".into(), EXP.into());
+    apply(&mut claims, changes);
+    claims
+}
+
+fn apply(claims: &mut Map<String, Value>, changes: Value) {
+    for (key, value) in obj(changes) {
+        if value.is_null() {
+            claims.shift_remove(&key);
+        } else {
+            claims.insert(key, value);
+        }
+    }
+}
+
+/// An app-only (client credentials) token as Entra ID issues it.
+fn app_only(changes: Value) -> Map<String, Value> {
+    let mut claims = obj(json!({
+        "aud": PC,
+        "iss": format!("https://sts.windows.net/{TENANT}/"),
+        "iat": IAT, "nbf": IAT, "exp": EXP,
+        "aio": "E2ZgYJi2sm5xbjwuV6x5pU0A",
+        "appid": APP, "appidacr": "2",
+        "idp": format!("https://sts.windows.net/{TENANT}/"),
+        "idtyp": "app",
+        "oid": "9a1e4c1b-6c55-4f0e-8d4d-3c4b2a1f0e9d",
+        "roles": ["Partner.Read.All"],
+        "sub": "9a1e4c1b-6c55-4f0e-8d4d-3c4b2a1f0e9d",
+        "tid": TENANT,
+        "ver": "1.0"
+    }));
+    apply(&mut claims, changes);
+    claims
+}
+
+fn header(alg: &str, kid: &str) -> Map<String, Value> {
+    obj(json!({"typ": "JWT", "alg": alg, "kid": kid}))
+}
+
+fn main() -> Result<()> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let rsa = Signer::from_pem(&fs::read(dir.join("keys/test-rsa.pem"))?)?;
+    let ec = Signer::from_pem(&fs::read(dir.join("keys/test-ec.pem"))?)?;
+    let rs =
+        |claims: Map<String, Value>| encode(&header("RS256", RSA_KID), &claims, Some(&rsa)).expect("RS256 signing");
+
+    let mut expects = Vec::new();
+    let mut write = |file: &str, content: &str, e: Expect| -> Result<()> {
+        fs::write(dir.join(file), content).with_context(|| format!("writing {file}"))?;
+        expects.push(Expect { file: file.into(), ..e });
+        Ok(())
+    };
+    let ok = |what, kind, mfa, exit, findings: &[&'static str]| Expect {
+        file: String::new(),
+        what,
+        kind: Some(kind),
+        mfa: Some(mfa),
+        exit,
+        findings: findings.to_vec(),
+        error: None,
+    };
+    let bad = |what, code| Expect {
+        file: String::new(),
+        what,
+        kind: None,
+        mfa: None,
+        exit: 2,
+        findings: vec![],
+        error: Some(code),
+    };
+    let line = |token: String| token + "\n";
+
+    // Verdicts, kinds and findings.
+    let mut seed_token = seed();
+    seed_token.insert("iat".into(), 1549088552.into());
+    write(
+        "seed.jwt",
+        &line(rs(seed_token)),
+        ok(
+            "Microsoft's sample claims as documented (amr pwd+mfa, expired in 2019)",
+            "app+user",
+            "satisfied",
+            0,
+            &["expired"],
+        ),
+    )?;
+    let mfa_token = rs(user(json!({})));
+    write(
+        "mfa.jwt",
+        &line(mfa_token.clone()),
+        ok("the seed claims, valid until 2100: app+user with MFA", "app+user", "satisfied", 0, &[]),
+    )?;
+    let password_token = rs(user(json!({"amr": ["pwd"]})));
+    write(
+        "password-only.jwt",
+        &line(password_token.clone()),
+        ok("amr [pwd]: resource-owner password flow", "app+user", "missing", 1, &["password-only"]),
+    )?;
+    let app_token = rs(app_only(json!({})));
+    write(
+        "app-only.jwt",
+        &line(app_token.clone()),
+        ok("client-credentials token, idtyp app (rule 1)", "app-only", "not-required", 0, &[]),
+    )?;
+    write(
+        "app-only-oid-sub.jwt",
+        &line(rs(app_only(json!({"idtyp": null})))),
+        ok("app-only without idtyp: oid equals sub (rule 3)", "app-only", "not-required", 0, &[]),
+    )?;
+    write(
+        "app-only-roles.jwt",
+        &line(rs(app_only(json!({"idtyp": null, "oid": null, "sub": null})))),
+        ok("only roles, no user claims (rule 5)", "app-only", "not-required", 0, &[]),
+    )?;
+    write(
+        "idtyp-user.jwt",
+        &line(rs(user(json!({"idtyp": "user", "scp": null})))),
+        ok("idtyp user (rule 1), MFA", "app+user", "satisfied", 0, &[]),
+    )?;
+    write(
+        "user-roles.jwt",
+        &line(rs(user(
+            json!({"scp": null, "roles": ["Partner.Admin"], "sub": "kQ3h0pRZ7mX2bN5vC8dF1gH4jK6lM9nP0qR2sT5uV7w"}),
+        ))),
+        ok("a user token carrying app roles and no scp: upn decides (rule 4), MFA", "app+user", "satisfied", 0, &[]),
+    )?;
+    write(
+        "undetermined.jwt",
+        &line(rs(obj(
+            json!({"aud": PC, "iss": format!("https://sts.windows.net/{TENANT}/"), "iat": IAT, "exp": EXP, "appid": APP, "tid": TENANT, "ver": "1.0"}),
+        ))),
+        ok("no claim tells the kind (rule 6): assumed app+user", "app+user", "missing", 1, &["no-amr", "kind-assumed"]),
+    )?;
+    write(
+        "federated-no-mfa.jwt",
+        &line(rs(user(json!({"amr": ["fed"]})))),
+        ok("amr [fed]: the federated IdP did not relay MFA", "app+user", "missing", 1, &["federated-no-mfa"]),
+    )?;
+    write(
+        "federated-mfa.jwt",
+        &line(rs(user(json!({"amr": ["fed", "mfa"]})))),
+        ok("amr [fed, mfa]: the IdP relayed MFA", "app+user", "satisfied", 0, &[]),
+    )?;
+    write(
+        "strong-method-not-mfa.jwt",
+        &line(rs(user(json!({"amr": ["pwd", "rsa"]})))),
+        ok("amr [pwd, rsa]: a strong method, but no mfa element", "app+user", "missing", 1, &["strong-method-not-mfa"]),
+    )?;
+    write(
+        "ngcmfa.jwt",
+        &line(rs(user(json!({"amr": ["ngcmfa"]})))),
+        ok(
+            "amr [ngcmfa]: equivalent to mfa for Entra, not for Partner Center",
+            "app+user",
+            "missing",
+            1,
+            &["strong-method-not-mfa"],
+        ),
+    )?;
+    let v2 = json!({
+        "ver": "2.0", "iss": format!("https://login.microsoftonline.com/{TENANT}/v2.0"),
+        "appid": null, "appidacr": null, "azp": APP, "azpacr": "0",
+        "upn": null, "unique_name": null, "preferred_username": "Isaiah.Williams@testtestpartner.onmicrosoft.com",
+        "sub": "kQ3h0pRZ7mX2bN5vC8dF1gH4jK6lM9nP0qR2sT5uV7w", "amr": null
+    });
+    write(
+        "v2-no-amr.jwt",
+        &line(rs(user(v2.clone()))),
+        ok("v2.0 token (azp, preferred_username) without amr", "app+user", "missing", 1, &["no-amr"]),
+    )?;
+    let mut v2_mfa = user(v2);
+    v2_mfa.insert("amr".into(), json!(["pwd", "mfa"]));
+    write(
+        "v2-mfa.jwt",
+        &line(rs(v2_mfa)),
+        ok("v2.0 token that requested the amr optional claim, MFA", "app+user", "satisfied", 0, &[]),
+    )?;
+    write(
+        "amr-case.jwt",
+        &line(rs(user(json!({"amr": ["pwd", "MFA"]})))),
+        ok("amr [pwd, MFA]: values are case-sensitive", "app+user", "missing", 1, &["amr-case"]),
+    )?;
+    write(
+        "amr-nomfa.jwt",
+        &line(rs(user(json!({"amr": ["nomfa"]})))),
+        ok("amr [nomfa]: a substring is not the element", "app+user", "missing", 1, &[]),
+    )?;
+    write(
+        "amr-not-array.jwt",
+        &line(rs(user(json!({"amr": "mfa"})))),
+        ok("amr is the string \"mfa\", not an array", "app+user", "missing", 1, &["amr-not-array"]),
+    )?;
+    let unsigned = encode(&obj(json!({"typ": "JWT", "alg": "none"})), &user(json!({})), None)?;
+    write(
+        "unsigned.jwt",
+        &line(unsigned),
+        ok("alg none, empty signature, MFA", "app+user", "satisfied", 0, &["unsigned"]),
+    )?;
+    let es512_sig = "AZ".repeat(88);
+    write(
+        "es512.jwt",
+        &line(encode_raw(
+            &serde_json::to_vec(&header("ES512", "unknown"))?,
+            &serde_json::to_vec(&user(json!({})))?,
+            &es512_sig,
+        )),
+        ok("alg ES512 with a made-up signature: decoded all the same", "app+user", "satisfied", 0, &[]),
+    )?;
+    write(
+        "es256.jwt",
+        &line(encode(&header("ES256", EC_KID), &user(json!({})), Some(&ec))?),
+        ok("signed ES256 with the test P-256 key, MFA", "app+user", "satisfied", 0, &[]),
+    )?;
+    write(
+        "cross-tenant.jwt",
+        &line(rs(user(json!({
+            "iss": format!("https://sts.windows.net/{CUSTOMER}/"), "tid": CUSTOMER,
+            "idp": format!("https://sts.windows.net/{TENANT}/"), "upn": null,
+            "aud": "https://management.core.windows.net/"
+        })))),
+        ok(
+            "a partner's GDAP sign-in into a customer tenant (idp differs from iss), MFA",
+            "app+user",
+            "satisfied",
+            0,
+            &["cross-tenant", "not-partner-center"],
+        ),
+    )?;
+    write(
+        "not-partner-center.jwt",
+        &line(rs(user(json!({"aud": "https://graph.microsoft.com", "amr": ["pwd"]})))),
+        ok(
+            "a Microsoft Graph token with amr [pwd]",
+            "app+user",
+            "missing",
+            1,
+            &["password-only", "not-partner-center"],
+        ),
+    )?;
+    write(
+        "not-yet-valid.jwt",
+        &line(rs(user(json!({"nbf": 4_000_000_000i64})))),
+        ok("nbf in 2096: not valid yet", "app+user", "satisfied", 0, &["not-yet-valid"]),
+    )?;
+
+    // Bad input: every class of SPEC §3.
+    let none = br#"{"typ":"JWT","alg":"none"}"#;
+    let claims = serde_json::to_vec(&user(json!({})))?;
+    fs::create_dir_all(dir.join("bad"))?;
+    write("bad/empty.txt", "", bad("an empty file", "empty"))?;
+    write("bad/random.txt", "this is not a token\n", bad("a line of text", "not-a-jwt"))?;
+    write(
+        "bad/two-segments.txt",
+        &line(mfa_token.rsplit_once('.').map_or(String::new(), |(head, _)| head.to_owned())),
+        bad("a token cut after the payload", "not-a-jwt"),
+    )?;
+    let jwe = format!(
+        "{}.OKOawDo13gRp2ojaHV7LFpZcgV7T6DVZKTyKOMTYUmKoTCVJRgckCL9kiMT03JGeipsEdY3mx_etLbbWSrFr05kLzcSr4qKAq7YN7e9jvQRb23nfa6c9d-StnImGyFDbSv04uVuxIp5Zms1gNxKKK2Da14B8S4rzVRltdYwam_lDp5XnZAYpQdb76FdIKLaVmqgfwX7XWRxv2322i-vDxRfqNzo_tETKzpVLzfiwQyeyPGLBIO56YJ7eObdv0je81860ppamavo35UgoRdbYaBcoh9QcfylQr66oc6vFWXRcZ_ZT2LawVCWTIy3brGPi6UklfCpIMfIjf7iGdXKHzg.48V1_ALb6US04U3b.5eym8TW_c8SuK0ltJ3rpYIzOeDQz7TALvtu6UG9oMo4vpzs9tX_EFShS8iB7j6jiSdiwkIr3ajwQzaBtQD_A.XFBoMYUZodetZdvTiFvSkQ",
+        base64url(br#"{"alg":"RSA-OAEP","enc":"A256GCM"}"#)
+    );
+    write("bad/jwe.txt", &line(jwe), bad("an encrypted token (JWE, 5 segments)", "encrypted"))?;
+    write(
+        "bad/opaque.txt",
+        "EwBwA8l6BAAUO9chh8cJscQLmU-LSWpbnr0vmwwAAc4RfvZlgkAAAQVuJ2Exzv2Do3bGb0RRA4N3YvUuEwZlsr8S9UL6VqtF2xdxs8b\n",
+        bad("an opaque (reference) token", "opaque"),
+    )?;
+    write(
+        "bad/bad-base64.txt",
+        &line(format!("eyJ0eXAi$$.{}.", base64url(&claims))),
+        bad("a header with characters outside base64url", "bad-base64"),
+    )?;
+    write(
+        "bad/padded.txt",
+        &line(format!("{}.{}==.", base64url(none), base64url(b"{\"a\":1}"))),
+        bad("a payload padded with '='", "bad-base64"),
+    )?;
+    let std_payload = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD_NO_PAD,
+        br#"{"upn":"~~~~~~??????@x.example","amr":["pwd"]}"#,
+    );
+    assert!(std_payload.contains(['+', '/']), "the payload must show the standard alphabet");
+    write(
+        "bad/standard-alphabet.txt",
+        &line(format!("{}.{std_payload}.", base64url(none))),
+        bad("a payload in standard base64 ('+', '/')", "bad-base64"),
+    )?;
+    write(
+        "bad/payload-array.txt",
+        &line(encode_raw(none, br#"["amr","mfa"]"#, "")),
+        bad("a payload that is a JSON array", "not-an-object"),
+    )?;
+    write(
+        "bad/payload-not-json.txt",
+        &line(encode_raw(none, b"amr=mfa", "")),
+        bad("a payload that is not JSON", "bad-json"),
+    )?;
+    write(
+        "bad/invalid-utf8.txt",
+        &line(encode_raw(none, b"{\"upn\":\"\xff\xfe\"}", "")),
+        bad("a payload that is not UTF-8", "invalid-utf8"),
+    )?;
+    let deep = format!("{{\"x\":{}{}}}", "[".repeat(500), "]".repeat(500));
+    write(
+        "bad/deep-nesting.txt",
+        &line(encode_raw(none, deep.as_bytes(), "")),
+        bad("a payload nested 500 levels deep", "too-deep"),
+    )?;
+    let twice = br#"{"aud":"https://api.partnercenter.microsoft.com","scp":"user_impersonation","amr":["pwd"],"upn":"a@x.example","amr":["pwd","mfa"]}"#;
+    write(
+        "bad/duplicate-amr.txt",
+        &line(encode_raw(none, twice, "")),
+        bad("amr given twice (pwd, then pwd+mfa)", "duplicate-claim"),
+    )?;
+    write(
+        "bad/no-alg.txt",
+        &line(encode_raw(br#"{"typ":"JWT"}"#, &claims, "")),
+        bad("a header without alg", "no-alg"),
+    )?;
+
+    // Input forms.
+    fs::create_dir_all(dir.join("inputs"))?;
+    let az = json!({
+        "accessToken": mfa_token,
+        "expiresOn": "2099-12-31 23:00:00.000000",
+        "expires_on": EXP,
+        "subscription": "00000000-0000-0000-0000-000000000000",
+        "tenant": TENANT,
+        "tokenType": "Bearer"
+    });
+    write(
+        "inputs/az-get-access-token.json",
+        &(serde_json::to_string_pretty(&az)? + "\n"),
+        ok("`az account get-access-token` output (pretty JSON)", "app+user", "satisfied", 0, &[]),
+    )?;
+    let responses = [&password_token, &app_token].map(|t| {
+        serde_json::to_string(
+            &json!({"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": t}),
+        )
+        .expect("json")
+    });
+    write(
+        "inputs/token-responses.ndjson",
+        &(responses.join("\n") + "\n"),
+        Expect {
+            kind: None,
+            mfa: None,
+            ..ok("two OAuth token responses, one per line: password-only, app-only", "", "", 1, &[])
+        },
+    )?;
+    let pasted = format!("Authorization: Bearer {mfa_token}\r\n\r\n\"{mfa_token}\",\r\n  Bearer {app_token}  \r\n");
+    write(
+        "inputs/pasted.txt",
+        &pasted,
+        Expect {
+            kind: None,
+            mfa: None,
+            ..ok("pastes: a header line, a quoted JSON string, Bearer, CRLF", "", "", 0, &[])
+        },
+    )?;
+    let mixed = format!("{mfa_token}\n{password_token}\nnot-a-token\n{app_token}\n");
+    write(
+        "inputs/mixed.txt",
+        &mixed,
+        Expect { kind: None, mfa: None, ..ok("a batch: MFA, password-only, garbage, app-only", "", "", 2, &[]) },
+    )?;
+
+    // The public keys, as a JWKS.
+    let mut keys = Vec::new();
+    for (signer, kid) in [(&rsa, RSA_KID), (&ec, EC_KID)] {
+        let mut jwk = Jwk::from_encoding_key(&signer.key, signer.alg)?;
+        jwk.common.key_id = Some(kid.into());
+        jwk.common.public_key_use = Some(PublicKeyUse::Signature);
+        jwk.common.key_algorithm =
+            Some(if signer.alg == Algorithm::RS256 { KeyAlgorithm::RS256 } else { KeyAlgorithm::ES256 });
+        keys.push(jwk);
+    }
+    fs::write(dir.join("keys/jwks.json"), serde_json::to_string_pretty(&JwkSet { keys })? + "\n")?;
+
+    fs::write(dir.join("manifest.json"), manifest(&expects)? + "\n")?;
+    fs::write(dir.join("README.md"), readme(&expects))?;
+    println!("wrote {} fixtures to {}", expects.len(), dir.display());
+    Ok(())
+}
+
+fn base64url(bytes: &[u8]) -> String {
+    base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes)
+}
+
+fn manifest(expects: &[Expect]) -> Result<String> {
+    let rows: Vec<Value> = expects
+        .iter()
+        .map(|e| {
+            json!({
+                "file": e.file, "what": e.what, "kind": e.kind, "mfa": e.mfa,
+                "exit": e.exit, "findings": e.findings, "error": e.error
+            })
+        })
+        .collect();
+    Ok(serde_json::to_string_pretty(&rows)?)
+}
+
+fn readme(expects: &[Expect]) -> String {
+    let mut text = String::from(
+        "# Fixtures\n\n\
+         Made by `cargo run --example fixtures` (`examples/fixtures.rs`); do not edit by hand. The run is\n\
+         deterministic, and CI fails when the committed files differ from a fresh run.\n\n\
+         **`keys/test-rsa.pem` and `keys/test-ec.pem` are TEST KEYS, published on purpose: never trust\n\
+         them for anything.** They were made with `openssl genpkey -algorithm RSA -pkeyopt\n\
+         rsa_keygen_bits:2048` and `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256`;\n\
+         `keys/jwks.json` holds their public halves (kid `mfacheck-test-rsa`, `mfacheck-test-ec`).\n\n\
+         Signed tokens use RS256 with `mfacheck-test-rsa` unless the table says otherwise. Valid tokens\n\
+         are issued 2025-12-01 and expire 2100-01-01; `seed.jwt` keeps the 2019 times of Microsoft's\n\
+         sample. `manifest.json` holds the same table for the tests (`tests/fixtures.rs`).\n\n\
+         | file | what it is | kind | mfa | exit | findings / error |\n\
+         |---|---|---|---|---|---|\n",
+    );
+    for e in expects {
+        let detail = match e.error {
+            Some(code) => format!("error `{code}`"),
+            None => e.findings.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", "),
+        };
+        text.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} | {} |\n",
+            e.file,
+            e.what.replace('|', "\\|"),
+            e.kind.unwrap_or("—"),
+            e.mfa.unwrap_or("—"),
+            e.exit,
+            detail
+        ));
+    }
+    text
+}

@@ -1,0 +1,109 @@
+//! Why an input could not be checked. Errors are values: each becomes a result with an `error`
+//! object, so one bad line never stops a batch.
+
+use serde::Serialize;
+use std::fmt;
+
+/// The machine-readable code of an input error (`error.code` in the result object).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorCode {
+    /// No token in the input (empty argument, stdin or file).
+    Empty,
+    /// A file or stdin could not be read.
+    Unreadable,
+    /// Text that is not a JWT at all.
+    NotAJwt,
+    /// One segment of base64url-looking text: a reference token only its issuer can read.
+    Opaque,
+    /// Five segments: a JWE, whose claims are encrypted.
+    Encrypted,
+    /// A header or payload segment that is not unpadded base64url.
+    BadBase64,
+    /// Bytes that are not UTF-8.
+    InvalidUtf8,
+    /// A header or payload that is not JSON (or a JSON wrapper that is not).
+    BadJson,
+    /// JSON that is not an object.
+    NotAnObject,
+    /// JSON nested deeper than the parser allows.
+    TooDeep,
+    /// The same member name twice in one object: ambiguous, so never resolved.
+    DuplicateClaim,
+    /// A JWS header without `alg`.
+    NoAlg,
+    /// A JSON object with no `accessToken` / `access_token` field.
+    NoTokenField,
+    /// A token or line over the size limit.
+    TooLarge,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Empty => "empty",
+            ErrorCode::Unreadable => "unreadable",
+            ErrorCode::NotAJwt => "not-a-jwt",
+            ErrorCode::Opaque => "opaque",
+            ErrorCode::Encrypted => "encrypted",
+            ErrorCode::BadBase64 => "bad-base64",
+            ErrorCode::InvalidUtf8 => "invalid-utf8",
+            ErrorCode::BadJson => "bad-json",
+            ErrorCode::NotAnObject => "not-an-object",
+            ErrorCode::TooDeep => "too-deep",
+            ErrorCode::DuplicateClaim => "duplicate-claim",
+            ErrorCode::NoAlg => "no-alg",
+            ErrorCode::NoTokenField => "no-token-field",
+            ErrorCode::TooLarge => "too-large",
+        }
+    }
+}
+
+/// An input error: a code and a one-line message that never holds a whole token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InputError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl InputError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        InputError { code, message: message.into() }
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// At most this many characters of a token may appear in a message: a token is a credential.
+pub const PREVIEW_CHARS: usize = 12;
+
+/// The first few characters of `text`, marked as cut when it is longer, for messages.
+pub fn preview(text: &str) -> String {
+    let mut chars = text.chars();
+    let head: String = chars.by_ref().take(PREVIEW_CHARS).collect();
+    if chars.next().is_some() { format!("{head}…") } else { head }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn preview_cuts_to_twelve_characters() {
+        assert_eq!(preview("eyJ0eXAiOiJKV1QiLCJhbGciOi"), "eyJ0eXAiOiJK…");
+        assert_eq!(preview("short"), "short");
+    }
+
+    #[test]
+    fn codes_serialize_as_documented() {
+        let json = serde_json::to_string(&ErrorCode::DuplicateClaim).unwrap();
+        assert_eq!(json, "\"duplicate-claim\"");
+        assert_eq!(ErrorCode::NotAJwt.as_str(), "not-a-jwt");
+    }
+}

@@ -1,0 +1,63 @@
+//! mfacheck: does an Entra ID access token satisfy Partner Center's MFA rule?
+//!
+//! One pipeline, one direction, each step a pure function:
+//! input ([`input`]) → token ([`token`]) → claims ([`claims`]) → classification ([`classify`])
+//! → verdict ([`verdict`]) → report ([`report`]). Errors are values: an input that cannot be
+//! decoded becomes an [`report::Outcome`] with an `error`, so a batch never stops on one bad line.
+
+pub mod batch;
+pub mod claims;
+pub mod classify;
+pub mod cli;
+pub mod clock;
+pub mod error;
+pub mod exit_status;
+pub mod input;
+pub mod report;
+pub mod sample;
+pub mod token;
+pub mod verdict;
+
+use claims::Claims;
+use input::Item;
+use report::{Decoded, Outcome, TokenSummary};
+use verdict::Policy;
+
+/// Checks one input item: its token, or the reason it has none.
+pub fn check_item(item: Item, policy: &Policy) -> Outcome {
+    match item.token {
+        Ok(token) => check_token(item.source, &token, policy),
+        Err(error) => Outcome::failed(item.source, error),
+    }
+}
+
+/// Decodes, classifies and judges one cleaned token.
+pub fn check_token(source: String, token: &str, policy: &Policy) -> Outcome {
+    let jws = match token::decode(token) {
+        Ok(jws) => jws,
+        Err(error) => return Outcome::failed(source, error),
+    };
+    let claims = Claims::new(&jws.claims);
+    let class = classify::classify(&claims);
+    let verdict = verdict::judge(&jws, &claims, &class, policy);
+    Outcome {
+        source,
+        kind: Some(class.kind),
+        kind_reason: Some(class.reason),
+        mfa: Some(verdict.mfa),
+        compliant: verdict.compliant,
+        amr: jws.claims.get("amr").cloned(),
+        token: Some(TokenSummary::new(&jws, &claims, policy.now.as_second())),
+        response: verdict.response,
+        findings: verdict.findings,
+        error: None,
+    }
+}
+
+/// The header and claims of one input item, for `decode`.
+pub fn decode_item(item: Item) -> Decoded {
+    match item.token.and_then(|token| token::decode(&token)) {
+        Ok(jws) => Decoded { source: item.source, header: Some(jws.header), claims: Some(jws.claims), error: None },
+        Err(error) => Decoded { source: item.source, header: None, claims: None, error: Some(error) },
+    }
+}

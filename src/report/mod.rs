@@ -1,0 +1,214 @@
+//! The result object of SPEC §2, one per input token, and its renderings: `text` for people,
+//! `json` for programs (json, ndjson).
+
+pub mod json;
+pub mod text;
+
+use crate::claims::{Claims, app_auth_meaning};
+use crate::classify::Kind;
+use crate::clock;
+use crate::error::InputError;
+use crate::exit_status::ExitStatus;
+use crate::token::Jws;
+use crate::verdict::{Finding, Mfa, Response};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// Output formats shared by `check` and `decode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Ndjson,
+}
+
+/// One input's result (SPEC §2). `kind`, `mfa` and `token` are null when `error` is set.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outcome {
+    pub source: String,
+    pub kind: Option<Kind>,
+    pub kind_reason: Option<String>,
+    pub mfa: Option<Mfa>,
+    pub compliant: bool,
+    /// The `amr` claim as found (null when absent).
+    pub amr: Option<Value>,
+    pub token: Option<TokenSummary>,
+    pub response: Option<Response>,
+    pub findings: Vec<Finding>,
+    pub error: Option<InputError>,
+}
+
+/// The claims worth showing, names reconciled across v1.0 and v2.0, times as RFC 3339.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TokenSummary {
+    pub ver: Option<String>,
+    pub alg: String,
+    pub kid: Option<String>,
+    pub aud: Option<String>,
+    pub iss: Option<String>,
+    pub tid: Option<String>,
+    pub app_id: Option<String>,
+    /// How the client authenticated (`appidacr`/`azpacr`): public-client, client-secret, certificate.
+    pub app_auth: Option<String>,
+    pub user: Option<String>,
+    pub oid: Option<String>,
+    pub idp: Option<String>,
+    pub cross_tenant: bool,
+    pub scp: Option<String>,
+    pub iat: Option<String>,
+    pub nbf: Option<String>,
+    pub exp: Option<String>,
+    pub expired: bool,
+    /// `exp` as unix seconds, for phrases such as "expired 3 days ago".
+    #[serde(skip)]
+    pub exp_unix: Option<i64>,
+}
+
+impl TokenSummary {
+    pub fn new(jws: &Jws, claims: &Claims, now: i64) -> Self {
+        let owned = |s: Option<&str>| s.map(str::to_owned);
+        TokenSummary {
+            ver: owned(claims.ver),
+            alg: jws.alg().to_owned(),
+            kid: owned(jws.header.get("kid").and_then(Value::as_str)),
+            aud: owned(claims.aud),
+            iss: owned(claims.iss),
+            tid: owned(claims.tid),
+            app_id: owned(claims.app_id),
+            app_auth: claims.app_auth.map(|v| app_auth_meaning(v).map_or(v.to_owned(), |m| m.replace(' ', "-"))),
+            user: owned(claims.user),
+            oid: owned(claims.oid),
+            idp: owned(claims.idp),
+            cross_tenant: claims.cross_tenant(),
+            scp: owned(claims.scp),
+            iat: claims.iat.and_then(clock::rfc3339),
+            nbf: claims.nbf.and_then(clock::rfc3339),
+            exp: claims.exp.and_then(clock::rfc3339),
+            expired: claims.exp.is_some_and(|exp| now >= exp),
+            exp_unix: claims.exp,
+        }
+    }
+}
+
+impl Outcome {
+    pub fn failed(source: String, error: InputError) -> Self {
+        Outcome {
+            source,
+            kind: None,
+            kind_reason: None,
+            mfa: None,
+            compliant: false,
+            amr: None,
+            token: None,
+            response: None,
+            findings: Vec::new(),
+            error: Some(error),
+        }
+    }
+
+    pub fn exit_status(&self) -> ExitStatus {
+        if self.error.is_some() {
+            ExitStatus::Error
+        } else if self.compliant {
+            ExitStatus::Compliant
+        } else {
+            ExitStatus::NonCompliant
+        }
+    }
+}
+
+/// One input's header and claims, for `decode`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decoded {
+    pub source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header: Option<Map<String, Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claims: Option<Map<String, Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<InputError>,
+}
+
+impl Decoded {
+    pub fn exit_status(&self) -> ExitStatus {
+        if self.error.is_some() { ExitStatus::Error } else { ExitStatus::Compliant }
+    }
+}
+
+/// Writes results in one format as they come, and a closing summary where the format has one.
+pub struct Printer<W: std::io::Write> {
+    out: W,
+    format: Format,
+    quiet: bool,
+    /// The clock, for "expired 3 days ago".
+    now: i64,
+    tally: Tally,
+}
+
+/// How many results of each outcome were printed, for the text summary.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Tally {
+    pub total: usize,
+    pub compliant: usize,
+    pub non_compliant: usize,
+    pub errors: usize,
+}
+
+impl Tally {
+    fn add(&mut self, status: ExitStatus) {
+        self.total += 1;
+        match status {
+            ExitStatus::Compliant => self.compliant += 1,
+            ExitStatus::NonCompliant => self.non_compliant += 1,
+            ExitStatus::Error => self.errors += 1,
+        }
+    }
+}
+
+impl<W: std::io::Write> Printer<W> {
+    pub fn new(out: W, format: Format, quiet: bool, now: i64) -> Self {
+        Printer { out, format, quiet, now, tally: Tally::default() }
+    }
+
+    pub fn outcome(&mut self, outcome: &Outcome) -> std::io::Result<()> {
+        let first = self.tally.total == 0;
+        self.tally.add(outcome.exit_status());
+        if self.quiet {
+            return Ok(());
+        }
+        match self.format {
+            Format::Text => text::outcome(&mut self.out, outcome, self.now, first),
+            Format::Json => json::array_item(&mut self.out, outcome, first),
+            Format::Ndjson => json::line(&mut self.out, outcome),
+        }
+    }
+
+    pub fn decoded(&mut self, decoded: &Decoded) -> std::io::Result<()> {
+        let first = self.tally.total == 0;
+        self.tally.add(decoded.exit_status());
+        if self.quiet {
+            return Ok(());
+        }
+        match self.format {
+            Format::Text => text::decoded(&mut self.out, decoded, first),
+            Format::Json => json::array_item(&mut self.out, decoded, first),
+            Format::Ndjson => json::line(&mut self.out, decoded),
+        }
+    }
+
+    /// Closes the json array, or prints the text summary for more than one result.
+    pub fn finish(&mut self) -> std::io::Result<()> {
+        if !self.quiet {
+            match self.format {
+                Format::Text => text::summary(&mut self.out, &self.tally)?,
+                Format::Json => json::array_end(&mut self.out, self.tally.total == 0)?,
+                Format::Ndjson => {}
+            }
+        }
+        self.out.flush()
+    }
+
+    pub fn tally(&self) -> Tally {
+        self.tally
+    }
+}

@@ -1,0 +1,159 @@
+//! The text rendering, for a person: a verdict line per token, the claims that matter, findings
+//! with what to change, and the 401 Partner Center would answer.
+
+use super::{Decoded, Outcome, Tally};
+use crate::claims::PARTNER_CENTER_AUDIENCES;
+use crate::clock;
+use crate::verdict::{Level, Mfa};
+use colored::Colorize;
+use serde_json::{Map, Value};
+use std::io::{self, Write};
+
+/// Claims that hold a NumericDate, shown also as RFC 3339.
+const TIME_CLAIMS: [&str; 4] = ["iat", "nbf", "exp", "auth_time"];
+
+pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool) -> io::Result<()> {
+    if !first {
+        writeln!(out)?;
+    }
+    if let Some(error) = &o.error {
+        return writeln!(
+            out,
+            "{} {}  {} ({}): {}",
+            "✘".red().bold(),
+            o.source.bold(),
+            "error".red().bold(),
+            error.code.as_str(),
+            error.message
+        );
+    }
+    let (glyph, verdict) = if o.compliant {
+        ("✔".green().bold(), "compliant".green().bold())
+    } else {
+        ("✘".red().bold(), "not compliant".red().bold())
+    };
+    let kind = o.kind.map(|k| k.to_string()).unwrap_or_default();
+    let mfa = match o.mfa {
+        Some(Mfa::Satisfied) => "MFA satisfied".green(),
+        Some(Mfa::Missing) => "MFA missing".red(),
+        _ => "MFA not required".normal(),
+    };
+    writeln!(out, "{glyph} {}  {verdict}: {kind}, {mfa}, {}", o.source.bold(), amr(o.amr.as_ref()))?;
+
+    let field =
+        |out: &mut W, label: &str, value: String| writeln!(out, "    {} {value}", format!("{label:<9}").dimmed());
+    field(out, "kind", format!("{kind}: {}", o.kind_reason.as_deref().unwrap_or_default()))?;
+    if let Some(t) = &o.token {
+        if let Some(aud) = &t.aud {
+            let note = if PARTNER_CENTER_AUDIENCES.contains(&aud.as_str()) { " (Partner Center)" } else { "" };
+            field(out, "audience", format!("{aud}{note}"))?;
+        }
+        let version = t.ver.as_deref().map(|v| format!("v{v}, ")).unwrap_or_default();
+        field(out, "issuer", format!("{} ({version}{})", t.iss.as_deref().unwrap_or("none"), t.alg))?;
+        if let Some(tid) = &t.tid {
+            field(out, "tenant", tid.clone())?;
+        }
+        if let Some(app) = &t.app_id {
+            let how = t.app_auth.as_deref().map(|a| format!(" ({})", a.replace('-', " "))).unwrap_or_default();
+            field(out, "app", format!("{app}{how}"))?;
+        }
+        if let Some(user) = &t.user {
+            field(out, "user", user.clone())?;
+        }
+        if let Some(idp) = &t.idp {
+            let note = if t.cross_tenant { " (another tenant than the issuer)" } else { "" };
+            field(out, "idp", format!("{idp}{note}"))?;
+        }
+        if let Some(iat) = &t.iat {
+            field(out, "issued", iat.clone())?;
+        }
+        if let (Some(exp), Some(seconds)) = (&t.exp, t.exp_unix) {
+            field(out, "expires", format!("{exp} ({})", clock::expiry_phrase(seconds, now)))?;
+        }
+    }
+    for f in &o.findings {
+        let padded = format!("{:<9}", f.level.as_str());
+        let level = match f.level {
+            Level::Error => padded.red().bold(),
+            Level::Warning => padded.yellow().bold(),
+            Level::Hint => padded.cyan().bold(),
+            Level::Info => padded.blue(),
+        };
+        writeln!(out, "    {level} {}: {}", f.code.bold(), f.message)?;
+    }
+    if let Some(response) = &o.response {
+        writeln!(out, "    {}", "Partner Center answers:".red())?;
+        for line in response.text.lines() {
+            writeln!(out, "      {line}")?;
+        }
+    }
+    Ok(())
+}
+
+fn amr(value: Option<&Value>) -> String {
+    match value {
+        None => "no amr".into(),
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
+            let names: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
+            format!("amr [{}]", names.join(", "))
+        }
+        Some(other) => format!("amr {other} (not an array of strings)"),
+    }
+}
+
+pub fn summary<W: Write>(out: &mut W, tally: &Tally) -> io::Result<()> {
+    if tally.total < 2 {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "\n{} tokens: {} compliant, {} not compliant, {} {}",
+        tally.total,
+        tally.compliant,
+        tally.non_compliant,
+        tally.errors,
+        if tally.errors == 1 { "error" } else { "errors" }
+    )
+}
+
+pub fn decoded<W: Write>(out: &mut W, d: &Decoded, first: bool) -> io::Result<()> {
+    if !first {
+        writeln!(out)?;
+    }
+    if let Some(error) = &d.error {
+        return writeln!(
+            out,
+            "{} {}  {} ({}): {}",
+            "✘".red().bold(),
+            d.source.bold(),
+            "error".red().bold(),
+            error.code.as_str(),
+            error.message
+        );
+    }
+    writeln!(out, "{}", d.source.bold())?;
+    if let Some(header) = &d.header {
+        object(out, "header", header)?;
+    }
+    if let Some(claims) = &d.claims {
+        object(out, "claims", claims)?;
+    }
+    Ok(())
+}
+
+/// A pretty-printed object whose time claims also show as RFC 3339 dates.
+fn object<W: Write>(out: &mut W, label: &str, map: &Map<String, Value>) -> io::Result<()> {
+    writeln!(out, "{} {{", label.dimmed())?;
+    for (i, (key, value)) in map.iter().enumerate() {
+        let text = serde_json::to_string_pretty(value)?.replace('\n', "\n  ");
+        let comma = if i + 1 < map.len() { "," } else { "" };
+        let date = match value.as_i64() {
+            Some(seconds) if TIME_CLAIMS.contains(&key.as_str()) => {
+                clock::rfc3339(seconds).map(|d| format!("  {}", format!("// {d}").dimmed())).unwrap_or_default()
+            }
+            _ => String::new(),
+        };
+        writeln!(out, "  {}: {text}{comma}{date}", serde_json::to_string(key)?.cyan())?;
+    }
+    writeln!(out, "}}")
+}

@@ -1,0 +1,301 @@
+//! Decoding a compact JWS for inspection: base64url and JSON, independent of `alg`.
+//!
+//! jsonwebtoken's header parser rejects algorithms it does not know (`none`, `ES512`, …), and
+//! serde_json silently keeps the last of two equal member names. Inspection must do neither, so the
+//! header and payload are decoded here with `base64` and a strict `serde_json` visitor.
+
+use crate::error::{ErrorCode, InputError, preview};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// A decoded JWS: its header and claims. The signature is not decoded here.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Jws {
+    pub header: Map<String, Value>,
+    pub claims: Map<String, Value>,
+    /// True when the third segment is empty (an unsecured JWS).
+    pub signature_empty: bool,
+}
+
+impl Jws {
+    /// The header's `alg` (always present: decoding requires it).
+    pub fn alg(&self) -> &str {
+        self.header.get("alg").and_then(Value::as_str).unwrap_or("")
+    }
+}
+
+/// Decodes a cleaned token (see `input::clean`).
+pub fn decode(token: &str) -> Result<Jws, InputError> {
+    if token.is_empty() {
+        return Err(InputError::new(ErrorCode::Empty, "no token"));
+    }
+    let segments: Vec<&str> = token.split('.').collect();
+    match segments.len() {
+        3 => {}
+        5 => {
+            return Err(InputError::new(
+                ErrorCode::Encrypted,
+                "encrypted token (JWE, 5 segments), cannot be inspected: only its recipient can decrypt the claims",
+            ));
+        }
+        1 if looks_opaque(token) => {
+            return Err(InputError::new(
+                ErrorCode::Opaque,
+                format!(
+                    "opaque token ({}, {} characters, no '.'): not a JWT, only its issuer can read it",
+                    preview(token),
+                    token.len()
+                ),
+            ));
+        }
+        1 => {
+            return Err(InputError::new(
+                ErrorCode::NotAJwt,
+                format!("not a JWT: {:?} has no '.'-separated segments", preview(token)),
+            ));
+        }
+        n => {
+            return Err(InputError::new(
+                ErrorCode::NotAJwt,
+                format!("not a JWT: expected 3 '.'-separated segments, found {n}"),
+            ));
+        }
+    }
+    let header = parse_object("header", &decode_segment("header", segments[0])?)?;
+    let claims = parse_object("payload", &decode_segment("payload", segments[1])?)?;
+    check_signature_segment(segments[2])?;
+    match header.get("alg") {
+        Some(Value::String(_)) => {}
+        Some(_) => return Err(InputError::new(ErrorCode::NoAlg, "header alg is not a string")),
+        None => return Err(InputError::new(ErrorCode::NoAlg, "header has no alg")),
+    }
+    Ok(Jws { header, claims, signature_empty: segments[2].is_empty() })
+}
+
+/// Reference tokens (e.g. Microsoft account or refresh tokens) are long runs of base64-ish text.
+fn looks_opaque(token: &str) -> bool {
+    token.len() >= 32
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'+' | b'/' | b'=' | b'!' | b'*' | b'$'))
+}
+
+fn is_base64url_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+}
+
+/// Decodes one segment, saying precisely what is wrong when it is not unpadded base64url.
+pub fn decode_segment(name: &str, segment: &str) -> Result<Vec<u8>, InputError> {
+    if segment.is_empty() {
+        return Err(InputError::new(ErrorCode::BadBase64, format!("{name} segment is empty")));
+    }
+    URL_SAFE_NO_PAD.decode(segment).map_err(|_| InputError::new(ErrorCode::BadBase64, base64_problem(name, segment)))
+}
+
+fn base64_problem(name: &str, segment: &str) -> String {
+    if segment.ends_with('=') {
+        format!("{name} segment is padded with '=': a JWS uses base64url without padding")
+    } else if segment.contains(['+', '/']) {
+        format!("{name} segment uses the standard base64 alphabet ('+', '/'), not base64url ('-', '_')")
+    } else if let Some(at) = segment.bytes().position(|b| !is_base64url_byte(b)) {
+        format!("{name} segment has a character that is not base64url at offset {at}")
+    } else {
+        format!("{name} segment is not valid base64url (truncated or altered)")
+    }
+}
+
+/// The signature is not decoded (verification is a separate step), but must be base64url text.
+fn check_signature_segment(segment: &str) -> Result<(), InputError> {
+    if segment.bytes().all(is_base64url_byte) {
+        Ok(())
+    } else {
+        Err(InputError::new(ErrorCode::BadBase64, base64_problem("signature", segment)))
+    }
+}
+
+const DUPLICATE: &str = "duplicate member ";
+
+/// Parses `bytes` as one JSON object, refusing duplicate member names at any depth.
+pub fn parse_object(name: &str, bytes: &[u8]) -> Result<Map<String, Value>, InputError> {
+    if let Err(e) = std::str::from_utf8(bytes) {
+        return Err(InputError::new(
+            ErrorCode::InvalidUtf8,
+            format!("{name} is not valid UTF-8 (at byte {})", e.valid_up_to()),
+        ));
+    }
+    let value = match serde_json::from_slice::<Strict>(bytes) {
+        Ok(Strict(value)) => value,
+        Err(e) => return Err(json_problem(name, &e)),
+    };
+    match value {
+        Value::Object(map) => Ok(map),
+        other => Err(InputError::new(
+            ErrorCode::NotAnObject,
+            format!("{name} is a JSON {}, not an object", type_name(&other)),
+        )),
+    }
+}
+
+fn json_problem(name: &str, e: &serde_json::Error) -> InputError {
+    let text = e.to_string();
+    if let Some(rest) = text.strip_prefix(DUPLICATE) {
+        InputError::new(
+            ErrorCode::DuplicateClaim,
+            format!("{name} has the member {rest} more than once: ambiguous, so it is not resolved by picking one"),
+        )
+    } else if text.starts_with("recursion limit exceeded") {
+        InputError::new(ErrorCode::TooDeep, format!("{name} nests JSON deeper than the parser allows (128 levels)"))
+    } else {
+        InputError::new(ErrorCode::BadJson, format!("{name} is not JSON: {text}"))
+    }
+}
+
+/// The JSON type of a value, as a message names it.
+pub fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// A `serde_json::Value` that refuses duplicate member names instead of keeping the last.
+struct Strict(Value);
+
+impl<'de> Deserialize<'de> for Strict {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Strict(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+        let mut map = Map::new();
+        while let Some(key) = access.next_key::<String>()? {
+            let Strict(value) = access.next_value()?;
+            if map.contains_key(&key) {
+                return Err(de::Error::custom(format!("{DUPLICATE}{:?}", preview(&key))));
+            }
+            map.insert(key, value);
+        }
+        Ok(Value::Object(map))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(s: &str) -> String {
+        URL_SAFE_NO_PAD.encode(s)
+    }
+
+    fn jwt(header: &str, payload: &str) -> String {
+        format!("{}.{}.c2ln", b64(header), b64(payload))
+    }
+
+    fn code(token: &str) -> ErrorCode {
+        decode(token).unwrap_err().code
+    }
+
+    #[test]
+    fn decodes_any_alg() {
+        for alg in ["none", "ES512", "RSA-OAEP", "RS256"] {
+            let jws = decode(&jwt(&format!(r#"{{"alg":"{alg}"}}"#), r#"{"amr":["mfa"]}"#)).unwrap();
+            assert_eq!(jws.alg(), alg);
+            assert_eq!(jws.claims["amr"][0], "mfa");
+        }
+    }
+
+    #[test]
+    fn segment_counts() {
+        assert_eq!(code("a.b"), ErrorCode::NotAJwt);
+        assert_eq!(code("a.b.c.d"), ErrorCode::NotAJwt);
+        assert_eq!(code("a.b.c.d.e"), ErrorCode::Encrypted);
+        assert_eq!(code("hello world"), ErrorCode::NotAJwt);
+        assert_eq!(code("EwBwA8l6BAAUO9chh8cJscQLmU+LSWpbnr0vmwwAAc4RfvZlg"), ErrorCode::Opaque);
+        assert_eq!(code(""), ErrorCode::Empty);
+    }
+
+    #[test]
+    fn says_what_is_wrong_with_base64() {
+        let padded = format!("{}=.{}.", b64(r#"{"alg":"none"}"#), b64("{}"));
+        let err = decode(&padded).unwrap_err();
+        assert_eq!(err.code, ErrorCode::BadBase64);
+        assert!(err.message.contains("padded"), "{}", err.message);
+
+        let standard = format!("{}.{}+/.", b64(r#"{"alg":"none"}"#), b64("{}"));
+        assert!(decode(&standard).unwrap_err().message.contains("standard base64 alphabet"));
+
+        let bad_sig = format!("{}.{}.ab$c", b64(r#"{"alg":"none"}"#), b64("{}"));
+        assert_eq!(code(&bad_sig), ErrorCode::BadBase64);
+    }
+
+    #[test]
+    fn json_problems() {
+        assert_eq!(code(&jwt(r#"{"alg":"none"}"#, "[1,2]")), ErrorCode::NotAnObject);
+        assert_eq!(code(&jwt(r#"{"alg":"none"}"#, "{not json")), ErrorCode::BadJson);
+        assert_eq!(code(&jwt(r#"{"typ":"JWT"}"#, "{}")), ErrorCode::NoAlg);
+        let deep = format!("{{\"a\":{}{}}}", "[".repeat(200), "]".repeat(200));
+        assert_eq!(code(&jwt(r#"{"alg":"none"}"#, &deep)), ErrorCode::TooDeep);
+        let bytes = URL_SAFE_NO_PAD.encode([b'{', 0xff, b'}']);
+        assert_eq!(code(&format!("{}.{bytes}.", b64(r#"{"alg":"none"}"#))), ErrorCode::InvalidUtf8);
+    }
+
+    #[test]
+    fn duplicate_members_are_refused_at_any_depth() {
+        let err = decode(&jwt(r#"{"alg":"none"}"#, r#"{"amr":["mfa"],"amr":["pwd"]}"#)).unwrap_err();
+        assert_eq!(err.code, ErrorCode::DuplicateClaim);
+        assert!(err.message.contains("\"amr\""), "{}", err.message);
+        assert_eq!(code(&jwt(r#"{"alg":"none","alg":"RS256"}"#, "{}")), ErrorCode::DuplicateClaim);
+        assert_eq!(code(&jwt(r#"{"alg":"none"}"#, r#"{"x":{"a":1,"a":2}}"#)), ErrorCode::DuplicateClaim);
+    }
+
+    #[test]
+    fn errors_never_echo_a_whole_token() {
+        let opaque = "EwBwA8l6BAAUO9chh8cJscQLmU-LSWpbnr0vmwwAAc4RfvZlgSECRETSECRET";
+        let err = decode(opaque).unwrap_err();
+        assert!(!err.message.contains("SECRET"), "{}", err.message);
+    }
+}

@@ -1,0 +1,392 @@
+//! The MFA verdict: the MFA state, compliance, findings (what is wrong and what to change) and
+//! the 401 Partner Center answers when MFA is missing.
+
+use crate::claims::{Amr, Claims};
+use crate::classify::{Classification, Kind};
+use crate::clock;
+use crate::token::{Jws, type_name};
+use jiff::Timestamp;
+use serde::Serialize;
+
+/// What the caller asked to be checked beyond the MFA rule, and the clock.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub now: Timestamp,
+    /// Expired or not-yet-valid tokens are non-compliant (beyond `leeway` seconds).
+    pub require_valid_time: bool,
+    pub leeway: i64,
+}
+
+impl Policy {
+    pub fn at(now: Timestamp) -> Self {
+        Policy { now, require_valid_time: false, leeway: DEFAULT_LEEWAY }
+    }
+}
+
+/// Seconds of clock skew tolerated by `--require-valid-time`.
+pub const DEFAULT_LEEWAY: i64 = 300;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mfa {
+    Satisfied,
+    Missing,
+    NotRequired,
+}
+
+impl Mfa {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mfa::Satisfied => "satisfied",
+            Mfa::Missing => "missing",
+            Mfa::NotRequired => "not-required",
+        }
+    }
+}
+
+/// How much a finding matters. Only `error` findings make a token non-compliant on their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Level {
+    Error,
+    Warning,
+    Hint,
+    Info,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warning => "warning",
+            Level::Hint => "hint",
+            Level::Info => "info",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub code: &'static str,
+    pub level: Level,
+    pub message: String,
+}
+
+/// The response Partner Center sends for an app+user token without `mfa`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Response {
+    pub status: u16,
+    pub text: String,
+}
+
+impl Response {
+    /// Exactly as Microsoft documents it, lines ended by CRLF; `Date` is the time of the request.
+    pub fn mfa_required(now: Timestamp) -> Self {
+        let text = format!(
+            "HTTP/1.1 401 Unauthorized - MFA required\r\n\
+             Transfer-Encoding: chunked\r\n\
+             Request-Context: appId=cid-v1:03ce8ca8-8373-4021-8f25-d5dd45c7b12f\r\n\
+             WWW-Authenticate: Bearer error=\"invalid_token\"\r\n\
+             Date: {}\r\n",
+            clock::http_date(now)
+        );
+        Response { status: 401, text }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    pub mfa: Mfa,
+    pub compliant: bool,
+    pub findings: Vec<Finding>,
+    pub response: Option<Response>,
+}
+
+/// Methods that prove more than a password but that Partner Center does not count: it looks for
+/// the exact element `mfa`.
+const STRONG_METHODS: [&str; 12] =
+    ["rsa", "ngcmfa", "otp", "fido", "hwk", "swk", "sc", "sms", "tel", "face", "fpt", "wiaormfa"];
+
+pub fn judge(jws: &Jws, claims: &Claims, class: &Classification, policy: &Policy) -> Verdict {
+    let mfa = match class.kind {
+        Kind::AppOnly => Mfa::NotRequired,
+        Kind::AppUser if claims.amr.has_mfa() => Mfa::Satisfied,
+        Kind::AppUser => Mfa::Missing,
+    };
+    let mut findings = Vec::new();
+    let mut add = |code, level, message: String| findings.push(Finding { code, level, message });
+
+    if mfa == Mfa::Missing {
+        match &claims.amr {
+            Amr::Absent if claims.ver == Some("2.0") => add(
+                "no-amr",
+                Level::Hint,
+                "no amr claim: v2.0 access tokens omit amr unless the app requests it. Add amr as an \
+                 optional claim of the access token in the app registration, or request a v1.0 token \
+                 (Partner Center's tokens are v1.0)"
+                    .into(),
+            ),
+            Amr::Absent => add(
+                "no-amr",
+                Level::Hint,
+                "no amr claim, so no MFA can be seen: v1.0 user tokens always carry amr, so this token \
+                 was not issued by an ordinary Entra ID sign-in. Get the token through an interactive \
+                 sign-in (OpenID Connect / authorization code) with an MFA-enabled account"
+                    .into(),
+            ),
+            Amr::Malformed(value) => add(
+                "amr-not-array",
+                Level::Error,
+                format!("amr is a {}, not an array of strings: it cannot satisfy MFA", describe(value)),
+            ),
+            Amr::Methods(methods) => method_findings(methods, &mut add),
+        }
+    }
+
+    let now = policy.now.as_second();
+    if let Some(exp) = claims.exp.filter(|&exp| now >= exp) {
+        let hard = policy.require_valid_time && now - exp > policy.leeway;
+        let grace = if policy.require_valid_time && !hard {
+            format!(" (within the {} s leeway)", policy.leeway)
+        } else {
+            String::new()
+        };
+        add(
+            "expired",
+            if hard { Level::Error } else { Level::Warning },
+            format!(
+                "token {} (exp {}){grace}: request a new token",
+                clock::expiry_phrase(exp, now),
+                clock::rfc3339(exp).unwrap_or_else(|| exp.to_string())
+            ),
+        );
+    }
+    if let Some(nbf) = claims.nbf.filter(|&nbf| now < nbf) {
+        let hard = policy.require_valid_time && nbf - now > policy.leeway;
+        add(
+            "not-yet-valid",
+            if hard { Level::Error } else { Level::Warning },
+            format!(
+                "token is not valid for another {} (nbf {}): check the clock of the machine that made or checks it",
+                clock::span(nbf - now),
+                clock::rfc3339(nbf).unwrap_or_else(|| nbf.to_string())
+            ),
+        );
+    }
+    if jws.alg().eq_ignore_ascii_case("none") || jws.signature_empty {
+        add(
+            "unsigned",
+            Level::Warning,
+            format!(
+                "unsigned token (alg {:?}{}): anyone could have written these claims, and Partner Center \
+                 rejects it whatever they say",
+                jws.alg(),
+                if jws.signature_empty { ", empty signature" } else { "" }
+            ),
+        );
+    }
+    if claims.cross_tenant() {
+        add(
+            "cross-tenant",
+            Level::Info,
+            format!(
+                "idp ({}) differs from iss: the user signed in from another tenant, as in a partner's \
+                 delegated-admin (DAP/GDAP) sign-in into a customer tenant; amr must still hold mfa",
+                claims.idp.unwrap_or_default()
+            ),
+        );
+    }
+    if let Some(aud) = claims.aud.filter(|_| !claims.is_partner_center()) {
+        add(
+            "not-partner-center",
+            Level::Info,
+            format!(
+                "aud is {aud}, not Partner Center (https://api.partnercenter.microsoft.com); the Partner \
+                 Center rule was applied anyway. For delegated-admin access to other Microsoft APIs, \
+                 Entra ID itself enforces MFA at sign-in"
+            ),
+        );
+    }
+    if class.assumed {
+        add(
+            "kind-assumed",
+            Level::Warning,
+            "no claim tells app-only from app+user (no idtyp, scp, oid = sub, user claim or roles): \
+             treated as app+user, which needs MFA"
+                .into(),
+        );
+    }
+
+    let compliant = mfa != Mfa::Missing && !findings.iter().any(|f| f.level == Level::Error);
+    let response = (mfa == Mfa::Missing).then(|| Response::mfa_required(policy.now));
+    Verdict { mfa, compliant, findings, response }
+}
+
+/// Why an array of methods lacks `mfa`, and what to change (from Microsoft's document).
+fn method_findings(methods: &[&str], add: &mut impl FnMut(&'static str, Level, String)) {
+    if methods.is_empty() {
+        add("no-amr", Level::Hint, "amr is empty: the sign-in recorded no method, so no MFA".into());
+        return;
+    }
+    if let Some(lookalike) = methods.iter().find(|m| m.eq_ignore_ascii_case("mfa")) {
+        add(
+            "amr-case",
+            Level::Warning,
+            format!(
+                "amr holds {lookalike:?}, but values are case-sensitive: Partner Center looks for exactly \"mfa\"; \
+                 this token was not issued by Entra ID as it stands"
+            ),
+        );
+    }
+    if methods.iter().all(|m| *m == "pwd") {
+        add(
+            "password-only",
+            Level::Hint,
+            "amr is only [\"pwd\"]: a non-interactive flow (resource-owner password credentials) cannot \
+             prompt for MFA, or MFA is not enforced for this user. Switch to an interactive flow \
+             (OpenID Connect / authorization code) with an MFA-enabled account; the user can register \
+             for MFA when prompted"
+                .into(),
+        );
+    }
+    if methods.contains(&"fed") {
+        add(
+            "federated-no-mfa",
+            Level::Hint,
+            "amr has fed but not mfa: the federated identity provider did not relay that MFA happened. \
+             Configure it to send the authnmethodsreferences claim with \
+             http://schemas.microsoft.com/claims/multipleauthn; if it cannot, this is a valid reason \
+             for a technical-exception request"
+                .into(),
+        );
+    }
+    let strong: Vec<&str> = methods.iter().copied().filter(|m| STRONG_METHODS.contains(m)).collect();
+    if !strong.is_empty() {
+        add(
+            "strong-method-not-mfa",
+            Level::Hint,
+            format!(
+                "amr has {} but not mfa: Partner Center checks for the element mfa itself and does not \
+                 count other methods. Make Entra ID record MFA for this sign-in (require MFA for the \
+                 user, e.g. by Conditional Access or security defaults)",
+                strong.join(", ")
+            ),
+        );
+    }
+}
+
+fn describe(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Array(_) => "array with a non-string element".into(),
+        other => type_name(other).into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::classify;
+    use serde_json::{Value, json};
+
+    fn verdict(claims: Value, alg: &str, policy: &Policy) -> Verdict {
+        let jws = Jws {
+            header: json!({ "alg": alg }).as_object().unwrap().clone(),
+            claims: claims.as_object().unwrap().clone(),
+            signature_empty: alg == "none",
+        };
+        let view = Claims::new(&jws.claims);
+        judge(&jws, &view, &classify(&view), policy)
+    }
+
+    fn policy() -> Policy {
+        Policy::at(Timestamp::from_second(1_550_181_298).unwrap())
+    }
+
+    fn codes(v: &Verdict) -> Vec<&'static str> {
+        v.findings.iter().map(|f| f.code).collect()
+    }
+
+    const PC: &str = "https://api.partnercenter.microsoft.com";
+
+    #[test]
+    fn mfa_satisfied_only_by_the_exact_element() {
+        let v = verdict(json!({"aud":PC,"scp":"x","amr":["pwd","mfa"]}), "RS256", &policy());
+        assert_eq!((v.mfa, v.compliant, v.response.is_none()), (Mfa::Satisfied, true, true));
+        for amr in [json!(["MFA"]), json!(["nomfa"]), json!("mfa"), json!(["mfa", 1]), json!([])] {
+            let v = verdict(json!({"aud":PC,"scp":"x","amr":amr}), "RS256", &policy());
+            assert_eq!((v.mfa, v.compliant), (Mfa::Missing, false), "{amr}");
+            assert_eq!(v.response.as_ref().unwrap().status, 401);
+        }
+    }
+
+    #[test]
+    fn app_only_needs_no_mfa() {
+        let v = verdict(json!({"aud":PC,"idtyp":"app","roles":["r"]}), "RS256", &policy());
+        assert_eq!((v.mfa, v.compliant), (Mfa::NotRequired, true));
+        assert!(v.findings.is_empty());
+    }
+
+    #[test]
+    fn each_cause_has_its_finding() {
+        let p = policy();
+        let cases = [
+            (json!(["pwd"]), "password-only"),
+            (json!(["fed"]), "federated-no-mfa"),
+            (json!(["pwd", "rsa"]), "strong-method-not-mfa"),
+            (json!(["ngcmfa"]), "strong-method-not-mfa"),
+            (json!(["pwd", "Mfa"]), "amr-case"),
+            (json!({"m": 1}), "amr-not-array"),
+        ];
+        for (amr, code) in cases {
+            let v = verdict(json!({"aud":PC,"scp":"x","amr":amr}), "RS256", &p);
+            assert_eq!(codes(&v), [code], "{amr}");
+        }
+        let v = verdict(json!({"aud":PC,"scp":"x","ver":"2.0"}), "RS256", &p);
+        assert_eq!(codes(&v), ["no-amr"]);
+        assert!(v.findings[0].message.contains("v2.0"));
+    }
+
+    #[test]
+    fn response_is_the_documented_401() {
+        let v = verdict(json!({"aud":PC,"scp":"x","amr":["pwd"]}), "RS256", &policy());
+        assert_eq!(
+            v.response.unwrap().text,
+            "HTTP/1.1 401 Unauthorized - MFA required\r\nTransfer-Encoding: chunked\r\n\
+             Request-Context: appId=cid-v1:03ce8ca8-8373-4021-8f25-d5dd45c7b12f\r\n\
+             WWW-Authenticate: Bearer error=\"invalid_token\"\r\nDate: Thu, 14 Feb 2019 21:54:58 GMT\r\n"
+        );
+    }
+
+    #[test]
+    fn time_only_counts_when_required() {
+        let claims = json!({"aud":PC,"scp":"x","amr":["mfa"],"exp":1_550_000_000});
+        let v = verdict(claims.clone(), "RS256", &policy());
+        assert_eq!((v.compliant, codes(&v)), (true, vec!["expired"]));
+        assert_eq!(v.findings[0].level, Level::Warning);
+        let strict = Policy { require_valid_time: true, ..policy() };
+        let v = verdict(claims, "RS256", &strict);
+        assert_eq!((v.compliant, v.findings[0].level), (false, Level::Error));
+        assert!(v.response.is_none(), "the 401 is the MFA response only");
+
+        let within = json!({"aud":PC,"scp":"x","amr":["mfa"],"exp":1_550_181_200});
+        assert!(verdict(within, "RS256", &strict).compliant, "inside the leeway");
+        let future = json!({"aud":PC,"scp":"x","amr":["mfa"],"nbf":1_560_000_000});
+        let v = verdict(future, "RS256", &strict);
+        assert_eq!((v.compliant, codes(&v)), (false, vec!["not-yet-valid"]));
+    }
+
+    #[test]
+    fn context_findings() {
+        let v = verdict(json!({"aud":"https://graph.microsoft.com","scp":"x","amr":["mfa"]}), "none", &policy());
+        assert_eq!(codes(&v), ["unsigned", "not-partner-center"]);
+        assert!(v.compliant, "context findings do not change the verdict");
+        let v = verdict(
+            json!({"aud":PC,"scp":"x","amr":["mfa"],"iss":"https://sts.windows.net/a/","idp":"https://sts.windows.net/b/"}),
+            "RS256",
+            &policy(),
+        );
+        assert_eq!(codes(&v), ["cross-tenant"]);
+        let v = verdict(json!({"aud":PC}), "RS256", &policy());
+        assert_eq!(codes(&v), ["no-amr", "kind-assumed"]);
+    }
+}
