@@ -3,12 +3,12 @@
 //!
 //!     cargo run --example fixtures            # rewrites fixtures/ in place
 //!
-//! Deterministic: RS256 (PKCS#1 v1.5) and ES256 (RFC 6979) signatures depend only on the key and
+//! Deterministic: RS256 (PKCS#1 v1.5), ES256 (RFC 6979) and HS256 signatures depend only on the key and
 //! the message, so a second run changes nothing (CI checks this with `git diff --exit-code`).
 
 use anyhow::{Context, Result};
-use jsonwebtoken::Algorithm;
 use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm, PublicKeyUse};
+use jsonwebtoken::{Algorithm, EncodingKey};
 use mfacheck::sample::{Signer, encode, encode_raw};
 use serde_json::{Map, Value, json};
 use std::fs;
@@ -20,6 +20,8 @@ const CUSTOMER: &str = "7c0c4a3e-1d55-4c3e-9d0e-8f1c2b3a4d5e";
 const APP: &str = "23ec45a3-5127-4185-9eff-c8887839e6ab";
 const RSA_KID: &str = "mfacheck-test-rsa";
 const EC_KID: &str = "mfacheck-test-ec";
+/// The kid of `keys/test-rsa-other.pem`, a key that is not in `keys/jwks.json`.
+const OTHER_KID: &str = "mfacheck-test-other";
 /// Valid fixtures: issued 2025-12-01, valid until 2100-01-01, so they stay valid.
 const IAT: i64 = 1_764_547_200;
 const EXP: i64 = 4_102_444_800;
@@ -33,6 +35,8 @@ struct Expect {
     exit: u8,
     findings: Vec<&'static str>,
     error: Option<&'static str>,
+    /// The `signature` expected when checked with `--jwks fixtures/keys/jwks.json`.
+    signature: Option<&'static str>,
 }
 
 fn obj(value: Value) -> Map<String, Value> {
@@ -109,6 +113,8 @@ fn main() -> Result<()> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let rsa = Signer::from_pem(&fs::read(dir.join("keys/test-rsa.pem"))?)?;
     let ec = Signer::from_pem(&fs::read(dir.join("keys/test-ec.pem"))?)?;
+    let other = Signer::from_pem(&fs::read(dir.join("keys/test-rsa-other.pem"))?)?;
+    let rsa_public_pem = fs::read(dir.join("keys/test-rsa.pub.pem"))?;
     let rs =
         |claims: Map<String, Value>| encode(&header("RS256", RSA_KID), &claims, Some(&rsa)).expect("RS256 signing");
 
@@ -126,6 +132,7 @@ fn main() -> Result<()> {
         exit,
         findings: findings.to_vec(),
         error: None,
+        signature: Some("verified"),
     };
     let bad = |what, code| Expect {
         file: String::new(),
@@ -135,6 +142,7 @@ fn main() -> Result<()> {
         exit: 2,
         findings: vec![],
         error: Some(code),
+        signature: None,
     };
     let line = |token: String| token + "\n";
 
@@ -262,7 +270,10 @@ fn main() -> Result<()> {
     write(
         "unsigned.jwt",
         &line(unsigned),
-        ok("alg none, empty signature, MFA", "app+user", "satisfied", 0, &["unsigned"]),
+        Expect {
+            signature: Some("invalid"),
+            ..ok("alg none, empty signature, MFA", "app+user", "satisfied", 0, &["unsigned"])
+        },
     )?;
     let es512_sig = "AZ".repeat(88);
     write(
@@ -272,7 +283,10 @@ fn main() -> Result<()> {
             &serde_json::to_vec(&user(json!({})))?,
             &es512_sig,
         )),
-        ok("alg ES512 with a made-up signature: decoded all the same", "app+user", "satisfied", 0, &[]),
+        Expect {
+            signature: Some("invalid"),
+            ..ok("alg ES512 with a made-up signature: decoded all the same", "app+user", "satisfied", 0, &[])
+        },
     )?;
     write(
         "es256.jwt",
@@ -412,6 +426,7 @@ fn main() -> Result<()> {
         Expect {
             kind: None,
             mfa: None,
+            signature: None,
             ..ok("two OAuth token responses, one per line: password-only, app-only", "", "", 1, &[])
         },
     )?;
@@ -422,6 +437,7 @@ fn main() -> Result<()> {
         Expect {
             kind: None,
             mfa: None,
+            signature: None,
             ..ok("pastes: a header line, a quoted JSON string, Bearer, CRLF", "", "", 0, &[])
         },
     )?;
@@ -429,10 +445,57 @@ fn main() -> Result<()> {
     write(
         "inputs/mixed.txt",
         &mixed,
-        Expect { kind: None, mfa: None, ..ok("a batch: MFA, password-only, garbage, app-only", "", "", 2, &[]) },
+        Expect {
+            kind: None,
+            mfa: None,
+            signature: None,
+            ..ok("a batch: MFA, password-only, garbage, app-only", "", "", 2, &[])
+        },
     )?;
 
-    // The public keys, as a JWKS.
+    // Attacks on the signature: each passes the MFA rule when the signature is not checked, and
+    // fails it with --jwks keys/jwks.json.
+    fs::create_dir_all(dir.join("attack"))?;
+    let attack = |what, exit, findings: &[&'static str], signature| Expect {
+        signature: Some(signature),
+        ..ok(what, "app+user", "satisfied", exit, findings)
+    };
+    let (signed_part, password_signature) = password_token.rsplit_once('.').context("three segments")?;
+    let password_header = signed_part.split('.').next().context("a header")?;
+    let mfa_payload = mfa_token.split('.').nth(1).context("a payload")?;
+    write(
+        "attack/tampered.jwt",
+        &line(format!("{password_header}.{mfa_payload}.{password_signature}")),
+        attack("password-only.jwt with its payload swapped for one with amr [pwd, mfa]", 0, &[], "invalid"),
+    )?;
+    write(
+        "attack/other-key-same-kid.jwt",
+        &line(encode(&header("RS256", RSA_KID), &user(json!({})), Some(&other))?),
+        attack("signed by keys/test-rsa-other.pem, naming the kid of the test RSA key", 0, &[], "invalid"),
+    )?;
+    write(
+        "attack/other-key-other-kid.jwt",
+        &line(encode(&header("RS256", OTHER_KID), &user(json!({})), Some(&other))?),
+        attack("signed by keys/test-rsa-other.pem with its own kid, which the JWKS lacks", 0, &[], "unknown-key"),
+    )?;
+    write(
+        "attack/none-with-key.jwt",
+        &line(encode(&header("none", RSA_KID), &user(json!({})), None)?),
+        attack("alg none with an empty signature, naming the kid of the test RSA key", 0, &["unsigned"], "invalid"),
+    )?;
+    let hmac = Signer { key: EncodingKey::from_secret(&rsa_public_pem), alg: Algorithm::HS256 };
+    write(
+        "attack/hs256-confusion.jwt",
+        &line(encode(&header("HS256", RSA_KID), &user(json!({})), Some(&hmac))?),
+        attack("HS256 with the test RSA public key (keys/test-rsa.pub.pem) as the HMAC secret", 0, &[], "invalid"),
+    )?;
+    write(
+        "attack/key-type-mismatch.jwt",
+        &line(encode(&header("ES256", RSA_KID), &user(json!({})), Some(&ec))?),
+        attack("signed ES256 by the test EC key, naming the kid of the test RSA key", 0, &[], "invalid"),
+    )?;
+
+    // The public keys, as a JWKS and as a single JWK (for --key).
     let mut keys = Vec::new();
     for (signer, kid) in [(&rsa, RSA_KID), (&ec, EC_KID)] {
         let mut jwk = Jwk::from_encoding_key(&signer.key, signer.alg)?;
@@ -442,6 +505,7 @@ fn main() -> Result<()> {
             Some(if signer.alg == Algorithm::RS256 { KeyAlgorithm::RS256 } else { KeyAlgorithm::ES256 });
         keys.push(jwk);
     }
+    fs::write(dir.join("keys/test-ec.jwk.json"), serde_json::to_string_pretty(&keys[1])? + "\n")?;
     fs::write(dir.join("keys/jwks.json"), serde_json::to_string_pretty(&JwkSet { keys })? + "\n")?;
 
     fs::write(dir.join("manifest.json"), manifest(&expects)? + "\n")?;
@@ -460,7 +524,7 @@ fn manifest(expects: &[Expect]) -> Result<String> {
         .map(|e| {
             json!({
                 "file": e.file, "what": e.what, "kind": e.kind, "mfa": e.mfa,
-                "exit": e.exit, "findings": e.findings, "error": e.error
+                "exit": e.exit, "findings": e.findings, "error": e.error, "signature": e.signature
             })
         })
         .collect();
@@ -475,12 +539,19 @@ fn readme(expects: &[Expect]) -> String {
          **`keys/test-rsa.pem` and `keys/test-ec.pem` are TEST KEYS, published on purpose: never trust\n\
          them for anything.** They were made with `openssl genpkey -algorithm RSA -pkeyopt\n\
          rsa_keygen_bits:2048` and `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256`;\n\
-         `keys/jwks.json` holds their public halves (kid `mfacheck-test-rsa`, `mfacheck-test-ec`).\n\n\
+         `keys/jwks.json` holds their public halves (kid `mfacheck-test-rsa`, `mfacheck-test-ec`).\n\
+         **`keys/test-rsa-other.pem` is a TEST KEY too**, made the same way: the \"other key\" that signs\n\
+         the forgeries under `attack/` (kid `mfacheck-test-other`, in no JWKS). `keys/test-rsa.pub.pem`\n\
+         is the public half of `test-rsa.pem` (`openssl pkey -in test-rsa.pem -pubout`), for `--key`\n\
+         and as the HMAC secret of `attack/hs256-confusion.jwt`; `keys/test-ec.jwk.json` is the EC\n\
+         key's public JWK alone (made here).\n\n\
          Signed tokens use RS256 with `mfacheck-test-rsa` unless the table says otherwise. Valid tokens\n\
          are issued 2025-12-01 and expire 2100-01-01; `seed.jwt` keeps the 2019 times of Microsoft's\n\
-         sample. `manifest.json` holds the same table for the tests (`tests/fixtures.rs`).\n\n\
-         | file | what it is | kind | mfa | exit | findings / error |\n\
-         |---|---|---|---|---|---|\n",
+         sample. `manifest.json` holds the same table for the tests (`tests/fixtures.rs`). \"exit\" is\n\
+         `mfacheck check`'s without a key; \"signature\" is the result with `--jwks keys/jwks.json`,\n\
+         where anything but `verified` makes the token non-compliant (exit 1).\n\n\
+         | file | what it is | kind | mfa | exit | findings / error | signature |\n\
+         |---|---|---|---|---|---|---|\n",
     );
     for e in expects {
         let detail = match e.error {
@@ -488,13 +559,14 @@ fn readme(expects: &[Expect]) -> String {
             None => e.findings.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", "),
         };
         text.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} | {} |\n",
+            "| `{}` | {} | {} | {} | {} | {} | {} |\n",
             e.file,
             e.what.replace('|', "\\|"),
             e.kind.unwrap_or("—"),
             e.mfa.unwrap_or("—"),
             e.exit,
-            detail
+            detail,
+            e.signature.unwrap_or("—")
         ));
     }
     text
