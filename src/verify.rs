@@ -346,9 +346,11 @@ fn family_name(family: AlgorithmFamily) -> &'static str {
     }
 }
 
+/// `scheme://…` is an URL (refused unless https, or http on loopback); anything else a path.
 fn is_url(source: &str) -> bool {
-    let lower = source.get(..8).unwrap_or(source).to_ascii_lowercase();
-    lower.starts_with("https://") || lower.starts_with("http://")
+    source.split_once("://").is_some_and(|(scheme, _)| {
+        !scheme.is_empty() && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+    })
 }
 
 /// The host of an http(s) URL may be reached: https anywhere, plain http only on loopback.
@@ -489,7 +491,9 @@ mod tests {
     fn urls() {
         assert!(is_url("https://login.microsoftonline.com/common/discovery/v2.0/keys"));
         assert!(is_url("HTTP://127.0.0.1:1/"));
+        assert!(is_url("ftp://127.0.0.1/k"));
         assert!(!is_url("fixtures/keys/jwks.json"));
+        assert!(!is_url("dir/x://y"));
         assert!(!check_url("https://login.microsoftonline.com/common/discovery/v2.0/keys").unwrap());
         for ok in ["http://127.0.0.1:8080/k", "http://127.1.2.3/k", "http://localhost/k", "http://[::1]:9/k"] {
             assert!(check_url(ok).unwrap(), "{ok}");
