@@ -251,6 +251,17 @@ fn main() -> Result<()> {
         &line(rs(v2_mfa)),
         ok("v2.0 token that requested the amr optional claim, MFA", "app+user", "satisfied", 0, &[]),
     )?;
+    let v2_email = user(json!({
+        "ver": "2.0", "iss": format!("https://login.microsoftonline.com/{TENANT}/v2.0"),
+        "appid": null, "appidacr": null, "azp": APP, "azpacr": "0",
+        "upn": null, "unique_name": null, "email": "isaiah.w@partner.example",
+        "sub": "Zt4oR1mQ9xW2cV7bN0kL3jH6gF8dS5aP2uY9tE1rW4q"
+    }));
+    write(
+        "v2-email.jwt",
+        &line(rs(v2_email)),
+        ok("v2.0 token naming the user only by the email optional claim, MFA", "app+user", "satisfied", 0, &[]),
+    )?;
     write(
         "amr-case.jwt",
         &line(rs(user(json!({"amr": ["pwd", "MFA"]})))),
