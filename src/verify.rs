@@ -249,7 +249,14 @@ impl Keys {
             }
             last = Some(outcome);
         }
-        last.unwrap_or_else(|| Verification::new(Signature::Invalid, "no key fits"))
+        let mut failed = last.unwrap_or_else(|| Verification::new(Signature::Invalid, "no key fits"));
+        if header.contains_key("nonce") {
+            failed.detail.push_str(
+                " (the header carries a nonce, as Microsoft Graph's tokens do: such first-party tokens are \
+                 verifiable only by the API they are for)",
+            );
+        }
+        failed
     }
 
     /// The keys the header names: by `kid`, else by `x5t`; keys without a name stand for any token
@@ -465,6 +472,19 @@ mod tests {
         // The JWK says RS256: PS256 is refused even though the key could do it.
         let v = keys.verify(&header(json!({"alg":"PS256","kid":"mfacheck-test-rsa"})), &good);
         assert!(v.detail.contains("its JWK says RS256"), "{}", v.detail);
+    }
+
+    #[test]
+    fn a_header_nonce_explains_a_failure() {
+        let keys = Keys::from_jwks(JWKS, "jwks.json").unwrap();
+        let good = token("mfa.jwt");
+        let v = keys.verify(&header(json!({"alg":"RS256","kid":"mfacheck-test-rsa","nonce":"n"})), &good);
+        assert_eq!(v.signature, Signature::Verified, "the nonce only explains failures");
+        let mut other = good.clone();
+        other.push('A');
+        let v = keys.verify(&header(json!({"alg":"RS256","kid":"mfacheck-test-rsa","nonce":"n"})), &other);
+        assert_eq!(v.signature, Signature::Invalid);
+        assert!(v.detail.contains("Microsoft Graph"), "{}", v.detail);
     }
 
     #[test]
