@@ -20,6 +20,7 @@ const CUSTOMER: &str = "7c0c4a3e-1d55-4c3e-9d0e-8f1c2b3a4d5e";
 const APP: &str = "23ec45a3-5127-4185-9eff-c8887839e6ab";
 const RSA_KID: &str = "mfacheck-test-rsa";
 const EC_KID: &str = "mfacheck-test-ec";
+const ED_KID: &str = "mfacheck-test-ed25519";
 /// The kid of `keys/test-rsa-other.pem`, a key that is not in `keys/jwks.json`.
 const OTHER_KID: &str = "mfacheck-test-other";
 /// Valid fixtures: issued 2025-12-01, valid until 2100-01-01, so they stay valid.
@@ -113,6 +114,7 @@ fn main() -> Result<()> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let rsa = Signer::from_pem(&fs::read(dir.join("keys/test-rsa.pem"))?)?;
     let ec = Signer::from_pem(&fs::read(dir.join("keys/test-ec.pem"))?)?;
+    let ed = Signer::from_pem(&fs::read(dir.join("keys/test-ed25519.pem"))?)?;
     let other = Signer::from_pem(&fs::read(dir.join("keys/test-rsa-other.pem"))?)?;
     let rsa_public_pem = fs::read(dir.join("keys/test-rsa.pub.pem"))?;
     let rs =
@@ -303,6 +305,11 @@ fn main() -> Result<()> {
         "es256.jwt",
         &line(encode(&header("ES256", EC_KID), &user(json!({})), Some(&ec))?),
         ok("signed ES256 with the test P-256 key, MFA", "app+user", "satisfied", 0, &[]),
+    )?;
+    write(
+        "eddsa.jwt",
+        &line(encode(&header("EdDSA", ED_KID), &user(json!({})), Some(&ed))?),
+        ok("signed EdDSA with the test Ed25519 key, MFA", "app+user", "satisfied", 0, &[]),
     )?;
     write(
         "cross-tenant.jwt",
@@ -508,12 +515,11 @@ fn main() -> Result<()> {
 
     // The public keys, as a JWKS and as a single JWK (for --key).
     let mut keys = Vec::new();
-    for (signer, kid) in [(&rsa, RSA_KID), (&ec, EC_KID)] {
+    for (signer, kid) in [(&rsa, RSA_KID), (&ec, EC_KID), (&ed, ED_KID)] {
         let mut jwk = Jwk::from_encoding_key(&signer.key, signer.alg)?;
         jwk.common.key_id = Some(kid.into());
         jwk.common.public_key_use = Some(PublicKeyUse::Signature);
-        jwk.common.key_algorithm =
-            Some(if signer.alg == Algorithm::RS256 { KeyAlgorithm::RS256 } else { KeyAlgorithm::ES256 });
+        jwk.common.key_algorithm = Some(KeyAlgorithm::from(signer.alg));
         keys.push(jwk);
     }
     fs::write(dir.join("keys/test-ec.jwk.json"), serde_json::to_string_pretty(&keys[1])? + "\n")?;
@@ -547,15 +553,17 @@ fn readme(expects: &[Expect]) -> String {
         "# Fixtures\n\n\
          Made by `cargo run --example fixtures` (`examples/fixtures.rs`); do not edit by hand. The run is\n\
          deterministic, and CI fails when the committed files differ from a fresh run.\n\n\
-         **`keys/test-rsa.pem` and `keys/test-ec.pem` are TEST KEYS, published on purpose: never trust\n\
-         them for anything.** They were made with `openssl genpkey -algorithm RSA -pkeyopt\n\
-         rsa_keygen_bits:2048` and `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256`;\n\
-         `keys/jwks.json` holds their public halves (kid `mfacheck-test-rsa`, `mfacheck-test-ec`).\n\
+         **`keys/test-rsa.pem`, `keys/test-ec.pem` and `keys/test-ed25519.pem` are TEST KEYS, published on\n\
+         purpose: never trust them for anything.** They were made with `openssl genpkey -algorithm RSA\n\
+         -pkeyopt rsa_keygen_bits:2048`, `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256`\n\
+         and `openssl genpkey -algorithm ED25519`; `keys/jwks.json` holds their public halves (kid\n\
+         `mfacheck-test-rsa`, `mfacheck-test-ec`, `mfacheck-test-ed25519`).\n\
          **`keys/test-rsa-other.pem` is a TEST KEY too**, made the same way: the \"other key\" that signs\n\
          the forgeries under `attack/` (kid `mfacheck-test-other`, in no JWKS). `keys/test-rsa.pub.pem`\n\
          is the public half of `test-rsa.pem` (`openssl pkey -in test-rsa.pem -pubout`), for `--key`\n\
-         and as the HMAC secret of `attack/hs256-confusion.jwt`; `keys/test-ec.jwk.json` is the EC\n\
-         key's public JWK alone (made here).\n\n\
+         and as the HMAC secret of `attack/hs256-confusion.jwt`; `test-ec.pub.pem` and\n\
+         `test-ed25519.pub.pem` were made the same way. `keys/test-ec.jwk.json` is the EC key's public\n\
+         JWK alone (made here).\n\n\
          Signed tokens use RS256 with `mfacheck-test-rsa` unless the table says otherwise. Valid tokens\n\
          are issued 2025-12-01 and expire 2100-01-01; `seed.jwt` keeps the 2019 times of Microsoft's\n\
          sample. `manifest.json` holds the same table for the tests (`tests/fixtures.rs`). \"exit\" is\n\

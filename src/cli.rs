@@ -94,7 +94,7 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub output: OutputArgs,
 
-    /// Make an expired or not-yet-valid token non-compliant
+    /// Make an expired or not-yet-valid token, or one without exp, non-compliant
     #[arg(long)]
     pub require_valid_time: bool,
 

@@ -424,8 +424,8 @@ mod tests {
     #[test]
     fn fixture_tokens_verify_against_the_test_jwks() {
         let keys = Keys::from_jwks(JWKS, "jwks.json").unwrap();
-        assert_eq!(keys.len(), 2);
-        for name in ["mfa.jwt", "es256.jwt", "seed.jwt"] {
+        assert_eq!(keys.len(), 3);
+        for name in ["mfa.jwt", "es256.jwt", "eddsa.jwt", "seed.jwt"] {
             let v = verify(&keys, &token(name));
             assert_eq!(v.signature, Signature::Verified, "{name}: {}", v.detail);
         }
@@ -475,6 +475,24 @@ mod tests {
     }
 
     #[test]
+    fn pss_signatures_verify_with_an_unrestricted_rsa_key() {
+        // PS256 signatures are salted, so no fixture can hold one: sign here.
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/keys/");
+        let private = std::fs::read(format!("{dir}test-rsa.pem")).unwrap();
+        let signer = crate::sample::Signer {
+            key: jsonwebtoken::EncodingKey::from_rsa_pem(&private).unwrap(),
+            alg: Algorithm::PS256,
+        };
+        let head = header(json!({"typ":"JWT","alg":"PS256","kid":"mfacheck-test-rsa"}));
+        let pss = crate::sample::encode(&head, &header(json!({"amr":["mfa"]})), Some(&signer)).unwrap();
+        let pem = Keys::from_key_file(&std::fs::read(format!("{dir}test-rsa.pub.pem")).unwrap(), "pem").unwrap();
+        assert_eq!(verify(&pem, &pss).signature, Signature::Verified);
+        // The JWKS restricts the same key to RS256.
+        let jwks = Keys::from_jwks(JWKS, "jwks.json").unwrap();
+        assert!(verify(&jwks, &pss).detail.contains("its JWK says RS256"));
+    }
+
+    #[test]
     fn a_header_nonce_explains_a_failure() {
         let keys = Keys::from_jwks(JWKS, "jwks.json").unwrap();
         let good = token("mfa.jwt");
@@ -502,6 +520,11 @@ mod tests {
         let keys = Keys::from_key_file(&jwk, "jwk").unwrap();
         assert_eq!(verify(&keys, &token("es256.jwt")).signature, Signature::Verified);
         assert_eq!(verify(&keys, &token("mfa.jwt")).signature, Signature::UnknownKey);
+        for (pem, good) in [("test-ec.pub.pem", "es256.jwt"), ("test-ed25519.pub.pem", "eddsa.jwt")] {
+            let keys = Keys::from_key_file(&std::fs::read(format!("{dir}{pem}")).unwrap(), pem).unwrap();
+            assert_eq!(verify(&keys, &token(good)).signature, Signature::Verified, "{pem}");
+            assert_eq!(verify(&keys, &token("mfa.jwt")).signature, Signature::Invalid, "{pem}");
+        }
         assert!(Keys::from_key_file(b"hello", "x").is_err());
         assert!(Keys::from_jwks(br#"{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}"#, "x").is_err());
         assert!(Keys::from_jwks(br#"{"nokeys":1}"#, "x").is_err());

@@ -74,7 +74,7 @@ fn attack_findings_say_why() {
     let cases = [
         ("attack/tampered.jwt", "the RS256 signature does not match key \"mfacheck-test-rsa\""),
         ("attack/other-key-same-kid.jwt", "the RS256 signature does not match key \"mfacheck-test-rsa\""),
-        ("attack/other-key-other-kid.jwt", "the token names kid \"mfacheck-test-other\", which none of the 2"),
+        ("attack/other-key-other-kid.jwt", "the token names kid \"mfacheck-test-other\", which none of the 3"),
         ("attack/none-with-key.jwt", "alg \"none\": an unsigned token is never accepted"),
         ("attack/hs256-confusion.jwt", "alg HS256 is an HMAC (shared-secret) algorithm"),
         ("attack/key-type-mismatch.jwt", "alg ES256 does not fit key \"mfacheck-test-rsa\", an RSA key"),
