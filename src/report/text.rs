@@ -82,7 +82,7 @@ pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool) -> io:
         writeln!(out, "    {level} {}: {}", f.code.bold(), f.message)?;
     }
     if let Some(response) = &o.response {
-        writeln!(out, "    {}", "Partner Center answers:".red())?;
+        writeln!(out, "    {}", "Partner Center would answer:".red())?;
         for line in response.text.lines() {
             writeln!(out, "      {line}")?;
         }
