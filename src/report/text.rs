@@ -4,6 +4,7 @@
 use super::{Decoded, Outcome, Tally};
 use crate::claims::PARTNER_CENTER_AUDIENCES;
 use crate::clock;
+use crate::error::InputError;
 use crate::verdict::{Level, Mfa};
 use crate::verify::{Signature, Verification};
 use colored::Colorize;
@@ -18,15 +19,7 @@ pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool) -> io:
         writeln!(out)?;
     }
     if let Some(error) = &o.error {
-        return writeln!(
-            out,
-            "{} {}  {} ({}): {}",
-            "✘".red().bold(),
-            o.source.bold(),
-            "error".red().bold(),
-            error.code.as_str(),
-            error.message
-        );
+        return error_line(out, &o.source, error);
     }
     let (glyph, verdict) = if o.compliant {
         ("✔".green().bold(), "compliant".green().bold())
@@ -86,7 +79,7 @@ pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool) -> io:
         writeln!(out, "    {level} {}: {}", f.code.bold(), f.message)?;
     }
     if let Some(response) = &o.response {
-        writeln!(out, "    {}", "Partner Center answers:".red())?;
+        writeln!(out, "    {}", "Partner Center would answer:".red())?;
         for line in response.text.lines() {
             writeln!(out, "      {line}")?;
         }
@@ -113,6 +106,11 @@ fn amr(value: Option<&Value>) -> String {
     }
 }
 
+fn error_line<W: Write>(out: &mut W, source: &str, error: &InputError) -> io::Result<()> {
+    let (glyph, label) = ("✘".red().bold(), "error".red().bold());
+    writeln!(out, "{glyph} {}  {label} ({}): {}", source.bold(), error.code.as_str(), error.message)
+}
+
 pub fn summary<W: Write>(out: &mut W, tally: &Tally) -> io::Result<()> {
     if tally.total < 2 {
         return Ok(());
@@ -133,15 +131,7 @@ pub fn decoded<W: Write>(out: &mut W, d: &Decoded, first: bool) -> io::Result<()
         writeln!(out)?;
     }
     if let Some(error) = &d.error {
-        return writeln!(
-            out,
-            "{} {}  {} ({}): {}",
-            "✘".red().bold(),
-            d.source.bold(),
-            "error".red().bold(),
-            error.code.as_str(),
-            error.message
-        );
+        return error_line(out, &d.source, error);
     }
     writeln!(out, "{}", d.source.bold())?;
     if let Some(v) = &d.signature {
