@@ -285,7 +285,8 @@ impl Keys {
     }
 
     fn unknown_key(&self, header: &Map<String, Value>) -> String {
-        let named = match (header.get("kid").and_then(Value::as_str), header.get("x5t").and_then(Value::as_str)) {
+        let text = |name| header.get(name).and_then(Value::as_str).map(short);
+        let named = match (text("kid"), text("x5t")) {
             (Some(kid), Some(x5t)) => format!("kid {kid:?} (x5t {x5t:?})"),
             (Some(kid), None) => format!("kid {kid:?}"),
             (None, Some(x5t)) => format!("x5t {x5t:?}"),
@@ -304,12 +305,13 @@ impl Keys {
 
 /// The header's algorithm, when it may be verified with a public key at all.
 fn accepted_algorithm(name: &str) -> Result<Algorithm, String> {
+    let name = short(name);
     if name.eq_ignore_ascii_case("none") {
         return Err(format!(
             "alg {name:?}: an unsigned token is never accepted when a key is given; anyone could have written it"
         ));
     }
-    match Algorithm::from_str(name) {
+    match Algorithm::from_str(&name) {
         Ok(alg @ (Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512)) => Err(format!(
             "alg {alg:?} is an HMAC (shared-secret) algorithm: never accepted against a public key, as \
              a token made with the public key as the secret would pass (algorithm confusion)"
@@ -342,6 +344,15 @@ fn verify_with(key: &Key, alg: Algorithm, message: &[u8], signature: &str) -> Ve
         Err(e) => {
             Verification::new(Signature::Invalid, format!("the {alg:?} signature cannot be checked with {name}: {e}"))
         }
+    }
+}
+
+/// A header value as a message quotes it: the header is the token's, so it is cut short.
+fn short(text: &str) -> String {
+    const MAX: usize = 64;
+    match text.char_indices().nth(MAX) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
     }
 }
 
@@ -439,6 +450,8 @@ mod tests {
         assert!(accepted_algorithm("HS256").unwrap_err().contains("algorithm confusion"));
         assert!(accepted_algorithm("HS512").is_err());
         assert!(accepted_algorithm("ES512").unwrap_err().contains("cannot be verified"));
+        let long = "X".repeat(1000);
+        assert!(accepted_algorithm(&long).unwrap_err().len() < 200, "header text is cut short");
         assert_eq!(accepted_algorithm("PS256"), Ok(Algorithm::PS256));
     }
 
