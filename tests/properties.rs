@@ -224,11 +224,12 @@ fn any_json() -> impl Strategy<Value = Value> {
 }
 
 proptest! {
-    // Each case starts the binary: few cases.
+    // Each case starts the binary: few cases. With --jwks, random input never carries a valid
+    // signature, so the exit status is 1 or 2 (a panic would be 101).
     #![proptest_config(ProptestConfig::with_cases(24))]
 
     #[test]
-    fn the_binary_exits_0_1_or_2_on_any_stdin(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+    fn the_binary_never_passes_nor_panics_on_any_stdin(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
         for format in ["text", "ndjson"] {
             let out = Command::cargo_bin("mfacheck")
                 .unwrap()
