@@ -562,7 +562,8 @@ fn readme(expects: &[Expect]) -> String {
          the forgeries under `attack/` (kid `mfacheck-test-other`, in no JWKS). `keys/test-rsa.pub.pem`\n\
          is the public half of `test-rsa.pem` (`openssl pkey -in test-rsa.pem -pubout`), for `--key`\n\
          and as the HMAC secret of `attack/hs256-confusion.jwt`; `test-ec.pub.pem` and\n\
-         `test-ed25519.pub.pem` were made the same way. `keys/test-ec.jwk.json` is the EC key's public\n\
+         `test-ed25519.pub.pem` were made the same way, and `test-rsa.cert.pem` is a self-signed\n\
+         certificate of it (`openssl req -new -x509 -key test-rsa.pem -days 36500`). `keys/test-ec.jwk.json` is the EC key's public\n\
          JWK alone (made here).\n\n\
          Signed tokens use RS256 with `mfacheck-test-rsa` unless the table says otherwise. Valid tokens\n\
          are issued 2025-12-01 and expire 2100-01-01; `seed.jwt` keeps the 2019 times of Microsoft's\n\

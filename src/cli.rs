@@ -77,7 +77,8 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "SOURCE")]
     pub jwks: Vec<String>,
 
-    /// Verify signatures with a public key: a PEM file (RSA, EC or Ed25519) or a JWK (JSON) file
+    /// Verify signatures with a public key: a PEM file (an RSA, EC or Ed25519 public key, or an X.509
+    /// certificate, not validated) or a JWK (JSON) file
     #[arg(long, value_name = "PATH")]
     pub key: Vec<PathBuf>,
 

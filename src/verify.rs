@@ -167,7 +167,8 @@ impl Keys {
         Ok(keys)
     }
 
-    /// A `--key` file: a PEM public key (RSA, EC or Ed25519), a single JWK, or a JWKS.
+    /// A `--key` file: a PEM public key (RSA, EC or Ed25519) or X.509 certificate, a single JWK,
+    /// or a JWKS.
     pub fn from_key_file(bytes: &[u8], origin: &str) -> Result<Keys> {
         let text = std::str::from_utf8(bytes).context("neither PEM nor JSON (not UTF-8)")?.trim_start();
         if text.starts_with('{') {
@@ -534,10 +535,13 @@ mod tests {
         let keys = Keys::from_key_file(&jwk, "jwk").unwrap();
         assert_eq!(verify(&keys, &token("es256.jwt")).signature, Signature::Verified);
         assert_eq!(verify(&keys, &token("mfa.jwt")).signature, Signature::UnknownKey);
-        for (pem, good) in [("test-ec.pub.pem", "es256.jwt"), ("test-ed25519.pub.pem", "eddsa.jwt")] {
+        // An X.509 certificate gives its public key (the certificate itself is not validated).
+        let pems =
+            [("test-ec.pub.pem", "es256.jwt"), ("test-ed25519.pub.pem", "eddsa.jwt"), ("test-rsa.cert.pem", "mfa.jwt")];
+        for (pem, good) in pems {
             let keys = Keys::from_key_file(&std::fs::read(format!("{dir}{pem}")).unwrap(), pem).unwrap();
             assert_eq!(verify(&keys, &token(good)).signature, Signature::Verified, "{pem}");
-            assert_eq!(verify(&keys, &token("mfa.jwt")).signature, Signature::Invalid, "{pem}");
+            assert_eq!(verify(&keys, &token("attack/other-key-same-kid.jwt")).signature, Signature::Invalid, "{pem}");
         }
         assert!(Keys::from_key_file(b"hello", "x").is_err());
         assert!(Keys::from_jwks(br#"{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}"#, "x").is_err());
