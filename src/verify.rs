@@ -457,6 +457,23 @@ mod tests {
     }
 
     #[test]
+    fn the_confusion_fixture_is_a_real_attack_and_is_refused() {
+        let forged = token("attack/hs256-confusion.jwt");
+        let (message, signature) = forged.rsplit_once('.').unwrap();
+        // A verifier that let the header pick HMAC and used the public key's PEM as the secret
+        // would accept it …
+        let public_pem = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/keys/test-rsa.pub.pem")).unwrap();
+        let naive = DecodingKey::from_secret(&public_pem);
+        assert!(jsonwebtoken::crypto::verify(signature, message.as_bytes(), &naive, Algorithm::HS256).unwrap());
+        // … this one refuses it, with a JWKS or with that very PEM.
+        for keys in [Keys::from_jwks(JWKS, "jwks").unwrap(), Keys::from_key_file(&public_pem, "pem").unwrap()] {
+            let v = verify(&keys, &forged);
+            assert_eq!(v.signature, Signature::Invalid);
+            assert!(v.detail.contains("algorithm confusion"), "{}", v.detail);
+        }
+    }
+
+    #[test]
     fn key_is_chosen_by_kid_then_x5t() {
         let mut jwks: Value = serde_json::from_slice(JWKS).unwrap();
         // Microsoft's JWKS carries x5t and members jsonwebtoken does not know.
