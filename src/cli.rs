@@ -35,8 +35,8 @@ pub enum Command {
     Sample(SampleArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
-    /// Print the man page (roff)
-    Man,
+    /// Print the man page (roff): mfacheck(1), or mfacheck-SUBCOMMAND(1)
+    Man(ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -168,6 +168,13 @@ pub struct SampleArgs {
     /// The kid header of a signed token
     #[arg(long, value_name = "KID", requires = "key")]
     pub kid: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (default: the page of mfacheck itself)
+    #[arg(value_parser = ["check", "decode", "scan", "sample", "completions", "man"])]
+    pub subcommand: Option<String>,
 }
 
 #[derive(Debug, Args)]

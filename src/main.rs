@@ -66,9 +66,9 @@ fn run() -> Result<ExitStatus> {
             mfacheck::docs::completions(args.shell, &mut script);
             emit(&script)
         }
-        Command::Man => {
+        Command::Man(args) => {
             let mut page = Vec::new();
-            mfacheck::docs::man_page(&mut page)?;
+            mfacheck::docs::man_page(args.subcommand.as_deref(), &mut page)?;
             emit(&page)
         }
     }
