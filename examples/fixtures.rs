@@ -539,6 +539,13 @@ fn readme(expects: &[Expect]) -> String {
          Signed tokens use RS256 with `mfacheck-test-rsa` unless the table says otherwise. Valid tokens\n\
          are issued 2025-12-01 and expire 2100-01-01; `seed.jwt` keeps the 2019 times of Microsoft's\n\
          sample. `manifest.json` holds the same table for the tests (`tests/fixtures.rs`).\n\n\
+         The sample-claim tokens are what `mfacheck sample` prints, byte for byte; for example\n\
+         `password-only.jwt` is\n\n\
+         \x20   mfacheck sample --now 2025-12-01T00:00:00Z --exp 2100-01-01T00:00:00Z --amr pwd \\\n\
+         \x20       --key fixtures/keys/test-rsa.pem --kid mfacheck-test-rsa\n\n\
+         (`tests/workflows.rs` checks seven such commands). The exit status is that of\n\
+         `mfacheck check @FILE`, or of `mfacheck scan FILE` for the files under `scan/` (their\n\
+         `command` in `manifest.json` is `scan`).\n\n\
          | file | what it is | kind | mfa | exit | findings / error |\n\
          |---|---|---|---|---|---|\n",
     );

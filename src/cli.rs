@@ -30,8 +30,21 @@ pub enum Command {
     Decode(DecodeArgs),
     // Issue 5: workflows around the check.
     /// Find every JWT in HAR captures, curl -v output, logs or JSON, and check each
+    ///
+    /// Text is searched line by line for `eyJ…` tokens (JWS, and JWE reported as encrypted);
+    /// `source` is PATH:LINE. A HAR file (devtools' "Save all as HAR") is read as JSON: each
+    /// request's Authorization header first, then every other string of its entries; `source` is
+    /// PATH:entry-N and `request` holds the entry's method and URL. Each distinct token is
+    /// checked once, where first found, with `count` the times it was found. Results, formats and
+    /// exit status are those of `check`; finding no token at all is an `empty` error (exit 2).
     Scan(ScanArgs),
     /// Mint a sample token (unsigned, or signed with a PEM key) for fixtures and tests
+    ///
+    /// Prints one token on stdout: Microsoft's sample app+user claims (or an app-only token with
+    /// --app-only), changed by the options. Without --key the token is unsigned but well formed:
+    /// header {"typ":"JWT","alg":"none"} and an empty signature, which `check` accepts with an
+    /// `unsigned` warning. With --key, RSA keys sign RS256 and P-256 keys ES256. Use --now and
+    /// --exp for reproducible output (fixtures/ is made this way).
     Sample(SampleArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),

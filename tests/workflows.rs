@@ -64,6 +64,18 @@ fn scan_har_reports_each_token_once_with_the_first_request_that_sent_it() {
 }
 
 #[test]
+fn scan_fixtures_exit_as_the_manifest_says() {
+    let manifest: Vec<Value> = serde_json::from_str(&fixture("manifest.json")).unwrap();
+    let rows: Vec<&Value> = manifest.iter().filter(|row| row["command"] == "scan").collect();
+    assert_eq!(rows.len(), 3);
+    for row in rows {
+        let file = format!("fixtures/{}", row["file"].as_str().unwrap());
+        let (code, _, stderr) = run(&["scan", "-q", &file], "");
+        assert_eq!(i64::from(code), row["exit"].as_i64().unwrap(), "mfacheck scan {file}: {stderr}");
+    }
+}
+
+#[test]
 fn scan_text_shows_request_and_count_under_the_verdict_line() {
     let (code, stdout, _) = run(&["scan", "fixtures/scan/session.har", "--now", NOW], "");
     assert_eq!(code, 1);
