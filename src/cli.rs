@@ -126,8 +126,8 @@ pub struct DecodeArgs {
 #[derive(Debug, Args)]
 #[command(mut_arg("inputs", |arg| arg
     .value_name("PATH")
-    .help("A file to search (a HAR capture, curl -v output, a log, JSON, any text), or `-` for stdin. \
-           With none, stdin is read.")))]
+    .help("A file to search (a HAR capture, curl -v output, a log, JSON, any text), or `-` for stdin \
+           (`@PATH` and `@-` as for check are accepted too). With none, stdin is read.")))]
 pub struct ScanArgs {
     #[command(flatten)]
     pub check: CheckArgs,
@@ -160,8 +160,8 @@ pub struct SampleArgs {
     #[arg(long, value_name = "GUID", default_value = crate::sample::SAMPLE_TENANT)]
     pub tid: String,
 
-    /// Set a claim, last; VALUE is JSON when it parses (42, true, ["a","b"]), else a string;
-    /// `null` removes the claim. Repeatable.
+    /// Set a claim, last; VALUE is JSON when it parses (42, true, ["a","b"]; '"2"' for the
+    /// string "2" that appidacr wants), else a string; `null` removes the claim. Repeatable.
     #[arg(long = "claim", value_name = "KEY=VALUE", value_parser = crate::sample::parse_claim)]
     pub claims: Vec<(String, serde_json::Value)>,
 

@@ -8,7 +8,7 @@
 //! each request's `Authorization` header first, with the request's method and URL, then every
 //! other string of each entry (cookies, query strings, bodies, response headers).
 
-use crate::error::{ErrorCode, InputError};
+use crate::error::{ErrorCode, InputError, preview};
 use crate::report::Request;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -40,7 +40,13 @@ pub fn sources(args: &[String]) -> Vec<Source> {
     if args.is_empty() {
         return vec![Source::Stdin];
     }
-    args.iter().map(|a| if a == "-" { Source::Stdin } else { Source::File(PathBuf::from(a)) }).collect()
+    // `@PATH` and `@-` are accepted too, as `check` spells its files.
+    args.iter()
+        .map(|a| match a.strip_prefix('@').unwrap_or(a) {
+            "-" => Source::Stdin,
+            path => Source::File(PathBuf::from(path)),
+        })
+        .collect()
 }
 
 /// The distinct tokens found, in the order first found; memory grows with distinct tokens only.
@@ -109,6 +115,9 @@ pub fn scan(sources: &[Source]) -> Findings {
 /// A stream that opens with `{` is read whole and tried as a HAR file; anything else (and JSON
 /// that is not a HAR) is searched line by line.
 fn scan_reader<R: BufRead>(mut reader: R, name: &str, found: &mut Findings) -> io::Result<()> {
+    if reader.fill_buf()?.starts_with(b"\xEF\xBB\xBF") {
+        reader.consume(3); // a UTF-8 byte order mark, as some Windows tools write HAR files
+    }
     let starts_json = loop {
         let buf = reader.fill_buf()?;
         match buf.iter().position(|b| !b.is_ascii_whitespace()) {
@@ -156,7 +165,7 @@ fn scan_har(entries: &[Value], name: &str, found: &mut Findings) {
         .iter()
         .map(|entry| {
             let field = |key: &str| entry.pointer(&format!("/request/{key}")).and_then(Value::as_str).unwrap_or("");
-            Request { method: field("method").to_owned(), url: field("url").to_owned() }
+            Request { method: field("method").to_owned(), url: redact(field("url")) }
         })
         .collect();
     let source = |i: usize| move || format!("{name}:entry-{}", i + 1);
@@ -192,6 +201,21 @@ fn scan_har(entries: &[Value], name: &str, found: &mut Findings) {
             }
         }
     }
+}
+
+/// A URL can carry a token (`?access_token=…`): it is shown cut, as messages show tokens.
+fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut done = 0;
+    for token in tokens(text.as_bytes()) {
+        // `token` is a slice of `text`: its offset is where it starts.
+        let start = token.as_ptr() as usize - text.as_ptr() as usize;
+        out.push_str(&text[done..start]);
+        out.push_str(&preview(token));
+        done = start + token.len();
+    }
+    out.push_str(&text[done..]);
+    out
 }
 
 fn headers(entry: &Value) -> impl Iterator<Item = &Value> {
@@ -331,6 +355,29 @@ mod tests {
         assert_eq!((s[0].source.as_str(), s[0].count), ("s.har:entry-2", 2));
         assert_eq!(s[0].request, Some(Request { method: "GET".into(), url: "https://api/x".into() }));
         assert_eq!((s[1].source.as_str(), s[1].token.as_deref()), ("s.har:entry-2", Ok(other)));
+    }
+
+    #[test]
+    fn tokens_in_request_urls_are_cut() {
+        let url = format!("https://app/cb#access_token={JWS}&state=1");
+        assert_eq!(redact(&url), "https://app/cb#access_token=eyJhbGciOiJu…&state=1");
+        let har = serde_json::json!({"log": {"entries": [
+            {"request": {"method": "GET", "url": url, "headers": []}}]}});
+        let mut found = Findings::default();
+        scan_reader(&*[b"\xEF\xBB\xBF".as_slice(), har.to_string().as_bytes()].concat(), "s.har", &mut found).unwrap();
+        let s = found.into_sightings();
+        assert_eq!((s[0].source.as_str(), s[0].token.as_deref()), ("s.har:entry-1", Ok(JWS)));
+        assert_eq!(s[0].request.as_ref().unwrap().url, "https://app/cb#access_token=eyJhbGciOiJu…&state=1");
+    }
+
+    #[test]
+    fn sources_accept_check_spellings() {
+        let args = ["-", "@-", "a.log", "@b.har"].map(String::from);
+        assert_eq!(
+            sources(&args),
+            [Source::Stdin, Source::Stdin, Source::File("a.log".into()), Source::File("b.har".into())]
+        );
+        assert_eq!(sources(&[]), [Source::Stdin]);
     }
 
     #[test]
