@@ -72,6 +72,16 @@ pub struct ScanSummary {
     pub errors: usize,
 }
 
+impl std::fmt::Display for ScanSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} tokens found ({} occurrences): {} compliant, {} non-compliant, {} errors",
+            self.tokens, self.occurrences, self.compliant, self.non_compliant, self.errors
+        )
+    }
+}
+
 /// `scan`: every distinct token found in `sources`, checked and printed in the order first found.
 pub fn scan<W: Write>(
     sources: &[crate::scan::Source],

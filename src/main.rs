@@ -1,7 +1,7 @@
 use anyhow::Result;
 use clap::Parser;
 use mfacheck::batch;
-use mfacheck::cli::{Cli, ColorChoice, Command, OutputArgs};
+use mfacheck::cli::{CheckArgs, Cli, ColorChoice, Command, OutputArgs};
 use mfacheck::exit_status::ExitStatus;
 use mfacheck::input::{self, InputSpec};
 use mfacheck::report::Printer;
@@ -24,9 +24,7 @@ fn run() -> Result<ExitStatus> {
     match cli.command {
         Command::Check(args) => {
             let specs = prepare(&args.input.inputs, &args.output);
-            let mut policy = Policy::at(args.now.unwrap_or_else(jiff::Timestamp::now));
-            policy.require_valid_time = args.require_valid_time;
-            policy.leeway = args.leeway;
+            let policy = policy(&args);
             let mut printer = printer(&args.output, policy.now.as_second());
             if args.explain {
                 return Ok(batch::check_explained(&specs, &policy, &mut printer)?);
@@ -42,10 +40,7 @@ fn run() -> Result<ExitStatus> {
         Command::Scan(scan) => {
             let args = &scan.check;
             set_color(&args.output);
-            // The same policy as `check`.
-            let mut policy = Policy::at(args.now.unwrap_or_else(jiff::Timestamp::now));
-            policy.require_valid_time = args.require_valid_time;
-            policy.leeway = args.leeway;
+            let policy = policy(args);
             let mut printer = printer(&args.output, policy.now.as_second());
             let sources = mfacheck::scan::sources(&args.input.inputs);
             if !args.output.quiet && sources.contains(&mfacheck::scan::Source::Stdin) && io::stdin().is_terminal() {
@@ -53,10 +48,7 @@ fn run() -> Result<ExitStatus> {
             }
             let (status, summary) = batch::scan(&sources, &policy, &mut printer, args.explain)?;
             if scan.summary {
-                eprintln!(
-                    "mfacheck scan: {} tokens found ({} occurrences): {} compliant, {} non-compliant, {} errors",
-                    summary.tokens, summary.occurrences, summary.compliant, summary.non_compliant, summary.errors
-                );
+                eprintln!("mfacheck scan: {summary}");
             }
             Ok(status)
         }
@@ -72,6 +64,14 @@ fn run() -> Result<ExitStatus> {
             emit(&page)
         }
     }
+}
+
+/// What `check` (and `scan`, which takes the same options) checks beyond the MFA rule.
+fn policy(args: &CheckArgs) -> Policy {
+    let mut policy = Policy::at(args.now.unwrap_or_else(jiff::Timestamp::now));
+    policy.require_valid_time = args.require_valid_time;
+    policy.leeway = args.leeway;
+    policy
 }
 
 /// Resolves the inputs and the colour choice, and hints when stdin is a terminal nobody piped to.

@@ -303,6 +303,17 @@ fn check_explain_spells_out_the_claims() {
 }
 
 #[test]
+fn scan_explain_explains_each_token_found() {
+    let (code, stdout, _) = run(&["scan", "--explain", "--now", NOW, "fixtures/scan/server.log"], "");
+    assert_eq!(code, 0);
+    assert_eq!(stdout.matches("    claims explained:\n").count(), 2);
+    assert!(
+        stdout.contains("\n      idtyp    app — token type: app = app-only (no user; MFA does not apply)\n"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn decode_explain_names_roles_and_cross_tenant_idp() {
     let (code, stdout, _) = run(&["decode", "--explain", "@fixtures/cross-tenant.jwt"], "");
     assert_eq!(code, 0);

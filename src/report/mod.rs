@@ -198,12 +198,15 @@ impl<W: std::io::Write> Printer<W> {
             return Ok(());
         }
         match self.format {
-            Format::Text if self.explain && decoded.claims.is_some() => {
+            Format::Text => {
                 text::decoded(&mut self.out, decoded, first)?;
-                let lines = crate::explain::claims(decoded.claims.as_ref().expect("checked"), self.now);
-                text::explanation(&mut self.out, &lines, "")
+                match &decoded.claims {
+                    Some(claims) if self.explain => {
+                        text::explanation(&mut self.out, &crate::explain::claims(claims, self.now), "")
+                    }
+                    _ => Ok(()),
+                }
             }
-            Format::Text => text::decoded(&mut self.out, decoded, first),
             Format::Json => json::array_item(&mut self.out, decoded, first),
             Format::Ndjson => json::line(&mut self.out, decoded),
         }
