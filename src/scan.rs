@@ -387,4 +387,22 @@ mod tests {
         scan_reader(text.as_bytes(), "az.json", &mut found).unwrap();
         assert_eq!(found.into_sightings()[0].source, "az.json:2");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_scan_without_panic_and_yield_only_token_shapes(text in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+            for token in tokens(&text) {
+                proptest::prop_assert!(token.starts_with("eyJ"));
+                proptest::prop_assert!(token.bytes().all(|b| is_base64url(b) || b == b'.'));
+                proptest::prop_assert!(matches!(token.matches('.').count(), 2 | 4));
+            }
+        }
+
+        #[test]
+        fn a_token_between_separators_is_found(before in "[ -~&&[^A-Za-z0-9_-]]{0,3}[ -~]{0,20}[ =:\"'(,;]", after in "([ \"'&;,)\r\n][ -~]{0,20}|\\. [ -~]{0,20})?") {
+            let text = format!("{before}{JWS}{after}");
+            let found = tokens(text.as_bytes());
+            proptest::prop_assert!(found.contains(&JWS), "{text:?} gave {found:?}");
+        }
+    }
 }
