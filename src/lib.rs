@@ -10,11 +10,14 @@ pub mod claims;
 pub mod classify;
 pub mod cli;
 pub mod clock;
+pub mod docs;
 pub mod error;
 pub mod exit_status;
+pub mod explain;
 pub mod input;
 pub mod report;
 pub mod sample;
+pub mod scan;
 pub mod token;
 pub mod verdict;
 
