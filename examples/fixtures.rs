@@ -9,15 +9,15 @@
 use anyhow::{Context, Result};
 use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, EncodingKey};
-use mfacheck::sample::{Signer, encode, encode_raw};
+use mfacheck::sample::{self, Signer, Template, encode, encode_raw};
 use serde_json::{Map, Value, json};
 use std::fs;
 use std::path::Path;
 
-const PC: &str = "https://api.partnercenter.microsoft.com";
-const TENANT: &str = "df845f1a-7b35-40a2-ba78-6481de91f8ae";
+const PC: &str = sample::PARTNER_CENTER;
+const TENANT: &str = sample::SAMPLE_TENANT;
 const CUSTOMER: &str = "7c0c4a3e-1d55-4c3e-9d0e-8f1c2b3a4d5e";
-const APP: &str = "23ec45a3-5127-4185-9eff-c8887839e6ab";
+const APP: &str = sample::SAMPLE_APP;
 const RSA_KID: &str = "mfacheck-test-rsa";
 const EC_KID: &str = "mfacheck-test-ec";
 const ED_KID: &str = "mfacheck-test-ed25519";
@@ -30,6 +30,8 @@ const EXP: i64 = 4_102_444_800;
 /// What a test expects of one fixture.
 struct Expect {
     file: String,
+    /// The command the expectation is for: `check`, or `scan` for `scan/`.
+    command: &'static str,
     what: &'static str,
     kind: Option<&'static str>,
     mfa: Option<&'static str>,
@@ -46,62 +48,24 @@ fn obj(value: Value) -> Map<String, Value> {
 
 /// The claims of Microsoft's sample token in "Mandating MFA for your partner tenant".
 fn seed() -> Map<String, Value> {
-    obj(json!({
-        "aud": PC,
-        "iss": format!("https://sts.windows.net/{TENANT}/"),
-        "iat": 1549088552, "nbf": 1549088552, "exp": 1549092452,
-        "acr": "1",
-        "amr": ["pwd", "mfa"],
-        "appid": APP, "appidacr": "0",
-        "family_name": "Williams", "given_name": "Isaiah",
-        "ipaddr": "127.0.0.1",
-        "name": "Isaiah Williams",
-        "oid": "4988e250-5aee-482a-9136-6d269cb755c0",
-        "scp": "user_impersonation",
-        "tenant_region_scope": "NA",
-        "tid": TENANT,
-        "unique_name": "Isaiah.Williams@testtestpartner.onmicrosoft.com",
-        "upn": "Isaiah.Williams@testtestpartner.onmicrosoft.com",
-        "ver": "1.0"
-    }))
+    sample::seed_claims()
 }
 
-/// The seed, valid until 2100, with `changes` applied (a null value removes the claim).
+/// `mfacheck sample`'s app+user token (the seed, valid until 2100), with `changes` applied (a
+/// null value removes the claim).
 fn user(changes: Value) -> Map<String, Value> {
-    let mut claims = seed();
-    claims.insert("iat".into(), IAT.into());
-    claims.insert("nbf".into(), IAT.into());
-    claims.insert("exp".into(), EXP.into());
+    let mut claims = Template::new(IAT, EXP).claims();
     apply(&mut claims, changes);
     claims
 }
 
 fn apply(claims: &mut Map<String, Value>, changes: Value) {
-    for (key, value) in obj(changes) {
-        if value.is_null() {
-            claims.shift_remove(&key);
-        } else {
-            claims.insert(key, value);
-        }
-    }
+    sample::apply(claims, obj(changes));
 }
 
-/// An app-only (client credentials) token as Entra ID issues it.
+/// `mfacheck sample --app-only`: a client-credentials token as Entra ID issues it.
 fn app_only(changes: Value) -> Map<String, Value> {
-    let mut claims = obj(json!({
-        "aud": PC,
-        "iss": format!("https://sts.windows.net/{TENANT}/"),
-        "iat": IAT, "nbf": IAT, "exp": EXP,
-        "aio": "E2ZgYJi2sm5xbjwuV6x5pU0A",
-        "appid": APP, "appidacr": "2",
-        "idp": format!("https://sts.windows.net/{TENANT}/"),
-        "idtyp": "app",
-        "oid": "9a1e4c1b-6c55-4f0e-8d4d-3c4b2a1f0e9d",
-        "roles": ["Partner.Read.All"],
-        "sub": "9a1e4c1b-6c55-4f0e-8d4d-3c4b2a1f0e9d",
-        "tid": TENANT,
-        "ver": "1.0"
-    }));
+    let mut claims = Template { app_only: true, ..Template::new(IAT, EXP) }.claims();
     apply(&mut claims, changes);
     claims
 }
@@ -128,6 +92,7 @@ fn main() -> Result<()> {
     };
     let ok = |what, kind, mfa, exit, findings: &[&'static str]| Expect {
         file: String::new(),
+        command: "check",
         what,
         kind: Some(kind),
         mfa: Some(mfa),
@@ -138,6 +103,7 @@ fn main() -> Result<()> {
     };
     let bad = |what, code| Expect {
         file: String::new(),
+        command: "check",
         what,
         kind: None,
         mfa: None,
@@ -513,6 +479,42 @@ fn main() -> Result<()> {
         attack("signed ES256 by the test EC key, naming the kid of the test RSA key", 0, &[], "invalid"),
     )?;
 
+    // Captures and logs for `mfacheck scan`.
+    fs::create_dir_all(dir.join("scan"))?;
+    let scan =
+        |what, exit| Expect { command: "scan", kind: None, mfa: None, signature: None, ..ok(what, "", "", exit, &[]) };
+    write(
+        "scan/session.har",
+        &(serde_json::to_string_pretty(&har(&password_token, &mfa_token, &app_token))? + "\n"),
+        scan(
+            "`mfacheck scan`: a devtools HAR export: a password-grant token response, two Partner Center calls \
+             with that token (the second answered 401), one with an MFA token, one app-only",
+            1,
+        ),
+    )?;
+    let curl = format!(
+        "*   Trying 20.190.151.68:443...\n* Connected to api.partnercenter.microsoft.com (20.190.151.68) port 443\n\
+         > GET /v1/customers HTTP/1.1\n> Host: api.partnercenter.microsoft.com\n> User-Agent: curl/8.5.0\n\
+         > Accept: application/json\n> Authorization: Bearer {password_token}\n>\n\
+         < HTTP/1.1 401 Unauthorized - MFA required\n< Transfer-Encoding: chunked\n\
+         < Request-Context: appId=cid-v1:03ce8ca8-8373-4021-8f25-d5dd45c7b12f\n\
+         < WWW-Authenticate: Bearer error=\"invalid_token\"\n< Date: Thu, 14 Feb 2019 21:54:58 GMT\n<\n\
+         * Connection #0 to host api.partnercenter.microsoft.com left intact\n"
+    );
+    write("scan/curl-verbose.txt", &curl, scan("`mfacheck scan`: `curl -v` output of a call refused for MFA", 1))?;
+    let log = format!(
+        "2025-12-01T09:00:01Z INFO  request GET /v1/customers auth=\"Bearer {mfa_token}\" status=200\n\
+         2025-12-01T09:00:02Z INFO  request GET /v1/invoices auth=\"Bearer {mfa_token}\" status=200\n\
+         2025-12-01T09:00:03Z DEBUG cookie: session=abc; access_token={app_token}; Path=/\n\
+         2025-12-01T09:00:04Z INFO  {{\"event\":\"token-refreshed\",\"access_token\":\"{mfa_token}\"}}\n\
+         2025-12-01T09:00:05Z INFO  health check ok (payload eyJzdGF0dXMiOiJvayJ9. not a token)\n"
+    );
+    write(
+        "scan/server.log",
+        &log,
+        scan("`mfacheck scan`: a server log: one MFA token three times, an app-only token in a cookie", 0),
+    )?;
+
     // The public keys, as a JWKS and as a single JWK (for --key).
     let mut keys = Vec::new();
     for (signer, kid) in [(&rsa, RSA_KID), (&ec, EC_KID), (&ed, ED_KID)] {
@@ -531,6 +533,65 @@ fn main() -> Result<()> {
     Ok(())
 }
 
+/// A HAR 1.2 capture as a browser's devtools export it, trimmed to what matters.
+fn har(password_token: &str, mfa_token: &str, app_token: &str) -> Value {
+    let api = "https://api.partnercenter.microsoft.com/v1";
+    let headers = |token: &str| {
+        json!([
+            {"name": "Accept", "value": "application/json"},
+            {"name": "Authorization", "value": format!("Bearer {token}")},
+            {"name": "MS-RequestId", "value": "b85cb7ab-cc2e-4966-93f0-cf0d8377a93f"}
+        ])
+    };
+    let response = |status: u16, text: &str, body: &str| {
+        json!({
+            "status": status, "statusText": text, "httpVersion": "HTTP/1.1",
+            "headers": [{"name": "Content-Type", "value": "application/json; charset=utf-8"}],
+            "cookies": [], "content": {"size": body.len(), "mimeType": "application/json", "text": body},
+            "redirectURL": "", "headersSize": -1, "bodySize": body.len()
+        })
+    };
+    let entry = |at: &str, method: &str, url: String, headers: Value, post: Option<Value>, response: Value| {
+        let mut request = json!({
+            "method": method, "url": url, "httpVersion": "HTTP/1.1", "headers": headers,
+            "queryString": [], "cookies": [], "headersSize": -1, "bodySize": 0
+        });
+        if let Some(post) = post {
+            request["postData"] = post;
+        }
+        json!({
+            "startedDateTime": at, "time": 120.5, "request": request, "response": response,
+            "cache": {}, "timings": {"send": 0.1, "wait": 110.2, "receive": 10.2}
+        })
+    };
+    let token_response = json!({"token_type": "Bearer", "expires_in": 3599, "access_token": password_token});
+    json!({"log": {
+        "version": "1.2",
+        "creator": {"name": "WebInspector", "version": "537.36"},
+        "pages": [],
+        "entries": [
+            entry(
+                "2025-12-01T09:00:00.000Z", "POST",
+                format!("https://login.microsoftonline.com/{TENANT}/oauth2/token"),
+                json!([{"name": "Content-Type", "value": "application/x-www-form-urlencoded"}]),
+                Some(json!({"mimeType": "application/x-www-form-urlencoded",
+                            "text": format!("grant_type=password&client_id={APP}&resource={PC}&username=isaiah&password=[redacted]")})),
+                response(200, "OK", &token_response.to_string()),
+            ),
+            entry("2025-12-01T09:00:01.000Z", "GET", format!("{api}/customers"), headers(password_token), None,
+                  response(200, "OK", r#"{"totalCount":0,"items":[]}"#)),
+            entry("2025-12-01T09:00:02.000Z", "GET", format!("{api}/customers/{CUSTOMER}/subscriptions"),
+                  headers(password_token), None, response(401, "Unauthorized - MFA required", "")),
+            entry("2025-12-01T09:00:03.000Z", "GET", format!("{api}/invoices"), headers(mfa_token), None,
+                  response(200, "OK", r#"{"totalCount":0,"items":[]}"#)),
+            entry("2025-12-01T09:00:04.000Z", "GET", format!("{api}/profiles/organization"), headers(app_token), None,
+                  response(200, "OK", r#"{"companyName":"Contoso"}"#)),
+            entry("2025-12-01T09:00:05.000Z", "OPTIONS", format!("{api}/customers"),
+                  json!([{"name": "Origin", "value": "https://partner.microsoft.com"}]), None, response(204, "No Content", ""))
+        ]
+    }})
+}
+
 fn base64url(bytes: &[u8]) -> String {
     base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes)
 }
@@ -540,7 +601,7 @@ fn manifest(expects: &[Expect]) -> Result<String> {
         .iter()
         .map(|e| {
             json!({
-                "file": e.file, "what": e.what, "kind": e.kind, "mfa": e.mfa,
+                "file": e.file, "command": e.command, "what": e.what, "kind": e.kind, "mfa": e.mfa,
                 "exit": e.exit, "findings": e.findings, "error": e.error, "signature": e.signature
             })
         })
@@ -563,13 +624,19 @@ fn readme(expects: &[Expect]) -> String {
          is the public half of `test-rsa.pem` (`openssl pkey -in test-rsa.pem -pubout`), for `--key`\n\
          and as the HMAC secret of `attack/hs256-confusion.jwt`; `test-ec.pub.pem` and\n\
          `test-ed25519.pub.pem` were made the same way, and `test-rsa.cert.pem` is a self-signed\n\
-         certificate of it (`openssl req -new -x509 -key test-rsa.pem -days 36500`). `keys/test-ec.jwk.json` is the EC key's public\n\
-         JWK alone (made here).\n\n\
+         certificate of it (`openssl req -new -x509 -key test-rsa.pem -days 36500`).\n\
+         `keys/test-ec.jwk.json` is the EC key's public JWK alone (made here).\n\n\
          Signed tokens use RS256 with `mfacheck-test-rsa` unless the table says otherwise. Valid tokens\n\
          are issued 2025-12-01 and expire 2100-01-01; `seed.jwt` keeps the 2019 times of Microsoft's\n\
-         sample. `manifest.json` holds the same table for the tests (`tests/fixtures.rs`). \"exit\" is\n\
-         `mfacheck check`'s without a key; \"signature\" is the result with `--jwks keys/jwks.json`,\n\
-         where anything but `verified` makes the token non-compliant (exit 1).\n\n\
+         sample. `manifest.json` holds the same table for the tests (`tests/fixtures.rs`).\n\n\
+         The sample-claim tokens are what `mfacheck sample` prints, byte for byte; for example\n\
+         `password-only.jwt` is\n\n\
+         \x20   mfacheck sample --now 2025-12-01T00:00:00Z --exp 2100-01-01T00:00:00Z --amr pwd \\\n\
+         \x20       --key fixtures/keys/test-rsa.pem --kid mfacheck-test-rsa\n\n\
+         (`tests/workflows.rs` checks seven such commands). The exit status is that of\n\
+         `mfacheck check @FILE` without a key, or of `mfacheck scan FILE` for the files under `scan/`\n\
+         (their `command` in `manifest.json` is `scan`). \"signature\" is the result with\n\
+         `--jwks keys/jwks.json`, where anything but `verified` makes the token non-compliant (exit 1).\n\n\
          | file | what it is | kind | mfa | exit | findings / error | signature |\n\
          |---|---|---|---|---|---|---|\n",
     );

@@ -30,6 +30,28 @@ pub enum Command {
     Check(CheckArgs),
     /// Show the header and claims of tokens, without a verdict
     Decode(DecodeArgs),
+    // Issue 5: workflows around the check.
+    /// Find every JWT in HAR captures, curl -v output, logs or JSON, and check each
+    ///
+    /// Text is searched line by line for `eyJ…` tokens (JWS, and JWE reported as encrypted);
+    /// `source` is PATH:LINE. A HAR file (devtools' "Save all as HAR") is read as JSON: each
+    /// request's Authorization header first, then every other string of its entries; `source` is
+    /// PATH:entry-N and `request` holds the entry's method and URL. Each distinct token is
+    /// checked once, where first found, with `count` the times it was found. Results, formats and
+    /// exit status are those of `check`; finding no token at all is an `empty` error (exit 2).
+    Scan(ScanArgs),
+    /// Mint a sample token (unsigned, or signed with a PEM key) for fixtures and tests
+    ///
+    /// Prints one token on stdout: Microsoft's sample app+user claims (or an app-only token with
+    /// --app-only), changed by the options. Without --key the token is unsigned but well formed:
+    /// header {"typ":"JWT","alg":"none"} and an empty signature, which `check` accepts with an
+    /// `unsigned` warning. With --key, RSA keys sign RS256 and P-256 keys ES256. Use --now and
+    /// --exp for reproducible output (fixtures/ is made this way).
+    Sample(SampleArgs),
+    /// Print a shell completion script
+    Completions(CompletionsArgs),
+    /// Print the man page (roff): mfacheck(1), or mfacheck-SUBCOMMAND(1)
+    Man(ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -118,6 +140,10 @@ pub struct CheckArgs {
 
     #[command(flatten)]
     pub verify: VerifyArgs,
+
+    /// Text output: explain each claim in one line (amr values, appidacr, idp, wids roles, times)
+    #[arg(long)]
+    pub explain: bool,
 }
 
 #[derive(Debug, Args)]
@@ -130,6 +156,87 @@ pub struct DecodeArgs {
 
     #[command(flatten)]
     pub verify: VerifyArgs,
+
+    /// Text output: explain each claim in one line (amr values, appidacr, idp, wids roles, times)
+    #[arg(long)]
+    pub explain: bool,
+}
+
+// Issue 5: scan, sample, completions.
+
+/// `scan` takes every option of `check`; its positional arguments are files to search, not tokens.
+#[derive(Debug, Args)]
+#[command(mut_arg("inputs", |arg| arg
+    .value_name("PATH")
+    .help("A file to search (a HAR capture, curl -v output, a log, JSON, any text), or `-` for stdin \
+           (`@PATH` and `@-` as for check are accepted too). With none, stdin is read.")))]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub check: CheckArgs,
+
+    /// Print a summary line to stderr: tokens found, compliant, non-compliant, errors
+    #[arg(long)]
+    pub summary: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// An app-only (client credentials) token instead of app+user
+    #[arg(long)]
+    pub app_only: bool,
+
+    /// The amr claim, comma-separated (app+user only; `--claim amr=null` drops the claim)
+    #[arg(long, value_name = "LIST", default_value = "pwd,mfa")]
+    pub amr: String,
+
+    /// Token version: 1.0 (appid, upn, sts.windows.net issuer) or 2.0 (azp, preferred_username,
+    /// login.microsoftonline.com/{tid}/v2.0 issuer)
+    #[arg(long, value_name = "VER", default_value = "1.0", value_parser = ["1.0", "2.0"])]
+    pub ver: String,
+
+    /// The audience
+    #[arg(long, value_name = "AUD", default_value = crate::sample::PARTNER_CENTER)]
+    pub aud: String,
+
+    /// The tenant id (also in iss and, for app-only, idp)
+    #[arg(long, value_name = "GUID", default_value = crate::sample::SAMPLE_TENANT)]
+    pub tid: String,
+
+    /// Set a claim, last; VALUE is JSON when it parses (42, true, ["a","b"]; '"2"' for the
+    /// string "2" that appidacr wants), else a string; `null` removes the claim. Repeatable.
+    #[arg(long = "claim", value_name = "KEY=VALUE", value_parser = crate::sample::parse_claim)]
+    pub claims: Vec<(String, serde_json::Value)>,
+
+    /// Expiry: a duration from --now (1h, 90m, -3d for already expired) or an RFC 3339 time
+    #[arg(long, value_name = "DURATION", default_value = "1h", allow_hyphen_values = true)]
+    pub exp: String,
+
+    /// The time of issue, iat and nbf (unix seconds or RFC 3339; default: now)
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub now: Option<Timestamp>,
+
+    /// Sign with this PEM private key (RSA: RS256, P-256: ES256, Ed25519: EdDSA). Without it the token is
+    /// unsigned: alg none and an empty signature
+    #[arg(long, value_name = "PATH")]
+    pub key: Option<std::path::PathBuf>,
+
+    /// The kid header of a signed token
+    #[arg(long, value_name = "KID", requires = "key")]
+    pub kid: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (default: the page of mfacheck itself)
+    #[arg(value_parser = ["check", "decode", "scan", "sample", "completions", "man"])]
+    pub subcommand: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[cfg(test)]

@@ -1,13 +1,13 @@
 use anyhow::Result;
 use clap::Parser;
 use mfacheck::batch;
-use mfacheck::cli::{Cli, ColorChoice, Command, OutputArgs, VerifyArgs};
+use mfacheck::cli::{CheckArgs, Cli, ColorChoice, Command, OutputArgs, VerifyArgs};
 use mfacheck::exit_status::ExitStatus;
 use mfacheck::input::{self, InputSpec};
 use mfacheck::report::Printer;
 use mfacheck::verdict::Policy;
 use mfacheck::verify::{self, Keys};
-use std::io::{self, BufWriter, IsTerminal};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,39 +26,86 @@ fn run() -> Result<ExitStatus> {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => {
-            let keys = keys(&args.verify)?;
+            let policy = policy(&args)?;
             let specs = prepare(&args.input.inputs, &args.output);
-            let mut policy = Policy::at(args.now.unwrap_or_else(jiff::Timestamp::now));
-            policy.require_valid_time = args.require_valid_time;
-            policy.leeway = args.leeway;
-            policy.issuers = args.issuers;
-            policy.audiences = args.audiences;
-            policy.keys = keys;
             let mut printer = printer(&args.output, policy.now.as_second());
+            if args.explain {
+                return Ok(batch::check_explained(&specs, &policy, &mut printer)?);
+            }
             Ok(batch::check(&specs, &policy, &mut printer)?)
         }
         Command::Decode(args) => {
             let keys = keys(&args.verify)?;
             let specs = prepare(&args.input.inputs, &args.output);
-            let mut printer = printer(&args.output, jiff::Timestamp::now().as_second());
+            let mut printer = printer(&args.output, jiff::Timestamp::now().as_second()).with_explain(args.explain);
             Ok(batch::decode(&specs, keys.as_deref(), &mut printer)?)
+        }
+        // Issue 5.
+        Command::Scan(scan) => {
+            let args = &scan.check;
+            set_color(&args.output);
+            let policy = policy(args)?;
+            let mut printer = printer(&args.output, policy.now.as_second());
+            let sources = mfacheck::scan::sources(&args.input.inputs);
+            if !args.output.quiet && sources.contains(&mfacheck::scan::Source::Stdin) && io::stdin().is_terminal() {
+                eprintln!("mfacheck: reading text to scan from stdin (paste, then Ctrl-D; see --help)");
+            }
+            let (status, summary) = batch::scan(&sources, &policy, &mut printer, args.explain)?;
+            if scan.summary {
+                eprintln!("mfacheck scan: {summary}");
+            }
+            Ok(status)
+        }
+        Command::Sample(args) => emit((mfacheck::sample::from_args(&args)? + "\n").as_bytes()),
+        Command::Completions(args) => {
+            let mut script = Vec::new();
+            mfacheck::docs::completions(args.shell, &mut script);
+            emit(&script)
+        }
+        Command::Man(args) => {
+            let mut page = Vec::new();
+            mfacheck::docs::man_page(args.subcommand.as_deref(), &mut page)?;
+            emit(&page)
         }
     }
 }
 
+/// What `check` (and `scan`, which takes the same options) checks beyond the MFA rule.
+fn policy(args: &CheckArgs) -> Result<Policy> {
+    let mut policy = Policy::at(args.now.unwrap_or_else(jiff::Timestamp::now));
+    policy.require_valid_time = args.require_valid_time;
+    policy.leeway = args.leeway;
+    policy.issuers = args.issuers.clone();
+    policy.audiences = args.audiences.clone();
+    policy.keys = keys(&args.verify)?;
+    Ok(policy)
+}
+
 /// Resolves the inputs and the colour choice, and hints when stdin is a terminal nobody piped to.
 fn prepare(inputs: &[String], output: &OutputArgs) -> Vec<InputSpec> {
+    set_color(output);
+    let specs = input::specs(inputs);
+    if !output.quiet && specs.contains(&InputSpec::Stdin) && io::stdin().is_terminal() {
+        eprintln!("mfacheck: reading tokens from stdin, one per line (paste, then Ctrl-D; see --help)");
+    }
+    specs
+}
+
+/// Writes a generated document to stdout; a reader that went away (`| head`) is no error.
+fn emit(bytes: &[u8]) -> Result<ExitStatus> {
+    match io::stdout().lock().write_all(bytes) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(ExitStatus::Compliant),
+    }
+}
+
+fn set_color(output: &OutputArgs) {
     let color = match output.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
     colored::control::set_override(color);
-    let specs = input::specs(inputs);
-    if !output.quiet && specs.contains(&InputSpec::Stdin) && io::stdin().is_terminal() {
-        eprintln!("mfacheck: reading tokens from stdin, one per line (paste, then Ctrl-D; see --help)");
-    }
-    specs
 }
 
 fn printer(output: &OutputArgs, now: i64) -> Printer<BufWriter<io::StdoutLock<'static>>> {

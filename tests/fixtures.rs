@@ -13,11 +13,12 @@ fn manifest() -> Vec<Value> {
     serde_json::from_str::<Value>(&text).unwrap().as_array().unwrap().clone()
 }
 
-fn check_json(file: &str) -> (i32, Vec<Value>) {
+/// Runs the manifest's command (`check`, or `scan` for captures) on one fixture, as JSON.
+fn run_json(command: &str, file: &str) -> (i32, Vec<Value>) {
     let out = Command::cargo_bin("mfacheck")
         .unwrap()
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["check", "--format", "json", "--now", NOW, &format!("@fixtures/{file}")])
+        .args([command, "--format", "json", "--now", NOW, &format!("@fixtures/{file}")])
         .output()
         .unwrap();
     let results: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{file}: {e}"));
@@ -30,7 +31,7 @@ fn every_fixture_gets_its_documented_verdict() {
     assert!(entries.len() >= 40, "the manifest lists every fixture");
     for entry in entries {
         let file = entry["file"].as_str().unwrap();
-        let (code, results) = check_json(file);
+        let (code, results) = run_json(entry["command"].as_str().unwrap_or("check"), file);
         assert_eq!(i64::from(code), entry["exit"].as_i64().unwrap(), "exit status of {file}");
         if entry["kind"].is_null() && entry["error"].is_null() {
             continue; // a multi-token input: its exit status is what the manifest promises
@@ -58,7 +59,7 @@ fn errors_never_echo_a_whole_token() {
         let file = entry["file"].as_str().unwrap();
         let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(file))
             .unwrap_or_default();
-        let (_, results) = check_json(file);
+        let (_, results) = run_json("check", file);
         let message = results[0]["error"]["message"].as_str().unwrap();
         for token in text.lines().filter(|l| l.len() > 12) {
             assert!(!message.contains(token), "{file}: the message echoes the token");

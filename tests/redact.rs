@@ -66,6 +66,40 @@ fn no_personal_value_appears_in_any_format() {
 }
 
 #[test]
+fn explanations_and_scan_results_are_redacted_too() {
+    let (_, values) = personal_values();
+    let files: Vec<String> = FILES.iter().map(|f| format!("@fixtures/{f}")).collect();
+    let scan_files = ["fixtures/scan/session.har", "fixtures/scan/server.log", "fixtures/scan/curl-verbose.txt"];
+    let with = |head: &[&str], tail: &[String]| -> Vec<String> {
+        head.iter().map(|s| s.to_string()).chain(tail.iter().cloned()).collect()
+    };
+    let scans: Vec<String> = scan_files.iter().map(|s| s.to_string()).collect();
+    let runs = [
+        with(&["check", "--explain"], &files),
+        with(&["decode", "--explain"], &files),
+        with(&["scan", "--explain"], &scans),
+        with(&["scan", "--format", "json"], &scans),
+    ];
+    for args in runs {
+        let output = |redact: bool| {
+            let mut cmd = Command::cargo_bin("mfacheck").unwrap();
+            cmd.current_dir(root()).args(&args).arg("--color=never");
+            if redact {
+                cmd.arg("--redact");
+            }
+            String::from_utf8(cmd.output().unwrap().stdout).unwrap()
+        };
+        let plain = output(false);
+        assert!(plain.contains("Isaiah.Williams@testtestpartner.onmicrosoft.com"), "{args:?}: {plain}");
+        let redacted = output(true);
+        assert!(redacted.contains("redacted:"), "{args:?}");
+        for value in &values {
+            assert!(!redacted.contains(value.as_str()), "{args:?} --redact shows {value:?}");
+        }
+    }
+}
+
+#[test]
 fn redaction_changes_nothing_else() {
     let plain: Vec<Value> = serde_json::from_str(&run("check", "json", false)).unwrap();
     let redacted: Vec<Value> = serde_json::from_str(&run("check", "json", true)).unwrap();

@@ -159,6 +159,8 @@ pub struct Printer<W: std::io::Write> {
     /// `--redact`: personal data is masked in everything printed.
     redact: bool,
     tally: Tally,
+    /// `--explain`: text output explains each claim.
+    explain: bool,
 }
 
 /// How many results of each outcome were printed, for the text summary.
@@ -183,12 +185,18 @@ impl Tally {
 
 impl<W: std::io::Write> Printer<W> {
     pub fn new(out: W, format: Format, quiet: bool, now: i64) -> Self {
-        Printer { out, format, quiet, now, redact: false, tally: Tally::default() }
+        Printer { out, format, quiet, now, redact: false, tally: Tally::default(), explain: false }
     }
 
     /// Masks personal data (see [`crate::redact`]) in everything this printer writes.
     pub fn redacting(mut self, redact: bool) -> Self {
         self.redact = redact;
+        self
+    }
+
+    /// `--explain`: in text output, each decoded token's claims are explained under it.
+    pub fn with_explain(mut self, explain: bool) -> Self {
+        self.explain = explain;
         self
     }
 
@@ -226,7 +234,15 @@ impl<W: std::io::Write> Printer<W> {
             decoded
         };
         match self.format {
-            Format::Text => text::decoded(&mut self.out, decoded, first),
+            Format::Text => {
+                text::decoded(&mut self.out, decoded, first)?;
+                match &decoded.claims {
+                    Some(claims) if self.explain => {
+                        text::explanation(&mut self.out, &crate::explain::claims(claims, self.now), "")
+                    }
+                    _ => Ok(()),
+                }
+            }
             Format::Json => json::array_item(&mut self.out, decoded, first),
             Format::Ndjson => json::line(&mut self.out, decoded),
         }
@@ -247,4 +263,60 @@ impl<W: std::io::Write> Printer<W> {
     pub fn tally(&self) -> Tally {
         self.tally
     }
+
+    /// A `scan` result: the result object with its count and request (issue 5).
+    pub fn scanned(&mut self, scanned: &Scanned) -> std::io::Result<()> {
+        let first = self.tally.total == 0;
+        self.tally.add(scanned.outcome.exit_status());
+        if self.quiet {
+            return Ok(());
+        }
+        let masked;
+        let redacted;
+        let scanned = if self.redact {
+            masked = crate::redact::outcome(scanned.outcome);
+            redacted = Scanned { outcome: &masked, ..scanned.clone() };
+            &redacted
+        } else {
+            scanned
+        };
+        match self.format {
+            Format::Text => text::scanned(&mut self.out, scanned, self.now, first),
+            Format::Json => json::array_item(&mut self.out, scanned, first),
+            Format::Ndjson => json::line(&mut self.out, scanned),
+        }
+    }
+
+    /// `check --explain`: the claims of the result just printed, explained (text output only).
+    pub fn explanation(&mut self, claims: &Map<String, Value>) -> std::io::Result<()> {
+        if self.quiet || self.format != Format::Text {
+            return Ok(());
+        }
+        let mut masked;
+        let claims = if self.redact {
+            masked = claims.clone();
+            crate::redact::claims(&mut masked);
+            &masked
+        } else {
+            claims
+        };
+        text::explanation(&mut self.out, &crate::explain::claims(claims, self.now), "    ")
+    }
+}
+
+/// A `scan` result: `check`'s result object, how often the token was found, and the HAR request
+/// that first carried it (null for text sources).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scanned<'a> {
+    #[serde(flatten)]
+    pub outcome: &'a Outcome,
+    pub count: usize,
+    pub request: Option<&'a Request>,
+}
+
+/// The HTTP request of a HAR entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Request {
+    pub method: String,
+    pub url: String,
 }

@@ -1,10 +1,11 @@
 //! The text rendering, for a person: a verdict line per token, the claims that matter, findings
 //! with what to change, and the 401 Partner Center would answer.
 
-use super::{Decoded, Outcome, Tally};
+use super::{Decoded, Outcome, Scanned, Tally};
 use crate::claims::PARTNER_CENTER_AUDIENCES;
 use crate::clock;
 use crate::error::InputError;
+use crate::explain::Line;
 use crate::verdict::{Level, Mfa};
 use crate::verify::{Signature, Verification};
 use colored::Colorize;
@@ -162,4 +163,35 @@ fn object<W: Write>(out: &mut W, label: &str, map: &Map<String, Value>) -> io::R
         writeln!(out, "  {}: {text}{comma}{date}", serde_json::to_string(key)?.cyan())?;
     }
     writeln!(out, "}}")
+}
+
+// Issue 5: scan results and --explain.
+
+/// A scan result: `outcome`'s block, with where the token was seen and how often under its first
+/// line.
+pub fn scanned<W: Write>(out: &mut W, s: &Scanned, now: i64, first: bool) -> io::Result<()> {
+    let mut block = Vec::new();
+    outcome(&mut block, s.outcome, now, first)?;
+    // The verdict line ends at the first newline after the blank line that separates results.
+    let split = block.iter().skip(1).position(|&b| b == b'\n').map_or(block.len(), |i| i + 2);
+    out.write_all(&block[..split])?;
+    let field = |label: &str| format!("{label:<9}").dimmed();
+    if let Some(request) = s.request {
+        writeln!(out, "    {} {} {}", field("request"), request.method, request.url)?;
+    }
+    if s.count > 1 {
+        writeln!(out, "    {} {} times", field("found"), s.count)?;
+    }
+    out.write_all(&block[split..])
+}
+
+/// Claims explained, one per line, under `indent`.
+pub fn explanation<W: Write>(out: &mut W, lines: &[Line], indent: &str) -> io::Result<()> {
+    writeln!(out, "{indent}{}", "claims explained:".dimmed())?;
+    let width = lines.iter().map(|l| l.name.chars().count()).max().unwrap_or(0).min(20);
+    for l in lines {
+        let name = format!("{:<width$}", l.name);
+        writeln!(out, "{indent}  {} {} {} {}", name.cyan(), l.value, "—".dimmed(), l.meaning)?;
+    }
+    Ok(())
 }

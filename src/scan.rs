@@ -1,0 +1,408 @@
+//! `mfacheck scan`: every JWT in arbitrary text (curl -v output, server logs, cookies, JSON) or in
+//! a HAR capture, each distinct token checked once with the number of times it was found.
+//!
+//! Text is read line by line and searched without regular expressions, in one pass: a token
+//! starts at `eyJ` (base64url of `{"`) that does not continue a base64url run, and is three
+//! base64url segments whose second also starts with `eyJ` (a JWS; the signature may be empty),
+//! or five (a JWE, reported as encrypted). A HAR file (JSON with `log.entries`) is read as JSON:
+//! each request's `Authorization` header first, with the request's method and URL, then every
+//! other string of each entry (cookies, query strings, bodies, response headers).
+
+use crate::error::{ErrorCode, InputError, preview};
+use crate::report::Request;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader};
+use std::path::PathBuf;
+
+/// One distinct token (or an input that could not be read), where it was first found, and how
+/// many times it was found in all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sighting {
+    pub token: Result<String, InputError>,
+    /// `PATH:LINE` (`stdin:LINE`) for text; `PATH:entry-N` for the N-th entry of a HAR file.
+    pub source: String,
+    /// The request of the HAR entry the token was first found in.
+    pub request: Option<Request>,
+    pub count: usize,
+}
+
+/// Where scan reads from: a file, or `-` (stdin).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Stdin,
+    File(PathBuf),
+}
+
+/// PATH arguments to sources; none means stdin.
+pub fn sources(args: &[String]) -> Vec<Source> {
+    if args.is_empty() {
+        return vec![Source::Stdin];
+    }
+    // `@PATH` and `@-` are accepted too, as `check` spells its files.
+    args.iter()
+        .map(|a| match a.strip_prefix('@').unwrap_or(a) {
+            "-" => Source::Stdin,
+            path => Source::File(PathBuf::from(path)),
+        })
+        .collect()
+}
+
+/// The distinct tokens found, in the order first found; memory grows with distinct tokens only.
+#[derive(Debug, Default)]
+pub struct Findings {
+    index: HashMap<String, usize>,
+    sightings: Vec<Sighting>,
+    /// Every occurrence, counting repeats.
+    pub occurrences: usize,
+}
+
+impl Findings {
+    fn add(&mut self, token: &str, source: impl FnOnce() -> String, request: Option<&Request>) {
+        self.occurrences += 1;
+        if let Some(&i) = self.index.get(token) {
+            self.sightings[i].count += 1;
+            return;
+        }
+        self.index.insert(token.to_owned(), self.sightings.len());
+        self.sightings.push(Sighting {
+            token: Ok(token.to_owned()),
+            source: source(),
+            request: request.cloned(),
+            count: 1,
+        });
+    }
+
+    fn error(&mut self, source: String, error: InputError) {
+        self.sightings.push(Sighting { token: Err(error), source, request: None, count: 1 });
+    }
+
+    pub fn into_sightings(self) -> Vec<Sighting> {
+        self.sightings
+    }
+}
+
+/// Reads every source. A source that cannot be read becomes an `unreadable` sighting; when no
+/// token is found at all, one `empty` sighting says so (as `check` does for an empty input).
+pub fn scan(sources: &[Source]) -> Findings {
+    let mut found = Findings::default();
+    for source in sources {
+        let (name, result) = match source {
+            Source::Stdin => ("stdin".to_owned(), scan_reader(io::stdin().lock(), "stdin", &mut found)),
+            Source::File(path) => {
+                let name = path.display().to_string();
+                let result =
+                    File::open(path).and_then(|f| scan_reader(BufReader::with_capacity(1 << 16, f), &name, &mut found));
+                (name, result)
+            }
+        };
+        if let Err(e) = result {
+            found.error(name.clone(), InputError::new(ErrorCode::Unreadable, format!("cannot read {name}: {e}")));
+        }
+    }
+    if found.sightings.is_empty() {
+        let name = match sources {
+            [Source::Stdin] => "stdin".to_owned(),
+            [Source::File(path)] => path.display().to_string(),
+            _ => "inputs".to_owned(),
+        };
+        found.error(name.clone(), InputError::new(ErrorCode::Empty, format!("no JWT found in {name}")));
+    }
+    found
+}
+
+/// A stream that opens with `{` is read whole and tried as a HAR file; anything else (and JSON
+/// that is not a HAR) is searched line by line.
+fn scan_reader<R: BufRead>(mut reader: R, name: &str, found: &mut Findings) -> io::Result<()> {
+    if reader.fill_buf()?.starts_with(b"\xEF\xBB\xBF") {
+        reader.consume(3); // a UTF-8 byte order mark, as some Windows tools write HAR files
+    }
+    let starts_json = loop {
+        let buf = reader.fill_buf()?;
+        match buf.iter().position(|b| !b.is_ascii_whitespace()) {
+            Some(i) => break buf[i] == b'{',
+            None if buf.is_empty() => break false,
+            None => {
+                let n = buf.len();
+                reader.consume(n);
+            }
+        }
+    };
+    if !starts_json {
+        return scan_lines(reader, name, found);
+    }
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes)?;
+    if let Ok(Value::Object(doc)) = serde_json::from_slice::<Value>(&bytes)
+        && let Some(Value::Array(entries)) = doc.get("log").and_then(|log| log.get("entries"))
+    {
+        scan_har(entries, name, found);
+        return Ok(());
+    }
+    scan_lines(&bytes[..], name, found)
+}
+
+fn scan_lines<R: BufRead>(mut reader: R, name: &str, found: &mut Findings) -> io::Result<()> {
+    let mut line = Vec::new();
+    let mut number = 0usize;
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            return Ok(());
+        }
+        number += 1;
+        for token in tokens(&line) {
+            found.add(token, || format!("{name}:{number}"), None);
+        }
+    }
+}
+
+/// Authorization headers first, so a token is reported with the first request that sent it,
+/// then every other string of each entry.
+fn scan_har(entries: &[Value], name: &str, found: &mut Findings) {
+    let requests: Vec<Request> = entries
+        .iter()
+        .map(|entry| {
+            let field = |key: &str| entry.pointer(&format!("/request/{key}")).and_then(Value::as_str).unwrap_or("");
+            Request { method: field("method").to_owned(), url: redact(field("url")) }
+        })
+        .collect();
+    let source = |i: usize| move || format!("{name}:entry-{}", i + 1);
+    for (i, entry) in entries.iter().enumerate() {
+        for header in headers(entry) {
+            if is_authorization(header) {
+                let value = header.get("value").and_then(Value::as_str).unwrap_or("");
+                for token in tokens(value.as_bytes()) {
+                    found.add(token, source(i), Some(&requests[i]));
+                }
+            }
+        }
+    }
+    for (i, entry) in entries.iter().enumerate() {
+        let Value::Object(fields) = entry else { continue };
+        let mut each = |text: &str| {
+            for token in tokens(text.as_bytes()) {
+                found.add(token, source(i), Some(&requests[i]));
+            }
+        };
+        for (key, value) in fields {
+            match (key.as_str(), value) {
+                ("request", Value::Object(request)) => {
+                    for (key, value) in request {
+                        if key == "headers" {
+                            headers(entry).filter(|h| !is_authorization(h)).for_each(|h| strings(h, &mut each));
+                        } else {
+                            strings(value, &mut each);
+                        }
+                    }
+                }
+                _ => strings(value, &mut each),
+            }
+        }
+    }
+}
+
+/// A URL can carry a token (`?access_token=…`): it is shown cut, as messages show tokens.
+fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut done = 0;
+    for token in tokens(text.as_bytes()) {
+        // `token` is a slice of `text`: its offset is where it starts.
+        let start = token.as_ptr() as usize - text.as_ptr() as usize;
+        out.push_str(&text[done..start]);
+        out.push_str(&preview(token));
+        done = start + token.len();
+    }
+    out.push_str(&text[done..]);
+    out
+}
+
+fn headers(entry: &Value) -> impl Iterator<Item = &Value> {
+    entry.pointer("/request/headers").and_then(Value::as_array).into_iter().flatten()
+}
+
+fn is_authorization(header: &Value) -> bool {
+    header.get("name").and_then(Value::as_str).is_some_and(|n| n.eq_ignore_ascii_case("authorization"))
+}
+
+/// Calls `each` with every string in `value`, depth first.
+fn strings(value: &Value, each: &mut impl FnMut(&str)) {
+    match value {
+        Value::String(s) => each(s),
+        Value::Array(items) => items.iter().for_each(|v| strings(v, each)),
+        Value::Object(map) => map.values().for_each(|v| strings(v, each)),
+        _ => {}
+    }
+}
+
+fn is_base64url(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+}
+
+/// The end of the base64url run that starts at `from`.
+fn run_end(text: &[u8], from: usize) -> usize {
+    from + text[from..].iter().take_while(|&&b| is_base64url(b)).count()
+}
+
+/// Every JWT in `text`, in order. Linear: a failed candidate is re-read at most once per segment.
+pub fn tokens(text: &[u8]) -> Vec<&str> {
+    let mut found = Vec::new();
+    let mut i = 0;
+    while let Some(offset) = find_start(&text[i..]) {
+        let start = i + offset;
+        match token_end(text, start) {
+            Some(end) => {
+                // Tokens are ASCII by construction.
+                found.push(std::str::from_utf8(&text[start..end]).expect("base64url is ASCII"));
+                i = end;
+            }
+            None => i = start + 3,
+        }
+    }
+    found
+}
+
+/// The next `eyJ` that does not continue a base64url run.
+fn find_start(text: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(at) = text[from..].windows(3).position(|w| w == b"eyJ") {
+        let at = from + at;
+        if at == 0 || !is_base64url(text[at - 1]) {
+            return Some(at);
+        }
+        from = at + 3;
+    }
+    None
+}
+
+/// The end of the token that starts at `start` (at `eyJ`), or `None` when it is not one.
+fn token_end(text: &[u8], start: usize) -> Option<usize> {
+    let mut ends = vec![run_end(text, start)];
+    while ends.len() < 5 {
+        let last = *ends.last().expect("one segment");
+        if text.get(last) != Some(&b'.') {
+            break;
+        }
+        ends.push(run_end(text, last + 1));
+    }
+    let segment = |k: usize| &text[ends[k - 1] + 1..ends[k]];
+    if ends.len() == 5 && (2..5).all(|k| !segment(k).is_empty()) {
+        return Some(ends[4]);
+    }
+    (ends.len() >= 3 && segment(1).starts_with(b"eyJ")).then(|| ends[2])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const JWS: &str = "eyJhbGciOiJub25lIn0.eyJhbXIiOlsicHdkIl19.c2ln";
+
+    #[test]
+    fn finds_tokens_in_text() {
+        let line = format!("> Authorization: Bearer {JWS}\r\n");
+        assert_eq!(tokens(line.as_bytes()), [JWS]);
+        let json = format!("{{\"access_token\":\"{JWS}\",\"id\":\"x{JWS}\"}}");
+        assert_eq!(tokens(json.as_bytes()), [JWS], "a token inside a base64url run is not a token");
+        let sentence = format!("token={JWS}. Then cookie=a;b={JWS};");
+        assert_eq!(tokens(sentence.as_bytes()), [JWS, JWS]);
+    }
+
+    #[test]
+    fn unsigned_tokens_keep_their_trailing_dot() {
+        assert_eq!(tokens(b"x eyJhbGciOiJub25lIn0.eyJhIjoxfQ. y"), ["eyJhbGciOiJub25lIn0.eyJhIjoxfQ."]);
+    }
+
+    #[test]
+    fn jwe_has_five_segments_with_an_optional_key() {
+        assert_eq!(tokens(b"eyJhbGciOiJkaXIifQ..aXY.Y3Q.dGFn,"), ["eyJhbGciOiJkaXIifQ..aXY.Y3Q.dGFn"]);
+    }
+
+    #[test]
+    fn near_misses_are_not_tokens() {
+        assert!(tokens(b"eyJmb28iOjF9. a sentence").is_empty());
+        assert!(tokens(b"eyJmb28iOjF9.json.gz").is_empty(), "the payload must be a JSON object too");
+        assert!(tokens(b"eyJ").is_empty());
+        assert!(tokens(b"eyJ.eyJ").is_empty());
+        assert!(tokens("é eyJ.é".as_bytes()).is_empty());
+    }
+
+    #[test]
+    fn repeats_are_counted_once_in_first_found_order() {
+        let text = format!("a {JWS}\nb\nc {JWS} {JWS}\n");
+        let mut found = Findings::default();
+        scan_lines(text.as_bytes(), "log", &mut found).unwrap();
+        assert_eq!(found.occurrences, 3);
+        let s = found.into_sightings();
+        assert_eq!((s.len(), s[0].source.as_str(), s[0].count), (1, "log:1", 3));
+    }
+
+    #[test]
+    fn har_authorization_first_then_other_strings() {
+        let other = "eyJhbGciOiJub25lIn0.eyJiIjoyfQ.";
+        let har = serde_json::json!({"log": {"entries": [
+            {"request": {"method": "POST", "url": "https://login/token", "headers": []},
+             "response": {"content": {"text": format!("{{\"access_token\":\"{JWS}\"}}")}}},
+            {"request": {"method": "GET", "url": "https://api/x",
+                         "headers": [{"name": "authorization", "value": format!("Bearer {JWS}")},
+                                     {"name": "Cookie", "value": format!("s={other}")}]}}
+        ]}});
+        let mut found = Findings::default();
+        scan_reader(har.to_string().as_bytes(), "s.har", &mut found).unwrap();
+        let s = found.into_sightings();
+        assert_eq!(s.len(), 2);
+        assert_eq!((s[0].source.as_str(), s[0].count), ("s.har:entry-2", 2));
+        assert_eq!(s[0].request, Some(Request { method: "GET".into(), url: "https://api/x".into() }));
+        assert_eq!((s[1].source.as_str(), s[1].token.as_deref()), ("s.har:entry-2", Ok(other)));
+    }
+
+    #[test]
+    fn tokens_in_request_urls_are_cut() {
+        let url = format!("https://app/cb#access_token={JWS}&state=1");
+        assert_eq!(redact(&url), "https://app/cb#access_token=eyJhbGciOiJu…&state=1");
+        let har = serde_json::json!({"log": {"entries": [
+            {"request": {"method": "GET", "url": url, "headers": []}}]}});
+        let mut found = Findings::default();
+        scan_reader(&*[b"\xEF\xBB\xBF".as_slice(), har.to_string().as_bytes()].concat(), "s.har", &mut found).unwrap();
+        let s = found.into_sightings();
+        assert_eq!((s[0].source.as_str(), s[0].token.as_deref()), ("s.har:entry-1", Ok(JWS)));
+        assert_eq!(s[0].request.as_ref().unwrap().url, "https://app/cb#access_token=eyJhbGciOiJu…&state=1");
+    }
+
+    #[test]
+    fn sources_accept_check_spellings() {
+        let args = ["-", "@-", "a.log", "@b.har"].map(String::from);
+        assert_eq!(
+            sources(&args),
+            [Source::Stdin, Source::Stdin, Source::File("a.log".into()), Source::File("b.har".into())]
+        );
+        assert_eq!(sources(&[]), [Source::Stdin]);
+    }
+
+    #[test]
+    fn json_that_is_not_har_is_searched_as_text() {
+        let text = format!("{{\n  \"accessToken\": \"{JWS}\"\n}}\n");
+        let mut found = Findings::default();
+        scan_reader(text.as_bytes(), "az.json", &mut found).unwrap();
+        assert_eq!(found.into_sightings()[0].source, "az.json:2");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_scan_without_panic_and_yield_only_token_shapes(text in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+            for token in tokens(&text) {
+                proptest::prop_assert!(token.starts_with("eyJ"));
+                proptest::prop_assert!(token.bytes().all(|b| is_base64url(b) || b == b'.'));
+                proptest::prop_assert!(matches!(token.matches('.').count(), 2 | 4));
+            }
+        }
+
+        #[test]
+        fn a_token_between_separators_is_found(before in "[ -~&&[^A-Za-z0-9_-]]{0,3}[ -~]{0,20}[ =:\"'(,;]", after in "([ \"'&;,)\r\n][ -~]{0,20}|\\. [ -~]{0,20})?") {
+            let text = format!("{before}{JWS}{after}");
+            let found = tokens(text.as_bytes());
+            proptest::prop_assert!(found.contains(&JWS), "{text:?} gave {found:?}");
+        }
+    }
+}
