@@ -91,21 +91,21 @@ pub struct OutputArgs {
 
 /// Signature verification, shared by `check` and `decode`.
 #[derive(Debug, Args)]
-#[command(next_help_heading = "Verification")]
 pub struct VerifyArgs {
     /// Verify signatures with a JWKS: a file, or an https URL (plain http only on loopback), e.g.
     /// https://login.microsoftonline.com/common/discovery/v2.0/keys. The key is chosen by the
     /// header's kid (else x5t); anything but a verified signature makes the token non-compliant
-    #[arg(long, value_name = "SOURCE")]
+    #[arg(long, value_name = "SOURCE", help_heading = "Verification")]
     pub jwks: Vec<String>,
 
     /// Verify signatures with a public key: a PEM file (an RSA, EC or Ed25519 public key, or an X.509
     /// certificate, not validated) or a JWK (JSON) file
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", help_heading = "Verification")]
     pub key: Vec<PathBuf>,
 
     /// How long fetching a --jwks URL may take, in seconds
-    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_FETCH_TIMEOUT, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_FETCH_TIMEOUT, help_heading = "Verification",
+          value_parser = clap::value_parser!(u64).range(1..))]
     pub fetch_timeout: u64,
 }
 
