@@ -445,6 +445,14 @@ mod tests {
     }
 
     #[test]
+    fn keys_can_be_shared_by_threads() {
+        // Loaded once in main, then read by every worker of a parallel batch.
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Keys>();
+        shareable::<crate::verdict::Policy>();
+    }
+
+    #[test]
     fn refused_algorithms() {
         assert!(accepted_algorithm("none").unwrap_err().contains("unsigned"));
         assert!(accepted_algorithm("NONE").is_err());
