@@ -316,3 +316,23 @@ fn plain_http_is_refused_off_loopback_before_any_connection() {
         .code(2)
         .stderr(predicate::str::contains("only https URLs (or a file path) are accepted"));
 }
+
+#[test]
+fn scan_takes_the_verification_options() {
+    let out =
+        mfacheck().args(["scan", "--format", "ndjson", "--jwks", JWKS, "fixtures/scan/server.log"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 2);
+    assert!(text.lines().all(|l| l.contains("\"signature\":\"verified\"")), "{text}");
+    // A forged token in a log line is found, and refused.
+    let forged =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/attack/tampered.jwt")).unwrap();
+    let log = format!("2025-12-01T09:00:01Z INFO request auth=\"Bearer {}\" status=200\n", forged.trim());
+    let out =
+        mfacheck().args(["scan", "--format", "ndjson", "--jwks", JWKS, "-"]).write_stdin(log.clone()).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((result["signature"].as_str(), codes(&result)), (Some("invalid"), vec!["bad-signature"]));
+    mfacheck().args(["scan", "-q", "-"]).write_stdin(log).assert().code(0); // without keys the forgery passes
+}
