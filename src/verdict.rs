@@ -190,20 +190,7 @@ pub fn judge(jws: &Jws, claims: &Claims, class: &Classification, policy: &Policy
             ),
         );
     }
-    if policy.require_valid_time && claims.exp.is_none() {
-        add(
-            "no-exp",
-            Level::Error,
-            "no exp claim (or not a number): the token's lifetime is unknown, so --require-valid-time \
-             cannot accept it"
-                .into(),
-        );
-    }
-    match signature.signature {
-        Signature::Invalid => add("bad-signature", Level::Error, signature.detail.clone()),
-        Signature::UnknownKey => add("unknown-key", Level::Error, signature.detail.clone()),
-        Signature::Verified | Signature::NotChecked => {}
-    }
+    expectations(claims, policy, signature, &mut add);
     if jws.alg().eq_ignore_ascii_case("none") || jws.signature_empty {
         add(
             "unsigned",
@@ -215,35 +202,6 @@ pub fn judge(jws: &Jws, claims: &Claims, class: &Classification, policy: &Policy
                 if jws.signature_empty { ", empty signature" } else { "" }
             ),
         );
-    }
-    if !policy.issuers.is_empty() && !claims.iss.is_some_and(|iss| policy.issuers.iter().any(|want| want == iss)) {
-        add(
-            "issuer-mismatch",
-            Level::Error,
-            format!(
-                "iss is {}, not the expected {}: the token was issued by another authority or tenant",
-                claims.iss.map_or("absent".into(), |iss| format!("{iss:?}")),
-                one_of(&policy.issuers)
-            ),
-        );
-    }
-    if !policy.audiences.is_empty() {
-        let found: Vec<&str> = match jws.claims.get("aud") {
-            Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
-            Some(Value::String(aud)) => vec![aud.as_str()],
-            _ => Vec::new(),
-        };
-        if !found.iter().any(|aud| policy.audiences.iter().any(|want| want == aud)) {
-            add(
-                "audience-mismatch",
-                Level::Error,
-                format!(
-                    "aud is {}, not the expected {}: the token is meant for another API",
-                    if found.is_empty() { "absent".into() } else { format!("{:?}", found.join(", ")) },
-                    one_of(&policy.audiences)
-                ),
-            );
-        }
     }
     if claims.cross_tenant() {
         add(
@@ -280,6 +238,58 @@ pub fn judge(jws: &Jws, claims: &Claims, class: &Classification, policy: &Policy
     let compliant = mfa != Mfa::Missing && !findings.iter().any(|f| f.level == Level::Error);
     let response = (mfa == Mfa::Missing).then(|| Response::mfa_required(policy.now));
     Verdict { mfa, compliant, findings, response }
+}
+
+/// The checks asked for beyond the MFA rule (`--jwks`/`--key`, `--issuer`, `--audience`, and
+/// `exp` under `--require-valid-time`): each failure is an `error` finding.
+fn expectations(
+    claims: &Claims,
+    policy: &Policy,
+    signature: &Verification,
+    add: &mut impl FnMut(&'static str, Level, String),
+) {
+    if policy.require_valid_time && claims.exp.is_none() {
+        add(
+            "no-exp",
+            Level::Error,
+            "no exp claim (or not a number): the token's lifetime is unknown, so --require-valid-time \
+             cannot accept it"
+                .into(),
+        );
+    }
+    match signature.signature {
+        Signature::Invalid => add("bad-signature", Level::Error, signature.detail.clone()),
+        Signature::UnknownKey => add("unknown-key", Level::Error, signature.detail.clone()),
+        Signature::Verified | Signature::NotChecked => {}
+    }
+    if !policy.issuers.is_empty() && !claims.iss.is_some_and(|iss| policy.issuers.iter().any(|want| want == iss)) {
+        add(
+            "issuer-mismatch",
+            Level::Error,
+            format!(
+                "iss is {}, not the expected {}: the token was issued by another authority or tenant",
+                claims.iss.map_or("absent".into(), |iss| format!("{iss:?}")),
+                one_of(&policy.issuers)
+            ),
+        );
+    }
+    if !policy.audiences.is_empty() {
+        let found: Vec<&str> = match claims.aud_array {
+            Some(items) => items.iter().filter_map(Value::as_str).collect(),
+            None => claims.aud.into_iter().collect(),
+        };
+        if !found.iter().any(|aud| policy.audiences.iter().any(|want| want == aud)) {
+            add(
+                "audience-mismatch",
+                Level::Error,
+                format!(
+                    "aud is {}, not the expected {}: the token is meant for another API",
+                    if found.is_empty() { "absent".into() } else { format!("{:?}", found.join(", ")) },
+                    one_of(&policy.audiences)
+                ),
+            );
+        }
+    }
 }
 
 /// Why an array of methods lacks `mfa`, and what to change (from Microsoft's document).
