@@ -247,7 +247,10 @@ fn serve(responses: Vec<Option<String>>) -> (String, thread::JoinHandle<Vec<Stri
             }
             heads.push(String::from_utf8_lossy(&head).into_owned());
             match response {
-                Some(text) => stream.write_all(text.as_bytes()).unwrap(),
+                // The client may hang up first (a body over its limit).
+                Some(text) => {
+                    let _ = stream.write_all(text.as_bytes());
+                }
                 // Say nothing until the client gives up and closes (or 5 s pass).
                 None => {
                     let _ = stream.read(&mut byte);
@@ -269,7 +272,9 @@ fn http(status: &str, body: &str) -> String {
 #[test]
 fn jwks_from_a_loopback_http_server() {
     let jwks = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(JWKS)).unwrap();
-    let (url, server) = serve(vec![Some(http("200 OK", &jwks)), Some(http("404 Not Found", "{}"))]);
+    let huge = format!("{{\"keys\":[],\"pad\":\"{}\"}}", "x".repeat(1 << 20));
+    let (url, server) =
+        serve(vec![Some(http("200 OK", &jwks)), Some(http("404 Not Found", "{}")), Some(http("200 OK", &huge))]);
     let keys_url = format!("{url}/common/discovery/v2.0/keys");
     let (results, code) = check(&["--jwks", &keys_url, "@fixtures/mfa.jwt", "@fixtures/attack/tampered.jwt"]);
     assert_eq!(
@@ -283,8 +288,13 @@ fn jwks_from_a_loopback_http_server() {
         .code(2)
         .stdout("")
         .stderr(format!("mfacheck: --jwks {keys_url}: the server answered HTTP 404\n"));
+    mfacheck()
+        .args(["check", "--jwks", &keys_url, "@fixtures/mfa.jwt"])
+        .assert()
+        .code(2)
+        .stderr(format!("mfacheck: --jwks {keys_url}: larger than 1048576 bytes\n"));
     let heads = server.join().unwrap();
-    assert_eq!(heads.len(), 2);
+    assert_eq!(heads.len(), 3);
     assert!(heads[0].starts_with("GET /common/discovery/v2.0/keys HTTP/1.1\r\n"), "{}", heads[0]);
     assert!(heads[0].to_ascii_lowercase().contains("user-agent: mfacheck/"), "{}", heads[0]);
 }
