@@ -3,12 +3,12 @@
 //!
 //!     cargo run --example fixtures            # rewrites fixtures/ in place
 //!
-//! Deterministic: RS256 (PKCS#1 v1.5) and ES256 (RFC 6979) signatures depend only on the key and
+//! Deterministic: RS256 (PKCS#1 v1.5), ES256 (RFC 6979) and HS256 signatures depend only on the key and
 //! the message, so a second run changes nothing (CI checks this with `git diff --exit-code`).
 
 use anyhow::{Context, Result};
-use jsonwebtoken::Algorithm;
 use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm, PublicKeyUse};
+use jsonwebtoken::{Algorithm, EncodingKey};
 use mfacheck::sample::{self, Signer, Template, encode, encode_raw};
 use serde_json::{Map, Value, json};
 use std::fs;
@@ -20,6 +20,9 @@ const CUSTOMER: &str = "7c0c4a3e-1d55-4c3e-9d0e-8f1c2b3a4d5e";
 const APP: &str = sample::SAMPLE_APP;
 const RSA_KID: &str = "mfacheck-test-rsa";
 const EC_KID: &str = "mfacheck-test-ec";
+const ED_KID: &str = "mfacheck-test-ed25519";
+/// The kid of `keys/test-rsa-other.pem`, a key that is not in `keys/jwks.json`.
+const OTHER_KID: &str = "mfacheck-test-other";
 /// Valid fixtures: issued 2025-12-01, valid until 2100-01-01, so they stay valid.
 const IAT: i64 = 1_764_547_200;
 const EXP: i64 = 4_102_444_800;
@@ -35,6 +38,8 @@ struct Expect {
     exit: u8,
     findings: Vec<&'static str>,
     error: Option<&'static str>,
+    /// The `signature` expected when checked with `--jwks fixtures/keys/jwks.json`.
+    signature: Option<&'static str>,
 }
 
 fn obj(value: Value) -> Map<String, Value> {
@@ -73,6 +78,9 @@ fn main() -> Result<()> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let rsa = Signer::from_pem(&fs::read(dir.join("keys/test-rsa.pem"))?)?;
     let ec = Signer::from_pem(&fs::read(dir.join("keys/test-ec.pem"))?)?;
+    let ed = Signer::from_pem(&fs::read(dir.join("keys/test-ed25519.pem"))?)?;
+    let other = Signer::from_pem(&fs::read(dir.join("keys/test-rsa-other.pem"))?)?;
+    let rsa_public_pem = fs::read(dir.join("keys/test-rsa.pub.pem"))?;
     let rs =
         |claims: Map<String, Value>| encode(&header("RS256", RSA_KID), &claims, Some(&rsa)).expect("RS256 signing");
 
@@ -91,6 +99,7 @@ fn main() -> Result<()> {
         exit,
         findings: findings.to_vec(),
         error: None,
+        signature: Some("verified"),
     };
     let bad = |what, code| Expect {
         file: String::new(),
@@ -101,6 +110,7 @@ fn main() -> Result<()> {
         exit: 2,
         findings: vec![],
         error: Some(code),
+        signature: None,
     };
     let line = |token: String| token + "\n";
 
@@ -209,6 +219,17 @@ fn main() -> Result<()> {
         &line(rs(v2_mfa)),
         ok("v2.0 token that requested the amr optional claim, MFA", "app+user", "satisfied", 0, &[]),
     )?;
+    let v2_email = user(json!({
+        "ver": "2.0", "iss": format!("https://login.microsoftonline.com/{TENANT}/v2.0"),
+        "appid": null, "appidacr": null, "azp": APP, "azpacr": "0",
+        "upn": null, "unique_name": null, "email": "isaiah.w@partner.example",
+        "sub": "Zt4oR1mQ9xW2cV7bN0kL3jH6gF8dS5aP2uY9tE1rW4q"
+    }));
+    write(
+        "v2-email.jwt",
+        &line(rs(v2_email)),
+        ok("v2.0 token naming the user only by the email optional claim, MFA", "app+user", "satisfied", 0, &[]),
+    )?;
     write(
         "amr-case.jwt",
         &line(rs(user(json!({"amr": ["pwd", "MFA"]})))),
@@ -228,7 +249,10 @@ fn main() -> Result<()> {
     write(
         "unsigned.jwt",
         &line(unsigned),
-        ok("alg none, empty signature, MFA", "app+user", "satisfied", 0, &["unsigned"]),
+        Expect {
+            signature: Some("invalid"),
+            ..ok("alg none, empty signature, MFA", "app+user", "satisfied", 0, &["unsigned"])
+        },
     )?;
     let es512_sig = "AZ".repeat(88);
     write(
@@ -238,12 +262,20 @@ fn main() -> Result<()> {
             &serde_json::to_vec(&user(json!({})))?,
             &es512_sig,
         )),
-        ok("alg ES512 with a made-up signature: decoded all the same", "app+user", "satisfied", 0, &[]),
+        Expect {
+            signature: Some("invalid"),
+            ..ok("alg ES512 with a made-up signature: decoded all the same", "app+user", "satisfied", 0, &[])
+        },
     )?;
     write(
         "es256.jwt",
         &line(encode(&header("ES256", EC_KID), &user(json!({})), Some(&ec))?),
         ok("signed ES256 with the test P-256 key, MFA", "app+user", "satisfied", 0, &[]),
+    )?;
+    write(
+        "eddsa.jwt",
+        &line(encode(&header("EdDSA", ED_KID), &user(json!({})), Some(&ed))?),
+        ok("signed EdDSA with the test Ed25519 key, MFA", "app+user", "satisfied", 0, &[]),
     )?;
     write(
         "cross-tenant.jwt",
@@ -378,6 +410,7 @@ fn main() -> Result<()> {
         Expect {
             kind: None,
             mfa: None,
+            signature: None,
             ..ok("two OAuth token responses, one per line: password-only, app-only", "", "", 1, &[])
         },
     )?;
@@ -388,6 +421,7 @@ fn main() -> Result<()> {
         Expect {
             kind: None,
             mfa: None,
+            signature: None,
             ..ok("pastes: a header line, a quoted JSON string, Bearer, CRLF", "", "", 0, &[])
         },
     )?;
@@ -395,12 +429,60 @@ fn main() -> Result<()> {
     write(
         "inputs/mixed.txt",
         &mixed,
-        Expect { kind: None, mfa: None, ..ok("a batch: MFA, password-only, garbage, app-only", "", "", 2, &[]) },
+        Expect {
+            kind: None,
+            mfa: None,
+            signature: None,
+            ..ok("a batch: MFA, password-only, garbage, app-only", "", "", 2, &[])
+        },
+    )?;
+
+    // Attacks on the signature: each passes the MFA rule when the signature is not checked, and
+    // fails it with --jwks keys/jwks.json.
+    fs::create_dir_all(dir.join("attack"))?;
+    let attack = |what, exit, findings: &[&'static str], signature| Expect {
+        signature: Some(signature),
+        ..ok(what, "app+user", "satisfied", exit, findings)
+    };
+    let (signed_part, password_signature) = password_token.rsplit_once('.').context("three segments")?;
+    let password_header = signed_part.split('.').next().context("a header")?;
+    let mfa_payload = mfa_token.split('.').nth(1).context("a payload")?;
+    write(
+        "attack/tampered.jwt",
+        &line(format!("{password_header}.{mfa_payload}.{password_signature}")),
+        attack("password-only.jwt with its payload swapped for one with amr [pwd, mfa]", 0, &[], "invalid"),
+    )?;
+    write(
+        "attack/other-key-same-kid.jwt",
+        &line(encode(&header("RS256", RSA_KID), &user(json!({})), Some(&other))?),
+        attack("signed by keys/test-rsa-other.pem, naming the kid of the test RSA key", 0, &[], "invalid"),
+    )?;
+    write(
+        "attack/other-key-other-kid.jwt",
+        &line(encode(&header("RS256", OTHER_KID), &user(json!({})), Some(&other))?),
+        attack("signed by keys/test-rsa-other.pem with its own kid, which the JWKS lacks", 0, &[], "unknown-key"),
+    )?;
+    write(
+        "attack/none-with-key.jwt",
+        &line(encode(&header("none", RSA_KID), &user(json!({})), None)?),
+        attack("alg none with an empty signature, naming the kid of the test RSA key", 0, &["unsigned"], "invalid"),
+    )?;
+    let hmac = Signer { key: EncodingKey::from_secret(&rsa_public_pem), alg: Algorithm::HS256 };
+    write(
+        "attack/hs256-confusion.jwt",
+        &line(encode(&header("HS256", RSA_KID), &user(json!({})), Some(&hmac))?),
+        attack("HS256 with the test RSA public key (keys/test-rsa.pub.pem) as the HMAC secret", 0, &[], "invalid"),
+    )?;
+    write(
+        "attack/key-type-mismatch.jwt",
+        &line(encode(&header("ES256", RSA_KID), &user(json!({})), Some(&ec))?),
+        attack("signed ES256 by the test EC key, naming the kid of the test RSA key", 0, &[], "invalid"),
     )?;
 
     // Captures and logs for `mfacheck scan`.
     fs::create_dir_all(dir.join("scan"))?;
-    let scan = |what, exit| Expect { command: "scan", kind: None, mfa: None, ..ok(what, "", "", exit, &[]) };
+    let scan =
+        |what, exit| Expect { command: "scan", kind: None, mfa: None, signature: None, ..ok(what, "", "", exit, &[]) };
     write(
         "scan/session.har",
         &(serde_json::to_string_pretty(&har(&password_token, &mfa_token, &app_token))? + "\n"),
@@ -433,16 +515,16 @@ fn main() -> Result<()> {
         scan("`mfacheck scan`: a server log: one MFA token three times, an app-only token in a cookie", 0),
     )?;
 
-    // The public keys, as a JWKS.
+    // The public keys, as a JWKS and as a single JWK (for --key).
     let mut keys = Vec::new();
-    for (signer, kid) in [(&rsa, RSA_KID), (&ec, EC_KID)] {
+    for (signer, kid) in [(&rsa, RSA_KID), (&ec, EC_KID), (&ed, ED_KID)] {
         let mut jwk = Jwk::from_encoding_key(&signer.key, signer.alg)?;
         jwk.common.key_id = Some(kid.into());
         jwk.common.public_key_use = Some(PublicKeyUse::Signature);
-        jwk.common.key_algorithm =
-            Some(if signer.alg == Algorithm::RS256 { KeyAlgorithm::RS256 } else { KeyAlgorithm::ES256 });
+        jwk.common.key_algorithm = Some(KeyAlgorithm::from(signer.alg));
         keys.push(jwk);
     }
+    fs::write(dir.join("keys/test-ec.jwk.json"), serde_json::to_string_pretty(&keys[1])? + "\n")?;
     fs::write(dir.join("keys/jwks.json"), serde_json::to_string_pretty(&JwkSet { keys })? + "\n")?;
 
     fs::write(dir.join("manifest.json"), manifest(&expects)? + "\n")?;
@@ -520,7 +602,7 @@ fn manifest(expects: &[Expect]) -> Result<String> {
         .map(|e| {
             json!({
                 "file": e.file, "command": e.command, "what": e.what, "kind": e.kind, "mfa": e.mfa,
-                "exit": e.exit, "findings": e.findings, "error": e.error
+                "exit": e.exit, "findings": e.findings, "error": e.error, "signature": e.signature
             })
         })
         .collect();
@@ -532,10 +614,18 @@ fn readme(expects: &[Expect]) -> String {
         "# Fixtures\n\n\
          Made by `cargo run --example fixtures` (`examples/fixtures.rs`); do not edit by hand. The run is\n\
          deterministic, and CI fails when the committed files differ from a fresh run.\n\n\
-         **`keys/test-rsa.pem` and `keys/test-ec.pem` are TEST KEYS, published on purpose: never trust\n\
-         them for anything.** They were made with `openssl genpkey -algorithm RSA -pkeyopt\n\
-         rsa_keygen_bits:2048` and `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256`;\n\
-         `keys/jwks.json` holds their public halves (kid `mfacheck-test-rsa`, `mfacheck-test-ec`).\n\n\
+         **`keys/test-rsa.pem`, `keys/test-ec.pem` and `keys/test-ed25519.pem` are TEST KEYS, published on\n\
+         purpose: never trust them for anything.** They were made with `openssl genpkey -algorithm RSA\n\
+         -pkeyopt rsa_keygen_bits:2048`, `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256`\n\
+         and `openssl genpkey -algorithm ED25519`; `keys/jwks.json` holds their public halves (kid\n\
+         `mfacheck-test-rsa`, `mfacheck-test-ec`, `mfacheck-test-ed25519`).\n\
+         **`keys/test-rsa-other.pem` is a TEST KEY too**, made the same way: the \"other key\" that signs\n\
+         the forgeries under `attack/` (kid `mfacheck-test-other`, in no JWKS). `keys/test-rsa.pub.pem`\n\
+         is the public half of `test-rsa.pem` (`openssl pkey -in test-rsa.pem -pubout`), for `--key`\n\
+         and as the HMAC secret of `attack/hs256-confusion.jwt`; `test-ec.pub.pem` and\n\
+         `test-ed25519.pub.pem` were made the same way, and `test-rsa.cert.pem` is a self-signed\n\
+         certificate of it (`openssl req -new -x509 -key test-rsa.pem -days 36500`).\n\
+         `keys/test-ec.jwk.json` is the EC key's public JWK alone (made here).\n\n\
          Signed tokens use RS256 with `mfacheck-test-rsa` unless the table says otherwise. Valid tokens\n\
          are issued 2025-12-01 and expire 2100-01-01; `seed.jwt` keeps the 2019 times of Microsoft's\n\
          sample. `manifest.json` holds the same table for the tests (`tests/fixtures.rs`).\n\n\
@@ -544,10 +634,11 @@ fn readme(expects: &[Expect]) -> String {
          \x20   mfacheck sample --now 2025-12-01T00:00:00Z --exp 2100-01-01T00:00:00Z --amr pwd \\\n\
          \x20       --key fixtures/keys/test-rsa.pem --kid mfacheck-test-rsa\n\n\
          (`tests/workflows.rs` checks seven such commands). The exit status is that of\n\
-         `mfacheck check @FILE`, or of `mfacheck scan FILE` for the files under `scan/` (their\n\
-         `command` in `manifest.json` is `scan`).\n\n\
-         | file | what it is | kind | mfa | exit | findings / error |\n\
-         |---|---|---|---|---|---|\n",
+         `mfacheck check @FILE` without a key, or of `mfacheck scan FILE` for the files under `scan/`\n\
+         (their `command` in `manifest.json` is `scan`). \"signature\" is the result with\n\
+         `--jwks keys/jwks.json`, where anything but `verified` makes the token non-compliant (exit 1).\n\n\
+         | file | what it is | kind | mfa | exit | findings / error | signature |\n\
+         |---|---|---|---|---|---|---|\n",
     );
     for e in expects {
         let detail = match e.error {
@@ -555,13 +646,14 @@ fn readme(expects: &[Expect]) -> String {
             None => e.findings.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", "),
         };
         text.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} | {} |\n",
+            "| `{}` | {} | {} | {} | {} | {} | {} |\n",
             e.file,
             e.what.replace('|', "\\|"),
             e.kind.unwrap_or("—"),
             e.mfa.unwrap_or("—"),
             e.exit,
-            detail
+            detail,
+            e.signature.unwrap_or("—")
         ));
     }
     text

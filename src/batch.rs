@@ -5,6 +5,7 @@ use crate::exit_status::ExitStatus;
 use crate::input::{self, InputSpec};
 use crate::report::Printer;
 use crate::verdict::Policy;
+use crate::verify::Keys;
 use crate::{check_item, decode_item};
 use std::io::{self, Write};
 
@@ -19,11 +20,12 @@ pub fn check<W: Write>(specs: &[InputSpec], policy: &Policy, printer: &mut Print
     finish(read, printer, status)
 }
 
-/// Decodes every input; returns the merged exit status (0, or 2 when any input failed).
-pub fn decode<W: Write>(specs: &[InputSpec], printer: &mut Printer<W>) -> io::Result<ExitStatus> {
+/// Decodes every input, verifying signatures when `keys` are given; returns the merged exit
+/// status (2 when any input failed, 1 when a signature check failed, else 0).
+pub fn decode<W: Write>(specs: &[InputSpec], keys: Option<&Keys>, printer: &mut Printer<W>) -> io::Result<ExitStatus> {
     let mut status = ExitStatus::Compliant;
     let read = input::read(specs, &mut |item| {
-        let decoded = decode_item(item);
+        let decoded = decode_item(item, keys);
         status = status.merge(decoded.exit_status());
         printer.decoded(&decoded)
     });

@@ -31,7 +31,10 @@ impl Amr<'_> {
 #[derive(Debug, Clone)]
 pub struct Claims<'a> {
     pub ver: Option<&'a str>,
+    /// `aud`, or the first element of an `aud` array.
     pub aud: Option<&'a str>,
+    /// The whole `aud` when it is an array (for `--audience`, which any element may satisfy).
+    pub aud_array: Option<&'a [Value]>,
     pub iss: Option<&'a str>,
     pub tid: Option<&'a str>,
     /// `appid` (v1.0) or `azp` (v2.0).
@@ -70,6 +73,7 @@ impl<'a> Claims<'a> {
         };
         Claims {
             ver: text("ver"),
+            aud_array: map.get("aud").and_then(Value::as_array).map(Vec::as_slice),
             aud: match map.get("aud") {
                 Some(Value::Array(items)) => items.first().and_then(Value::as_str),
                 other => other.and_then(Value::as_str),

@@ -3,8 +3,10 @@
 use crate::clock::parse_time;
 use crate::report::Format;
 use crate::verdict::DEFAULT_LEEWAY;
+use crate::verify::DEFAULT_FETCH_TIMEOUT;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::Timestamp;
+use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -80,6 +82,31 @@ pub struct OutputArgs {
     /// Print nothing; the exit status tells the outcome
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Mask personal data (upn, unique_name, preferred_username, email, name, given_name,
+    /// family_name, ipaddr, oid, sub) as "redacted:" and a short digest, so the report can be shared
+    #[arg(long)]
+    pub redact: bool,
+}
+
+/// Signature verification, shared by `check` and `decode`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Verify signatures with a JWKS: a file, or an https URL (plain http only on loopback), e.g.
+    /// https://login.microsoftonline.com/common/discovery/v2.0/keys. The key is chosen by the
+    /// header's kid (else x5t); anything but a verified signature makes the token non-compliant
+    #[arg(long, value_name = "SOURCE", help_heading = "Verification")]
+    pub jwks: Vec<String>,
+
+    /// Verify signatures with a public key: a PEM file (an RSA, EC or Ed25519 public key, or an X.509
+    /// certificate, not validated) or a JWK (JSON) file
+    #[arg(long, value_name = "PATH", help_heading = "Verification")]
+    pub key: Vec<PathBuf>,
+
+    /// How long fetching a --jwks URL may take, in seconds
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_FETCH_TIMEOUT, help_heading = "Verification",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub fetch_timeout: u64,
 }
 
 #[derive(Debug, Args)]
@@ -90,7 +117,7 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub output: OutputArgs,
 
-    /// Make an expired or not-yet-valid token non-compliant
+    /// Make an expired or not-yet-valid token, or one without exp, non-compliant
     #[arg(long)]
     pub require_valid_time: bool,
 
@@ -101,6 +128,18 @@ pub struct CheckArgs {
     /// The time to check against (unix seconds or RFC 3339); also the 401's Date line
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub now: Option<Timestamp>,
+
+    /// Make a token whose iss is not ISS non-compliant (repeat to allow several)
+    #[arg(long = "issuer", value_name = "ISS")]
+    pub issuers: Vec<String>,
+
+    /// Make a token whose aud is not AUD non-compliant (repeat to allow several), e.g.
+    /// https://api.partnercenter.microsoft.com
+    #[arg(long = "audience", value_name = "AUD")]
+    pub audiences: Vec<String>,
+
+    #[command(flatten)]
+    pub verify: VerifyArgs,
 
     /// Text output: explain each claim in one line (amr values, appidacr, idp, wids roles, times)
     #[arg(long)]
@@ -114,6 +153,9 @@ pub struct DecodeArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub verify: VerifyArgs,
 
     /// Text output: explain each claim in one line (amr values, appidacr, idp, wids roles, times)
     #[arg(long)]
@@ -173,7 +215,7 @@ pub struct SampleArgs {
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub now: Option<Timestamp>,
 
-    /// Sign with this PEM private key (RSA: RS256, P-256: ES256). Without it the token is
+    /// Sign with this PEM private key (RSA: RS256, P-256: ES256, Ed25519: EdDSA). Without it the token is
     /// unsigned: alg none and an empty signature
     #[arg(long, value_name = "PATH")]
     pub key: Option<std::path::PathBuf>,

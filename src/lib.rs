@@ -15,16 +15,19 @@ pub mod error;
 pub mod exit_status;
 pub mod explain;
 pub mod input;
+pub mod redact;
 pub mod report;
 pub mod sample;
 pub mod scan;
 pub mod token;
 pub mod verdict;
+pub mod verify;
 
 use claims::Claims;
 use input::Item;
 use report::{Decoded, Outcome, TokenSummary};
 use verdict::Policy;
+use verify::Keys;
 
 /// Checks one input item: its token, or the reason it has none.
 pub fn check_item(item: Item, policy: &Policy) -> Outcome {
@@ -42,13 +45,15 @@ pub fn check_token(source: String, token: &str, policy: &Policy) -> Outcome {
     };
     let claims = Claims::new(&jws.claims);
     let class = classify::classify(&claims);
-    let verdict = verdict::judge(&jws, &claims, &class, policy);
+    let signature = verify::check(policy.keys.as_deref(), &jws.header, token);
+    let verdict = verdict::judge(&jws, &claims, &class, policy, &signature);
     Outcome {
         source,
         kind: Some(class.kind),
         kind_reason: Some(class.reason),
         mfa: Some(verdict.mfa),
         compliant: verdict.compliant,
+        signature,
         amr: jws.claims.get("amr").cloned(),
         token: Some(TokenSummary::new(&jws, &claims, policy.now.as_second())),
         response: verdict.response,
@@ -57,10 +62,18 @@ pub fn check_token(source: String, token: &str, policy: &Policy) -> Outcome {
     }
 }
 
-/// The header and claims of one input item, for `decode`.
-pub fn decode_item(item: Item) -> Decoded {
-    match item.token.and_then(|token| token::decode(&token)) {
-        Ok(jws) => Decoded { source: item.source, header: Some(jws.header), claims: Some(jws.claims), error: None },
-        Err(error) => Decoded { source: item.source, header: None, claims: None, error: Some(error) },
+/// The header and claims of one input item, for `decode`, and its signature check when `keys`
+/// are given.
+pub fn decode_item(item: Item, keys: Option<&Keys>) -> Decoded {
+    let decoded = item.token.and_then(|token| token::decode(&token).map(|jws| (jws, token)));
+    match decoded {
+        Ok((jws, token)) => Decoded {
+            source: item.source,
+            signature: keys.map(|keys| keys.verify(&jws.header, &token)),
+            header: Some(jws.header),
+            claims: Some(jws.claims),
+            error: None,
+        },
+        Err(error) => Decoded { source: item.source, header: None, claims: None, signature: None, error: Some(error) },
     }
 }

@@ -1,13 +1,16 @@
 use anyhow::Result;
 use clap::Parser;
 use mfacheck::batch;
-use mfacheck::cli::{CheckArgs, Cli, ColorChoice, Command, OutputArgs};
+use mfacheck::cli::{CheckArgs, Cli, ColorChoice, Command, OutputArgs, VerifyArgs};
 use mfacheck::exit_status::ExitStatus;
 use mfacheck::input::{self, InputSpec};
 use mfacheck::report::Printer;
 use mfacheck::verdict::Policy;
+use mfacheck::verify::{self, Keys};
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 fn main() -> ExitCode {
     match run() {
@@ -23,8 +26,8 @@ fn run() -> Result<ExitStatus> {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => {
+            let policy = policy(&args)?;
             let specs = prepare(&args.input.inputs, &args.output);
-            let policy = policy(&args);
             let mut printer = printer(&args.output, policy.now.as_second());
             if args.explain {
                 return Ok(batch::check_explained(&specs, &policy, &mut printer)?);
@@ -32,15 +35,16 @@ fn run() -> Result<ExitStatus> {
             Ok(batch::check(&specs, &policy, &mut printer)?)
         }
         Command::Decode(args) => {
+            let keys = keys(&args.verify)?;
             let specs = prepare(&args.input.inputs, &args.output);
             let mut printer = printer(&args.output, jiff::Timestamp::now().as_second()).with_explain(args.explain);
-            Ok(batch::decode(&specs, &mut printer)?)
+            Ok(batch::decode(&specs, keys.as_deref(), &mut printer)?)
         }
         // Issue 5.
         Command::Scan(scan) => {
             let args = &scan.check;
             set_color(&args.output);
-            let policy = policy(args);
+            let policy = policy(args)?;
             let mut printer = printer(&args.output, policy.now.as_second());
             let sources = mfacheck::scan::sources(&args.input.inputs);
             if !args.output.quiet && sources.contains(&mfacheck::scan::Source::Stdin) && io::stdin().is_terminal() {
@@ -67,11 +71,14 @@ fn run() -> Result<ExitStatus> {
 }
 
 /// What `check` (and `scan`, which takes the same options) checks beyond the MFA rule.
-fn policy(args: &CheckArgs) -> Policy {
+fn policy(args: &CheckArgs) -> Result<Policy> {
     let mut policy = Policy::at(args.now.unwrap_or_else(jiff::Timestamp::now));
     policy.require_valid_time = args.require_valid_time;
     policy.leeway = args.leeway;
-    policy
+    policy.issuers = args.issuers.clone();
+    policy.audiences = args.audiences.clone();
+    policy.keys = keys(&args.verify)?;
+    Ok(policy)
 }
 
 /// Resolves the inputs and the colour choice, and hints when stdin is a terminal nobody piped to.
@@ -103,4 +110,10 @@ fn set_color(output: &OutputArgs) {
 
 fn printer(output: &OutputArgs, now: i64) -> Printer<BufWriter<io::StdoutLock<'static>>> {
     Printer::new(BufWriter::with_capacity(1 << 16, io::stdout().lock()), output.format, output.quiet, now)
+        .redacting(output.redact)
+}
+
+/// The keys of --jwks and --key, loaded (and fetched) once before any token is read.
+fn keys(args: &VerifyArgs) -> Result<Option<Arc<Keys>>> {
+    verify::load(&args.jwks, &args.key, Duration::from_secs(args.fetch_timeout))
 }

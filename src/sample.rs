@@ -14,12 +14,15 @@ pub struct Signer {
 }
 
 impl Signer {
-    /// A PEM private key: RSA keys sign RS256, P-256 keys ES256.
+    /// A PEM private key: RSA keys sign RS256, P-256 keys ES256, Ed25519 keys EdDSA.
     pub fn from_pem(pem: &[u8]) -> Result<Self> {
         if let Ok(key) = EncodingKey::from_rsa_pem(pem) {
             return Ok(Signer { key, alg: Algorithm::RS256 });
         }
-        let key = EncodingKey::from_ec_pem(pem).context("not an RSA or P-256 private key in PEM")?;
+        if let Ok(key) = EncodingKey::from_ed_pem(pem) {
+            return Ok(Signer { key, alg: Algorithm::EdDSA });
+        }
+        let key = EncodingKey::from_ec_pem(pem).context("not an RSA, P-256 or Ed25519 private key in PEM")?;
         Ok(Signer { key, alg: Algorithm::ES256 })
     }
 

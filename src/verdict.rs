@@ -5,8 +5,11 @@ use crate::claims::{Amr, Claims};
 use crate::classify::{Classification, Kind};
 use crate::clock;
 use crate::token::{Jws, type_name};
+use crate::verify::{Keys, Signature, Verification};
 use jiff::Timestamp;
 use serde::Serialize;
+use serde_json::Value;
+use std::sync::Arc;
 
 /// What the caller asked to be checked beyond the MFA rule, and the clock.
 #[derive(Debug, Clone)]
@@ -15,11 +18,24 @@ pub struct Policy {
     /// Expired or not-yet-valid tokens are non-compliant (beyond `leeway` seconds).
     pub require_valid_time: bool,
     pub leeway: i64,
+    /// `--issuer`: when not empty, `iss` must be one of these.
+    pub issuers: Vec<String>,
+    /// `--audience`: when not empty, `aud` (or one of its elements) must be one of these.
+    pub audiences: Vec<String>,
+    /// `--jwks` / `--key`: when given, the signature must verify with one of these keys.
+    pub keys: Option<Arc<Keys>>,
 }
 
 impl Policy {
     pub fn at(now: Timestamp) -> Self {
-        Policy { now, require_valid_time: false, leeway: DEFAULT_LEEWAY }
+        Policy {
+            now,
+            require_valid_time: false,
+            leeway: DEFAULT_LEEWAY,
+            issuers: Vec::new(),
+            audiences: Vec::new(),
+            keys: None,
+        }
     }
 }
 
@@ -107,7 +123,8 @@ pub struct Verdict {
 const STRONG_METHODS: [&str; 12] =
     ["rsa", "ngcmfa", "otp", "fido", "hwk", "swk", "sc", "sms", "tel", "face", "fpt", "wiaormfa"];
 
-pub fn judge(jws: &Jws, claims: &Claims, class: &Classification, policy: &Policy) -> Verdict {
+/// `signature` is the outcome of [`crate::verify::check`] for this token under `policy.keys`.
+pub fn judge(jws: &Jws, claims: &Claims, class: &Classification, policy: &Policy, signature: &Verification) -> Verdict {
     let mfa = match class.kind {
         Kind::AppOnly => Mfa::NotRequired,
         Kind::AppUser if claims.amr.has_mfa() => Mfa::Satisfied,
@@ -173,6 +190,7 @@ pub fn judge(jws: &Jws, claims: &Claims, class: &Classification, policy: &Policy
             ),
         );
     }
+    expectations(claims, policy, signature, &mut add);
     if jws.alg().eq_ignore_ascii_case("none") || jws.signature_empty {
         add(
             "unsigned",
@@ -220,6 +238,58 @@ pub fn judge(jws: &Jws, claims: &Claims, class: &Classification, policy: &Policy
     let compliant = mfa != Mfa::Missing && !findings.iter().any(|f| f.level == Level::Error);
     let response = (mfa == Mfa::Missing).then(|| Response::mfa_required(policy.now));
     Verdict { mfa, compliant, findings, response }
+}
+
+/// The checks asked for beyond the MFA rule (`--jwks`/`--key`, `--issuer`, `--audience`, and
+/// `exp` under `--require-valid-time`): each failure is an `error` finding.
+fn expectations(
+    claims: &Claims,
+    policy: &Policy,
+    signature: &Verification,
+    add: &mut impl FnMut(&'static str, Level, String),
+) {
+    if policy.require_valid_time && claims.exp.is_none() {
+        add(
+            "no-exp",
+            Level::Error,
+            "no exp claim (or not a number): the token's lifetime is unknown, so --require-valid-time \
+             cannot accept it"
+                .into(),
+        );
+    }
+    match signature.signature {
+        Signature::Invalid => add("bad-signature", Level::Error, signature.detail.clone()),
+        Signature::UnknownKey => add("unknown-key", Level::Error, signature.detail.clone()),
+        Signature::Verified | Signature::NotChecked => {}
+    }
+    if !policy.issuers.is_empty() && !claims.iss.is_some_and(|iss| policy.issuers.iter().any(|want| want == iss)) {
+        add(
+            "issuer-mismatch",
+            Level::Error,
+            format!(
+                "iss is {}, not the expected {}: the token was issued by another authority or tenant",
+                claims.iss.map_or("absent".into(), |iss| format!("{iss:?}")),
+                one_of(&policy.issuers)
+            ),
+        );
+    }
+    if !policy.audiences.is_empty() {
+        let found: Vec<&str> = match claims.aud_array {
+            Some(items) => items.iter().filter_map(Value::as_str).collect(),
+            None => claims.aud.into_iter().collect(),
+        };
+        if !found.iter().any(|aud| policy.audiences.iter().any(|want| want == aud)) {
+            add(
+                "audience-mismatch",
+                Level::Error,
+                format!(
+                    "aud is {}, not the expected {}: the token is meant for another API",
+                    if found.is_empty() { "absent".into() } else { format!("{:?}", found.join(", ")) },
+                    one_of(&policy.audiences)
+                ),
+            );
+        }
+    }
 }
 
 /// Why an array of methods lacks `mfa`, and what to change (from Microsoft's document).
@@ -275,6 +345,12 @@ fn method_findings(methods: &[&str], add: &mut impl FnMut(&'static str, Level, S
     }
 }
 
+/// `"a"` or `one of "a", "b"`, for messages.
+fn one_of(values: &[String]) -> String {
+    let quoted: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
+    if quoted.len() == 1 { quoted[0].clone() } else { format!("one of {}", quoted.join(", ")) }
+}
+
 fn describe(value: &serde_json::Value) -> String {
     match value {
         serde_json::Value::Array(_) => "array with a non-string element".into(),
@@ -295,7 +371,7 @@ mod tests {
             signature_empty: alg == "none",
         };
         let view = Claims::new(&jws.claims);
-        judge(&jws, &view, &classify(&view), policy)
+        judge(&jws, &view, &classify(&view), policy, &Verification::not_checked())
     }
 
     fn policy() -> Policy {
@@ -370,9 +446,65 @@ mod tests {
 
         let within = json!({"aud":PC,"scp":"x","amr":["mfa"],"exp":1_550_181_200});
         assert!(verdict(within, "RS256", &strict).compliant, "inside the leeway");
-        let future = json!({"aud":PC,"scp":"x","amr":["mfa"],"nbf":1_560_000_000});
+        let future = json!({"aud":PC,"scp":"x","amr":["mfa"],"nbf":1_560_000_000,"exp":1_570_000_000});
         let v = verdict(future, "RS256", &strict);
         assert_eq!((v.compliant, codes(&v)), (false, vec!["not-yet-valid"]));
+    }
+
+    #[test]
+    fn expected_issuer_and_audience() {
+        let iss = "https://sts.windows.net/t/";
+        let claims = json!({"aud":PC,"iss":iss,"scp":"x","amr":["mfa"]});
+        let p = Policy { issuers: vec![iss.into()], audiences: vec![PC.into()], ..policy() };
+        let v = verdict(claims.clone(), "RS256", &p);
+        assert!(v.compliant && v.findings.is_empty(), "{:?}", v.findings);
+
+        let p = Policy { issuers: vec!["https://sts.windows.net/other/".into()], ..policy() };
+        let v = verdict(claims.clone(), "RS256", &p);
+        assert_eq!((v.compliant, codes(&v)), (false, vec!["issuer-mismatch"]));
+        assert!(v.response.is_none(), "MFA itself is satisfied");
+
+        let p = Policy { audiences: vec!["https://graph.microsoft.com".into(), "api://x".into()], ..policy() };
+        let v = verdict(claims, "RS256", &p);
+        assert_eq!((v.compliant, codes(&v)), (false, vec!["audience-mismatch"]));
+        assert!(v.findings[0].message.contains("one of \"https://graph.microsoft.com\", \"api://x\""));
+
+        // aud may be an array: any element may match; an absent claim never does.
+        let p = Policy { audiences: vec![PC.into()], issuers: vec![iss.into()], ..policy() };
+        let v = verdict(json!({"aud":["api://x", PC],"iss":iss,"scp":"x","amr":["mfa"]}), "RS256", &p);
+        assert!(v.compliant);
+        let v = verdict(json!({"scp":"x","amr":["mfa"]}), "RS256", &p);
+        assert_eq!(codes(&v), ["issuer-mismatch", "audience-mismatch"]);
+        assert!(v.findings[0].message.starts_with("iss is absent"));
+    }
+
+    #[test]
+    fn valid_time_requires_an_exp() {
+        let strict = Policy { require_valid_time: true, ..policy() };
+        let v = verdict(json!({"aud":PC,"scp":"x","amr":["mfa"]}), "RS256", &strict);
+        assert_eq!((v.compliant, codes(&v)), (false, vec!["no-exp"]));
+        let v = verdict(json!({"aud":PC,"scp":"x","amr":["mfa"],"exp":"tomorrow"}), "RS256", &strict);
+        assert_eq!(codes(&v), ["no-exp"]);
+        assert!(verdict(json!({"aud":PC,"scp":"x","amr":["mfa"]}), "RS256", &policy()).compliant);
+    }
+
+    #[test]
+    fn a_failed_signature_check_is_an_error() {
+        let jws = Jws {
+            header: json!({"alg":"RS256"}).as_object().unwrap().clone(),
+            claims: json!({"aud":PC,"scp":"x","amr":["mfa"]}).as_object().unwrap().clone(),
+            signature_empty: false,
+        };
+        let view = Claims::new(&jws.claims);
+        let with = |signature, detail: &str| {
+            judge(&jws, &view, &classify(&view), &policy(), &Verification { signature, detail: detail.into() })
+        };
+        let v = with(Signature::Invalid, "does not match");
+        assert_eq!((v.mfa, v.compliant, codes(&v)), (Mfa::Satisfied, false, vec!["bad-signature"]));
+        assert_eq!(v.findings[0].message, "does not match");
+        let v = with(Signature::UnknownKey, "no such kid");
+        assert_eq!((v.compliant, codes(&v)), (false, vec!["unknown-key"]));
+        assert!(with(Signature::Verified, "RS256").compliant);
     }
 
     #[test]

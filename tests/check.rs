@@ -81,6 +81,7 @@ fn json_result_object_has_the_documented_shape() {
     assert_eq!(r["kind_reason"], "scp claim present");
     assert_eq!(r["mfa"], "satisfied");
     assert_eq!(r["compliant"], true);
+    assert_eq!(r["signature"], "not-checked", "no key given");
     assert_eq!(r["amr"], serde_json::json!(["pwd", "mfa"]));
     assert_eq!(r["response"], Value::Null);
     assert_eq!(r["error"], Value::Null);

@@ -268,7 +268,7 @@ fn sample_usage_errors_exit_2() {
     assert!(stderr.contains("cannot read fixtures/keys/missing.pem"), "{stderr}");
     let (code, _, stderr) = run(&["sample", "--key", "fixtures/keys/jwks.json"], "");
     assert_eq!(code, 2);
-    assert!(stderr.contains("not an RSA or P-256 private key"), "{stderr}");
+    assert!(stderr.contains("not an RSA, P-256 or Ed25519 private key"), "{stderr}");
     assert_eq!(run(&["sample", "--kid", "k1"], "").0, 2, "--kid needs --key");
     assert_eq!(run(&["sample", "--exp", "soon"], "").0, 2);
     assert_eq!(run(&["sample", "--claim", "novalue"], "").0, 2);

@@ -11,6 +11,7 @@ use crate::error::InputError;
 use crate::exit_status::ExitStatus;
 use crate::token::Jws;
 use crate::verdict::{Finding, Mfa, Response};
+use crate::verify::Verification;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -30,6 +31,8 @@ pub struct Outcome {
     pub kind_reason: Option<String>,
     pub mfa: Option<Mfa>,
     pub compliant: bool,
+    /// `verified`, `invalid`, `unknown-key` or `not-checked` (no key given, or no token).
+    pub signature: Verification,
     /// The `amr` claim as found (null when absent).
     pub amr: Option<Value>,
     pub token: Option<TokenSummary>,
@@ -98,6 +101,7 @@ impl Outcome {
             kind_reason: None,
             mfa: None,
             compliant: false,
+            signature: Verification::not_checked(),
             amr: None,
             token: None,
             response: None,
@@ -125,13 +129,23 @@ pub struct Decoded {
     pub header: Option<Map<String, Value>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub claims: Option<Map<String, Value>>,
+    /// Present only when a key was given (`--jwks`, `--key`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<Verification>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<InputError>,
 }
 
 impl Decoded {
+    /// 2 for an input that is not a token, 1 for a signature check that failed, else 0.
     pub fn exit_status(&self) -> ExitStatus {
-        if self.error.is_some() { ExitStatus::Error } else { ExitStatus::Compliant }
+        if self.error.is_some() {
+            ExitStatus::Error
+        } else if self.signature.as_ref().is_some_and(Verification::failed) {
+            ExitStatus::NonCompliant
+        } else {
+            ExitStatus::Compliant
+        }
     }
 }
 
@@ -142,6 +156,8 @@ pub struct Printer<W: std::io::Write> {
     quiet: bool,
     /// The clock, for "expired 3 days ago".
     now: i64,
+    /// `--redact`: personal data is masked in everything printed.
+    redact: bool,
     tally: Tally,
     /// `--explain`: text output explains each claim.
     explain: bool,
@@ -169,7 +185,13 @@ impl Tally {
 
 impl<W: std::io::Write> Printer<W> {
     pub fn new(out: W, format: Format, quiet: bool, now: i64) -> Self {
-        Printer { out, format, quiet, now, tally: Tally::default(), explain: false }
+        Printer { out, format, quiet, now, redact: false, tally: Tally::default(), explain: false }
+    }
+
+    /// Masks personal data (see [`crate::redact`]) in everything this printer writes.
+    pub fn redacting(mut self, redact: bool) -> Self {
+        self.redact = redact;
+        self
     }
 
     /// `--explain`: in text output, each decoded token's claims are explained under it.
@@ -184,6 +206,13 @@ impl<W: std::io::Write> Printer<W> {
         if self.quiet {
             return Ok(());
         }
+        let masked;
+        let outcome = if self.redact {
+            masked = crate::redact::outcome(outcome);
+            &masked
+        } else {
+            outcome
+        };
         match self.format {
             Format::Text => text::outcome(&mut self.out, outcome, self.now, first),
             Format::Json => json::array_item(&mut self.out, outcome, first),
@@ -197,6 +226,13 @@ impl<W: std::io::Write> Printer<W> {
         if self.quiet {
             return Ok(());
         }
+        let masked;
+        let decoded = if self.redact {
+            masked = crate::redact::decoded(decoded);
+            &masked
+        } else {
+            decoded
+        };
         match self.format {
             Format::Text => {
                 text::decoded(&mut self.out, decoded, first)?;
@@ -235,6 +271,15 @@ impl<W: std::io::Write> Printer<W> {
         if self.quiet {
             return Ok(());
         }
+        let masked;
+        let redacted;
+        let scanned = if self.redact {
+            masked = crate::redact::outcome(scanned.outcome);
+            redacted = Scanned { outcome: &masked, ..scanned.clone() };
+            &redacted
+        } else {
+            scanned
+        };
         match self.format {
             Format::Text => text::scanned(&mut self.out, scanned, self.now, first),
             Format::Json => json::array_item(&mut self.out, scanned, first),
@@ -247,6 +292,14 @@ impl<W: std::io::Write> Printer<W> {
         if self.quiet || self.format != Format::Text {
             return Ok(());
         }
+        let mut masked;
+        let claims = if self.redact {
+            masked = claims.clone();
+            crate::redact::claims(&mut masked);
+            &masked
+        } else {
+            claims
+        };
         text::explanation(&mut self.out, &crate::explain::claims(claims, self.now), "    ")
     }
 }

@@ -7,6 +7,7 @@ use crate::clock;
 use crate::error::InputError;
 use crate::explain::Line;
 use crate::verdict::{Level, Mfa};
+use crate::verify::{Signature, Verification};
 use colored::Colorize;
 use serde_json::{Map, Value};
 use std::io::{self, Write};
@@ -65,6 +66,9 @@ pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool) -> io:
             field(out, "expires", format!("{exp} ({})", clock::expiry_phrase(seconds, now)))?;
         }
     }
+    if o.signature.signature != Signature::NotChecked {
+        field(out, "signature", signature(&o.signature))?;
+    }
     for f in &o.findings {
         let padded = format!("{:<9}", f.level.as_str());
         let level = match f.level {
@@ -82,6 +86,14 @@ pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool) -> io:
         }
     }
     Ok(())
+}
+
+/// `verified (RS256, key "kid")`, or the status alone: a failure's reason is in its finding.
+fn signature(v: &Verification) -> String {
+    match v.signature {
+        Signature::Verified => format!("{} ({})", "verified".green(), v.detail),
+        other => other.as_str().replace('-', " ").red().to_string(),
+    }
 }
 
 fn amr(value: Option<&Value>) -> String {
@@ -123,6 +135,10 @@ pub fn decoded<W: Write>(out: &mut W, d: &Decoded, first: bool) -> io::Result<()
         return error_line(out, &d.source, error);
     }
     writeln!(out, "{}", d.source.bold())?;
+    if let Some(v) = &d.signature {
+        let reason = if v.signature == Signature::Verified { String::new() } else { format!(": {}", v.detail) };
+        writeln!(out, "{} {}{reason}", "signature".dimmed(), signature(v))?;
+    }
     if let Some(header) = &d.header {
         object(out, "header", header)?;
     }

@@ -1,0 +1,593 @@
+//! Signature verification: public keys (a JWKS from a file or an URL, a PEM or JWK file), the key
+//! a token names (`kid`, else `x5t`), and the check itself, done by jsonwebtoken.
+//!
+//! The algorithm must fit the key: `none` and the HMAC algorithms (`HS*`) are never accepted, so a
+//! public key can never serve as an HMAC secret (algorithm confusion); an RSA key verifies only
+//! RS*/PS*, an EC key ES*, an OKP key EdDSA, and a key whose JWK names an `alg` only that one.
+//! Keys are loaded once ([`load`]) and passed in; [`check`] is a pure function of its inputs.
+
+use anyhow::{Context, Result, bail};
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, PublicKeyUse};
+use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey};
+use serde::{Serialize, Serializer};
+use serde_json::{Map, Value};
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The `signature` of the result object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Signature {
+    /// A key of the given set verified the signature with the header's algorithm.
+    Verified,
+    /// The signature does not verify, or the algorithm is refused or does not fit the key.
+    Invalid,
+    /// No key of the given set is the one the header names.
+    UnknownKey,
+    /// No key was given.
+    NotChecked,
+}
+
+impl Signature {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Signature::Verified => "verified",
+            Signature::Invalid => "invalid",
+            Signature::UnknownKey => "unknown-key",
+            Signature::NotChecked => "not-checked",
+        }
+    }
+}
+
+/// The outcome of a signature check and, for people, what it rests on. Serializes as the bare
+/// status (`"verified"`, …): the detail goes into a finding or the text output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    pub signature: Signature,
+    pub detail: String,
+}
+
+impl Verification {
+    /// No key given: the usual case, so it allocates nothing.
+    pub fn not_checked() -> Self {
+        Verification { signature: Signature::NotChecked, detail: String::new() }
+    }
+
+    fn new(signature: Signature, detail: impl Into<String>) -> Self {
+        Verification { signature, detail: detail.into() }
+    }
+
+    /// Verification was asked for and did not succeed.
+    pub fn failed(&self) -> bool {
+        matches!(self.signature, Signature::Invalid | Signature::UnknownKey)
+    }
+}
+
+impl Serialize for Verification {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.signature.serialize(serializer)
+    }
+}
+
+/// One public key and the names a token may use for it.
+#[derive(Debug, Clone)]
+struct Key {
+    kid: Option<String>,
+    x5t: Option<String>,
+    /// The JWK's `alg`, when it restricts the key to one algorithm.
+    alg: Option<Algorithm>,
+    key: DecodingKey,
+    /// Where the key came from, for messages.
+    origin: String,
+}
+
+impl Key {
+    fn name(&self) -> String {
+        match (&self.kid, &self.x5t) {
+            (Some(kid), _) => format!("key {kid:?}"),
+            (None, Some(x5t)) => format!("key x5t {x5t:?}"),
+            (None, None) => format!("the key of {}", self.origin),
+        }
+    }
+
+    /// A key without `kid` or `x5t` (a bare PEM) stands for any token that names no key of the set.
+    fn unnamed(&self) -> bool {
+        self.kid.is_none() && self.x5t.is_none()
+    }
+}
+
+/// The trusted public keys, loaded once and shared by every check.
+#[derive(Debug, Clone, Default)]
+pub struct Keys {
+    keys: Vec<Key>,
+}
+
+/// A JWKS fetched from an URL is given up on past this size.
+pub const MAX_JWKS_BYTES: u64 = 1 << 20;
+
+/// How long fetching a JWKS may take, unless `--fetch-timeout` says otherwise.
+pub const DEFAULT_FETCH_TIMEOUT: u64 = 10;
+
+/// Loads every `--jwks` SOURCE (file or URL) and `--key` PATH; `None` when none is given.
+pub fn load(jwks: &[String], key_files: &[PathBuf], timeout: Duration) -> Result<Option<Arc<Keys>>> {
+    if jwks.is_empty() && key_files.is_empty() {
+        return Ok(None);
+    }
+    let mut keys = Keys::default();
+    for source in jwks {
+        let bytes = if is_url(source) {
+            fetch(source, timeout)?
+        } else {
+            std::fs::read(source).with_context(|| format!("--jwks {source}: cannot read the file"))?
+        };
+        let set = Keys::from_jwks(&bytes, source).with_context(|| format!("--jwks {source}"))?;
+        keys.keys.extend(set.keys);
+    }
+    for path in key_files {
+        let name = path.display().to_string();
+        let bytes = std::fs::read(path).with_context(|| format!("--key {name}: cannot read the file"))?;
+        let set = Keys::from_key_file(&bytes, &name).with_context(|| format!("--key {name}"))?;
+        keys.keys.extend(set.keys);
+    }
+    Ok(Some(Arc::new(keys)))
+}
+
+impl Keys {
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// A JWKS (`{"keys": [...]}`). Keys for encryption (`use: enc`) and keys of types jsonwebtoken
+    /// cannot verify with are left out; a set with no usable key is an error.
+    pub fn from_jwks(bytes: &[u8], origin: &str) -> Result<Keys> {
+        let value: Value = serde_json::from_slice(bytes).context("not JSON")?;
+        let Some(Value::Array(items)) = value.get("keys") else {
+            bail!("not a JWKS: no \"keys\" array");
+        };
+        let mut keys = Keys::default();
+        let mut skipped = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            match key_from_jwk_value(item, origin) {
+                Ok(Some(key)) => keys.keys.push(key),
+                Ok(None) => {}
+                Err(e) => skipped.push(format!("key {i}: {e:#}")),
+            }
+        }
+        if keys.is_empty() {
+            let why = if skipped.is_empty() { String::new() } else { format!(" ({})", skipped.join("; ")) };
+            bail!("no signature key in the JWKS{why}");
+        }
+        Ok(keys)
+    }
+
+    /// A `--key` file: a PEM public key (RSA, EC or Ed25519) or X.509 certificate, a single JWK,
+    /// or a JWKS.
+    pub fn from_key_file(bytes: &[u8], origin: &str) -> Result<Keys> {
+        let text = std::str::from_utf8(bytes).context("neither PEM nor JSON (not UTF-8)")?.trim_start();
+        if text.starts_with('{') {
+            let value: Value = serde_json::from_str(text).context("not JSON")?;
+            if value.get("keys").is_some() {
+                return Keys::from_jwks(bytes, origin);
+            }
+            return match key_from_jwk_value(&value, origin)? {
+                Some(key) => Ok(Keys { keys: vec![key] }),
+                None => bail!("the JWK is for encryption (use \"enc\"), not for signatures"),
+            };
+        }
+        if !text.starts_with("-----BEGIN ") {
+            bail!("neither a PEM public key nor a JWK (JSON)");
+        }
+        if text.lines().next().is_some_and(|line| line.contains("PRIVATE KEY")) {
+            bail!("this is a private key: give the public key (openssl pkey -pubout), and keep the private key secret");
+        }
+        let key = DecodingKey::from_rsa_pem(bytes)
+            .or_else(|_| DecodingKey::from_ec_pem(bytes))
+            .or_else(|_| DecodingKey::from_ed_pem(bytes))
+            .map_err(|_| anyhow::anyhow!("not an RSA, EC or Ed25519 public key in PEM"))?;
+        Ok(Keys { keys: vec![Key { kid: None, x5t: None, alg: None, key, origin: origin.to_owned() }] })
+    }
+}
+
+/// One JWK as a key; `None` for an encryption key.
+fn key_from_jwk_value(value: &Value, origin: &str) -> Result<Option<Key>> {
+    let jwk: Jwk = serde_json::from_value(value.clone()).context("not a JWK")?;
+    if matches!(jwk.common.public_key_use, Some(PublicKeyUse::Encryption)) {
+        return Ok(None);
+    }
+    if matches!(jwk.algorithm, AlgorithmParameters::OctetKey(_)) {
+        // A symmetric secret is not a public key: HMAC tokens are never accepted.
+        bail!("a symmetric (oct) key: HMAC tokens are not verified");
+    }
+    let key = DecodingKey::from_jwk(&jwk).context("unsupported key type")?;
+    let alg = match &jwk.common.key_algorithm {
+        Some(a) => Some(Algorithm::from_str(&a.to_string()).context("unsupported alg")?),
+        None => None,
+    };
+    Ok(Some(Key {
+        kid: jwk.common.key_id.clone(),
+        x5t: jwk.common.x509_sha1_fingerprint.clone(),
+        alg,
+        key,
+        origin: origin.to_owned(),
+    }))
+}
+
+/// Checks the signature of `token` (the compact JWS whose header is `header`) with `keys`;
+/// not-checked when no key was given.
+pub fn check(keys: Option<&Keys>, header: &Map<String, Value>, token: &str) -> Verification {
+    match keys {
+        Some(keys) => keys.verify(header, token),
+        None => Verification::not_checked(),
+    }
+}
+
+impl Keys {
+    /// Verifies one compact JWS whose header is `header`.
+    pub fn verify(&self, header: &Map<String, Value>, token: &str) -> Verification {
+        let alg_name = header.get("alg").and_then(Value::as_str).unwrap_or_default();
+        let alg = match accepted_algorithm(alg_name) {
+            Ok(alg) => alg,
+            Err(refusal) => return Verification::new(Signature::Invalid, refusal),
+        };
+        let Some((message, signature)) = token.rsplit_once('.') else {
+            return Verification::new(Signature::Invalid, "not a compact JWS");
+        };
+        let candidates = self.candidates(header);
+        if candidates.is_empty() {
+            return Verification::new(Signature::UnknownKey, self.unknown_key(header));
+        }
+        let mut last = None;
+        for key in candidates {
+            let outcome = verify_with(key, alg, message.as_bytes(), signature);
+            if outcome.signature == Signature::Verified {
+                return outcome;
+            }
+            last = Some(outcome);
+        }
+        let mut failed = last.unwrap_or_else(|| Verification::new(Signature::Invalid, "no key fits"));
+        if header.contains_key("nonce") {
+            failed.detail.push_str(
+                " (the header carries a nonce, as Microsoft Graph's tokens do: such first-party tokens are \
+                 verifiable only by the API they are for)",
+            );
+        }
+        failed
+    }
+
+    /// The keys the header names: by `kid`, else by `x5t`; keys without a name stand for any token
+    /// that names no key of the set; a header that names no key may use any key of the set.
+    fn candidates(&self, header: &Map<String, Value>) -> Vec<&Key> {
+        let kid = header.get("kid").and_then(Value::as_str);
+        let x5t = header.get("x5t").and_then(Value::as_str);
+        let by_kid: Vec<&Key> = match kid {
+            Some(kid) => self.keys.iter().filter(|k| k.kid.as_deref() == Some(kid)).collect(),
+            None => Vec::new(),
+        };
+        if !by_kid.is_empty() {
+            return by_kid;
+        }
+        if let Some(x5t) = x5t {
+            let by_x5t: Vec<&Key> = self.keys.iter().filter(|k| k.x5t.as_deref() == Some(x5t)).collect();
+            if !by_x5t.is_empty() {
+                return by_x5t;
+            }
+        }
+        if kid.is_none() && x5t.is_none() {
+            return self.keys.iter().collect();
+        }
+        self.keys.iter().filter(|k| k.unnamed()).collect()
+    }
+
+    fn unknown_key(&self, header: &Map<String, Value>) -> String {
+        let text = |name| header.get(name).and_then(Value::as_str).map(short);
+        let named = match (text("kid"), text("x5t")) {
+            (Some(kid), Some(x5t)) => format!("kid {kid:?} (x5t {x5t:?})"),
+            (Some(kid), None) => format!("kid {kid:?}"),
+            (None, Some(x5t)) => format!("x5t {x5t:?}"),
+            (None, None) => "no key".into(),
+        };
+        let mut known: Vec<&str> = self.keys.iter().filter_map(|k| k.kid.as_deref()).collect();
+        known.truncate(8);
+        format!(
+            "the token names {named}, which none of the {} given key(s) has (kids: {}): it was signed by \
+             another key, or the key set is out of date",
+            self.keys.len(),
+            if known.is_empty() { "none".into() } else { known.join(", ") }
+        )
+    }
+}
+
+/// The header's algorithm, when it may be verified with a public key at all.
+fn accepted_algorithm(name: &str) -> Result<Algorithm, String> {
+    let name = short(name);
+    if name.eq_ignore_ascii_case("none") {
+        return Err(format!(
+            "alg {name:?}: an unsigned token is never accepted when a key is given; anyone could have written it"
+        ));
+    }
+    match Algorithm::from_str(&name) {
+        Ok(alg @ (Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512)) => Err(format!(
+            "alg {alg:?} is an HMAC (shared-secret) algorithm: never accepted against a public key, as \
+             a token made with the public key as the secret would pass (algorithm confusion)"
+        )),
+        Ok(alg) => Ok(alg),
+        Err(_) => Err(format!("alg {name:?} cannot be verified (supported: RS*, PS*, ES256, ES384, EdDSA)")),
+    }
+}
+
+fn verify_with(key: &Key, alg: Algorithm, message: &[u8], signature: &str) -> Verification {
+    let name = key.name();
+    if alg.family() != key.key.family() {
+        return Verification::new(
+            Signature::Invalid,
+            format!("alg {alg:?} does not fit {name}, {}: refused", family_name(key.key.family())),
+        );
+    }
+    if let Some(only) = key.alg.filter(|only| *only != alg) {
+        return Verification::new(
+            Signature::Invalid,
+            format!("alg {alg:?} is not the algorithm of {name} (its JWK says {only:?}): refused"),
+        );
+    }
+    match jsonwebtoken::crypto::verify(signature, message, &key.key, alg) {
+        Ok(true) => Verification::new(Signature::Verified, format!("{alg:?}, {name}")),
+        Ok(false) => Verification::new(
+            Signature::Invalid,
+            format!("the {alg:?} signature does not match {name}: the token was altered or signed by another key"),
+        ),
+        Err(e) => {
+            Verification::new(Signature::Invalid, format!("the {alg:?} signature cannot be checked with {name}: {e}"))
+        }
+    }
+}
+
+/// A header value as a message quotes it: the header is the token's, so it is cut short.
+fn short(text: &str) -> String {
+    const MAX: usize = 64;
+    match text.char_indices().nth(MAX) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
+}
+
+fn family_name(family: AlgorithmFamily) -> &'static str {
+    match family {
+        AlgorithmFamily::Rsa => "an RSA key (RS*, PS*)",
+        AlgorithmFamily::Ec => "an EC key (ES*)",
+        AlgorithmFamily::Ed => "an Ed25519 key (EdDSA)",
+        AlgorithmFamily::Hmac => "a symmetric secret",
+    }
+}
+
+/// `scheme://…` is an URL (refused unless https, or http on loopback); anything else a path.
+fn is_url(source: &str) -> bool {
+    source.split_once("://").is_some_and(|(scheme, _)| {
+        !scheme.is_empty() && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+    })
+}
+
+/// The host of an http(s) URL may be reached: https anywhere, plain http only on loopback.
+fn check_url(url: &str) -> Result<bool> {
+    let uri: ureq::http::Uri = url.parse().with_context(|| format!("--jwks {url}: not a valid URL"))?;
+    let host = uri.host().unwrap_or_default();
+    match uri.scheme_str() {
+        Some("https") => Ok(false),
+        Some("http") if is_loopback(host) => Ok(true),
+        Some("http") => bail!(
+            "--jwks {url}: plain http is refused except on loopback hosts (127.0.0.0/8, localhost, ::1); use https"
+        ),
+        _ => bail!("--jwks {url}: only https URLs (or a file path) are accepted"),
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Fetches a JWKS over https (or http on loopback), within `timeout` and [`MAX_JWKS_BYTES`].
+fn fetch(url: &str, timeout: Duration) -> Result<Vec<u8>> {
+    let loopback = check_url(url)?;
+    let mut config = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .https_only(!loopback)
+        .user_agent(concat!("mfacheck/", env!("CARGO_PKG_VERSION")));
+    if loopback {
+        // Neither a proxy from the environment nor a redirect may take a loopback request elsewhere.
+        config = config.proxy(None).max_redirects(0);
+    }
+    let agent: ureq::Agent = config.build().into();
+    let fail = |e: ureq::Error| match e {
+        ureq::Error::Timeout(_) => anyhow::anyhow!("--jwks {url}: no answer within {} s", timeout.as_secs_f64()),
+        ureq::Error::StatusCode(code) => anyhow::anyhow!("--jwks {url}: the server answered HTTP {code}"),
+        ureq::Error::BodyExceedsLimit(_) => anyhow::anyhow!("--jwks {url}: larger than {MAX_JWKS_BYTES} bytes"),
+        other => anyhow::anyhow!("--jwks {url}: cannot fetch: {other}"),
+    };
+    let mut response = agent.get(url).header("Accept", "application/json").call().map_err(fail)?;
+    response.body_mut().with_config().limit(MAX_JWKS_BYTES).read_to_vec().map_err(fail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const JWKS: &[u8] = include_bytes!("../fixtures/keys/jwks.json");
+
+    fn header(value: Value) -> Map<String, Value> {
+        value.as_object().unwrap().clone()
+    }
+
+    fn token(name: &str) -> String {
+        std::fs::read_to_string(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap().trim().to_owned()
+    }
+
+    fn verify(keys: &Keys, token: &str) -> Verification {
+        let head = crate::token::decode(token).unwrap().header;
+        keys.verify(&head, token)
+    }
+
+    #[test]
+    fn fixture_tokens_verify_against_the_test_jwks() {
+        let keys = Keys::from_jwks(JWKS, "jwks.json").unwrap();
+        assert_eq!(keys.len(), 3);
+        for name in ["mfa.jwt", "es256.jwt", "eddsa.jwt", "seed.jwt"] {
+            let v = verify(&keys, &token(name));
+            assert_eq!(v.signature, Signature::Verified, "{name}: {}", v.detail);
+        }
+    }
+
+    #[test]
+    fn keys_can_be_shared_by_threads() {
+        // Loaded once in main, then read by every worker of a parallel batch.
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Keys>();
+        shareable::<crate::verdict::Policy>();
+    }
+
+    #[test]
+    fn refused_algorithms() {
+        assert!(accepted_algorithm("none").unwrap_err().contains("unsigned"));
+        assert!(accepted_algorithm("NONE").is_err());
+        assert!(accepted_algorithm("HS256").unwrap_err().contains("algorithm confusion"));
+        assert!(accepted_algorithm("HS512").is_err());
+        assert!(accepted_algorithm("ES512").unwrap_err().contains("cannot be verified"));
+        let long = "X".repeat(1000);
+        assert!(accepted_algorithm(&long).unwrap_err().len() < 200, "header text is cut short");
+        assert_eq!(accepted_algorithm("PS256"), Ok(Algorithm::PS256));
+    }
+
+    #[test]
+    fn the_confusion_fixture_is_a_real_attack_and_is_refused() {
+        let forged = token("attack/hs256-confusion.jwt");
+        let (message, signature) = forged.rsplit_once('.').unwrap();
+        // A verifier that let the header pick HMAC and used the public key's PEM as the secret
+        // would accept it …
+        let public_pem = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/keys/test-rsa.pub.pem")).unwrap();
+        let naive = DecodingKey::from_secret(&public_pem);
+        assert!(jsonwebtoken::crypto::verify(signature, message.as_bytes(), &naive, Algorithm::HS256).unwrap());
+        // … this one refuses it, with a JWKS or with that very PEM.
+        for keys in [Keys::from_jwks(JWKS, "jwks").unwrap(), Keys::from_key_file(&public_pem, "pem").unwrap()] {
+            let v = verify(&keys, &forged);
+            assert_eq!(v.signature, Signature::Invalid);
+            assert!(v.detail.contains("algorithm confusion"), "{}", v.detail);
+        }
+    }
+
+    #[test]
+    fn key_is_chosen_by_kid_then_x5t() {
+        let mut jwks: Value = serde_json::from_slice(JWKS).unwrap();
+        // Microsoft's JWKS carries x5t and members jsonwebtoken does not know.
+        jwks["keys"][0]["x5t"] = json!("thumb-rsa");
+        jwks["keys"][0]["issuer"] = json!("https://login.microsoftonline.com/{tenantid}/v2.0");
+        let keys = Keys::from_jwks(&serde_json::to_vec(&jwks).unwrap(), "ms").unwrap();
+        let good = token("mfa.jwt");
+        // A header that names the key only by x5t (the header passed in chooses the key; the
+        // token's own bytes are what is verified).
+        let v = keys.verify(&header(json!({"alg":"RS256","x5t":"thumb-rsa"})), &good);
+        assert_eq!(v.signature, Signature::Verified, "{}", v.detail);
+        // … and an unknown kid with a known x5t falls back to the x5t.
+        let v = keys.verify(&header(json!({"alg":"RS256","kid":"nope","x5t":"thumb-rsa"})), &good);
+        assert_eq!(v.signature, Signature::Verified, "{}", v.detail);
+        let v = keys.verify(&header(json!({"alg":"RS256","kid":"nope","x5t":"nope"})), &good);
+        assert_eq!(v.signature, Signature::UnknownKey);
+        assert!(v.detail.contains("\"nope\"") && v.detail.contains("mfacheck-test-ec"), "{}", v.detail);
+    }
+
+    #[test]
+    fn algorithm_must_fit_the_key() {
+        let keys = Keys::from_jwks(JWKS, "jwks.json").unwrap();
+        let good = token("mfa.jwt");
+        // The EC key named, an RSA algorithm claimed.
+        let v = keys.verify(&header(json!({"alg":"RS256","kid":"mfacheck-test-ec"})), &good);
+        assert_eq!(v.signature, Signature::Invalid);
+        assert!(v.detail.contains("does not fit"), "{}", v.detail);
+        // The JWK says RS256: PS256 is refused even though the key could do it.
+        let v = keys.verify(&header(json!({"alg":"PS256","kid":"mfacheck-test-rsa"})), &good);
+        assert!(v.detail.contains("its JWK says RS256"), "{}", v.detail);
+    }
+
+    #[test]
+    fn pss_signatures_verify_with_an_unrestricted_rsa_key() {
+        // PS256 signatures are salted, so no fixture can hold one: sign here.
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/keys/");
+        let private = std::fs::read(format!("{dir}test-rsa.pem")).unwrap();
+        let signer = crate::sample::Signer {
+            key: jsonwebtoken::EncodingKey::from_rsa_pem(&private).unwrap(),
+            alg: Algorithm::PS256,
+        };
+        let head = header(json!({"typ":"JWT","alg":"PS256","kid":"mfacheck-test-rsa"}));
+        let pss = crate::sample::encode(&head, &header(json!({"amr":["mfa"]})), Some(&signer)).unwrap();
+        let pem = Keys::from_key_file(&std::fs::read(format!("{dir}test-rsa.pub.pem")).unwrap(), "pem").unwrap();
+        assert_eq!(verify(&pem, &pss).signature, Signature::Verified);
+        // The JWKS restricts the same key to RS256.
+        let jwks = Keys::from_jwks(JWKS, "jwks.json").unwrap();
+        assert!(verify(&jwks, &pss).detail.contains("its JWK says RS256"));
+    }
+
+    #[test]
+    fn a_header_nonce_explains_a_failure() {
+        let keys = Keys::from_jwks(JWKS, "jwks.json").unwrap();
+        let good = token("mfa.jwt");
+        let v = keys.verify(&header(json!({"alg":"RS256","kid":"mfacheck-test-rsa","nonce":"n"})), &good);
+        assert_eq!(v.signature, Signature::Verified, "the nonce only explains failures");
+        let mut other = good.clone();
+        other.push('A');
+        let v = keys.verify(&header(json!({"alg":"RS256","kid":"mfacheck-test-rsa","nonce":"n"})), &other);
+        assert_eq!(v.signature, Signature::Invalid);
+        assert!(v.detail.contains("Microsoft Graph"), "{}", v.detail);
+    }
+
+    #[test]
+    fn key_files() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/keys/");
+        let pem = std::fs::read(format!("{dir}test-rsa.pub.pem")).unwrap();
+        let keys = Keys::from_key_file(&pem, "pub.pem").unwrap();
+        // A bare PEM has no kid: it stands for whatever key the token names.
+        assert_eq!(verify(&keys, &token("mfa.jwt")).signature, Signature::Verified);
+        assert_eq!(verify(&keys, &token("es256.jwt")).signature, Signature::Invalid);
+        let private = std::fs::read(format!("{dir}test-rsa.pem")).unwrap();
+        let err = Keys::from_key_file(&private, "test-rsa.pem").unwrap_err().to_string();
+        assert!(err.contains("private key"), "{err}");
+        let jwk = std::fs::read(format!("{dir}test-ec.jwk.json")).unwrap();
+        let keys = Keys::from_key_file(&jwk, "jwk").unwrap();
+        assert_eq!(verify(&keys, &token("es256.jwt")).signature, Signature::Verified);
+        assert_eq!(verify(&keys, &token("mfa.jwt")).signature, Signature::UnknownKey);
+        // An X.509 certificate gives its public key (the certificate itself is not validated).
+        let pems =
+            [("test-ec.pub.pem", "es256.jwt"), ("test-ed25519.pub.pem", "eddsa.jwt"), ("test-rsa.cert.pem", "mfa.jwt")];
+        for (pem, good) in pems {
+            let keys = Keys::from_key_file(&std::fs::read(format!("{dir}{pem}")).unwrap(), pem).unwrap();
+            assert_eq!(verify(&keys, &token(good)).signature, Signature::Verified, "{pem}");
+            assert_eq!(verify(&keys, &token("attack/other-key-same-kid.jwt")).signature, Signature::Invalid, "{pem}");
+        }
+        assert!(Keys::from_key_file(b"hello", "x").is_err());
+        assert!(Keys::from_jwks(br#"{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}"#, "x").is_err());
+        assert!(Keys::from_jwks(br#"{"nokeys":1}"#, "x").is_err());
+    }
+
+    #[test]
+    fn urls() {
+        assert!(is_url("https://login.microsoftonline.com/common/discovery/v2.0/keys"));
+        assert!(is_url("HTTP://127.0.0.1:1/"));
+        assert!(is_url("ftp://127.0.0.1/k"));
+        assert!(!is_url("fixtures/keys/jwks.json"));
+        assert!(!is_url("dir/x://y"));
+        assert!(!check_url("https://login.microsoftonline.com/common/discovery/v2.0/keys").unwrap());
+        for ok in ["http://127.0.0.1:8080/k", "http://127.1.2.3/k", "http://localhost/k", "http://[::1]:9/k"] {
+            assert!(check_url(ok).unwrap(), "{ok}");
+        }
+        for refused in ["http://example.com/keys", "http://10.0.0.1/k", "ftp://127.0.0.1/k"] {
+            assert!(check_url(refused).is_err(), "{refused}");
+        }
+        let err = check_url("http://example.com/keys").unwrap_err().to_string();
+        assert!(err.contains("plain http is refused"), "{err}");
+    }
+}
