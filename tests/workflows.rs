@@ -173,6 +173,26 @@ fn sample_without_mfa_fails_check() {
 }
 
 #[test]
+fn signed_sample_verifies_against_the_jwks() {
+    for (key, kid) in
+        [("fixtures/keys/test-rsa.pem", "mfacheck-test-rsa"), ("fixtures/keys/test-ec.pem", "mfacheck-test-ec")]
+    {
+        let (code, token, _) = run(&["sample", "--key", key, "--kid", kid], "");
+        assert_eq!(code, 0);
+        let (code, stdout, _) = run(&["check", "--format", "ndjson", "--jwks", "fixtures/keys/jwks.json"], &token);
+        assert_eq!(code, 0, "{stdout}");
+        let result: Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(result["signature"], "verified", "{kid}");
+    }
+    // Signed by another key under the same kid: the round trip catches it.
+    let (_, forged, _) =
+        run(&["sample", "--key", "fixtures/keys/test-rsa-other.pem", "--kid", "mfacheck-test-rsa"], "");
+    let (code, stdout, _) = run(&["check", "--format", "ndjson", "--jwks", "fixtures/keys/jwks.json"], &forged);
+    assert_eq!(code, 1);
+    assert!(stdout.contains("\"signature\":\"invalid\""), "{stdout}");
+}
+
+#[test]
 fn sample_reproduces_committed_fixtures_byte_for_byte() {
     let rsa = ["--key", "fixtures/keys/test-rsa.pem", "--kid", "mfacheck-test-rsa"];
     let cases: [(&str, Vec<&str>); 7] = [
