@@ -10,8 +10,10 @@ pub mod claims;
 pub mod classify;
 pub mod cli;
 pub mod clock;
+pub mod corpus;
 pub mod error;
 pub mod exit_status;
+pub mod hotpath;
 pub mod input;
 pub mod report;
 pub mod sample;
@@ -43,7 +45,7 @@ pub fn check_token(source: String, token: &str, policy: &Policy) -> Outcome {
     Outcome {
         source,
         kind: Some(class.kind),
-        kind_reason: Some(class.reason),
+        kind_reason: Some(class.reason.into_owned()),
         mfa: Some(verdict.mfa),
         compliant: verdict.compliant,
         amr: jws.claims.get("amr").cloned(),

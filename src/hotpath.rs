@@ -1,0 +1,809 @@
+//! The hot path: checks one token as [`crate::check_token`] does, with the same classification
+//! and verdict code, but without building a `serde_json::Value`, without decoding the signature
+//! and without allocating for an ordinary token (the decoded segments go into buffers the
+//! [`Checker`] keeps; claims are borrowed from them).
+//!
+//! It takes only what it can judge exactly like the slow path: a well-formed token whose known
+//! claims have plain types. Anything else (every decode error, an escaped string in a claim that
+//! is read, a nested object, an `amr` that is not a short array of strings, more than 64 claims)
+//! makes it answer `None`, and the caller runs [`crate::check_token`], which says precisely what
+//! is wrong. So errors and odd tokens cost what they cost before; results are identical either
+//! way (`tests/batch.rs` and the tests below compare the two on fixtures and generated mixes).
+
+use crate::claims::{Amr, Claims};
+use crate::classify::{self, Kind};
+use crate::clock;
+use crate::error::InputError;
+use crate::input::MAX_LINE_BYTES;
+use crate::report::{Outcome, TokenSummary};
+use crate::verdict::{self, Finding, Mfa, Policy, Response};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::{Serialize, Serializer};
+use std::borrow::Cow;
+use std::fmt;
+
+/// Reusable decoding buffers: one per thread.
+#[derive(Default)]
+pub struct Checker {
+    header: Vec<u8>,
+    payload: Vec<u8>,
+}
+
+/// The result object of one token, borrowed: it serializes exactly as [`Outcome`] does (same
+/// fields, same order; a test fails when `Outcome` gains a field this view lacks).
+#[derive(Debug, Serialize)]
+pub struct OutcomeView<'a> {
+    pub source: &'a str,
+    pub kind: Option<Kind>,
+    pub kind_reason: Option<&'a str>,
+    pub mfa: Option<Mfa>,
+    pub compliant: bool,
+    pub amr: Option<&'a [&'a str]>,
+    pub token: Option<SummaryView<'a>>,
+    pub response: Option<&'a Response>,
+    pub findings: &'a [Finding],
+    pub error: Option<&'a InputError>,
+}
+
+/// [`TokenSummary`], borrowed.
+#[derive(Debug, Serialize)]
+pub struct SummaryView<'a> {
+    pub ver: Option<&'a str>,
+    pub alg: &'a str,
+    pub kid: Option<&'a str>,
+    pub aud: Option<&'a str>,
+    pub iss: Option<&'a str>,
+    pub tid: Option<&'a str>,
+    pub app_id: Option<&'a str>,
+    pub app_auth: Option<&'a str>,
+    pub user: Option<&'a str>,
+    pub oid: Option<&'a str>,
+    pub idp: Option<&'a str>,
+    pub cross_tenant: bool,
+    pub scp: Option<&'a str>,
+    pub iat: Option<Time>,
+    pub nbf: Option<Time>,
+    pub exp: Option<Time>,
+    pub expired: bool,
+    #[serde(skip)]
+    pub exp_unix: Option<i64>,
+}
+
+impl OutcomeView<'_> {
+    /// The owned result object, for the text rendering and for comparisons.
+    pub fn to_outcome(&self) -> Outcome {
+        let owned = |s: Option<&str>| s.map(str::to_owned);
+        Outcome {
+            source: self.source.to_owned(),
+            kind: self.kind,
+            kind_reason: owned(self.kind_reason),
+            mfa: self.mfa,
+            compliant: self.compliant,
+            amr: self.amr.map(|methods| methods.iter().map(|&m| serde_json::Value::from(m)).collect()),
+            token: self.token.as_ref().map(|t| TokenSummary {
+                ver: owned(t.ver),
+                alg: t.alg.to_owned(),
+                kid: owned(t.kid),
+                aud: owned(t.aud),
+                iss: owned(t.iss),
+                tid: owned(t.tid),
+                app_id: owned(t.app_id),
+                app_auth: owned(t.app_auth),
+                user: owned(t.user),
+                oid: owned(t.oid),
+                idp: owned(t.idp),
+                cross_tenant: t.cross_tenant,
+                scp: owned(t.scp),
+                iat: t.iat.as_ref().map(Time::to_string),
+                nbf: t.nbf.as_ref().map(Time::to_string),
+                exp: t.exp.as_ref().map(Time::to_string),
+                expired: t.expired,
+                exp_unix: t.exp_unix,
+            }),
+            response: self.response.cloned(),
+            findings: self.findings.to_vec(),
+            error: self.error.cloned(),
+        }
+    }
+}
+
+impl Checker {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Checks one cleaned token and hands the result to `each`; `None` when this token needs the
+    /// slow path (see the module comment).
+    pub fn check<R>(
+        &mut self,
+        source: &str,
+        token: &str,
+        policy: &Policy,
+        each: impl FnOnce(&OutcomeView) -> R,
+    ) -> Option<R> {
+        if token.len() > MAX_LINE_BYTES {
+            return None;
+        }
+        let bytes = token.as_bytes();
+        let first = memchr::memchr(b'.', bytes)?;
+        let second = first + 1 + memchr::memchr(b'.', &bytes[first + 1..])?;
+        let (head, body, signature) = (&token[..first], &token[first + 1..second], &token[second + 1..]);
+        if head.is_empty() || body.is_empty() || !is_base64url(signature) {
+            return None; // includes a third '.' in the signature segment
+        }
+        self.header.clear();
+        self.payload.clear();
+        decode_segment(head, &mut self.header)?;
+        decode_segment(body, &mut self.payload)?;
+
+        let header = parse(&self.header, HeaderVisitor)?;
+        let Scalar::Str(alg) = header.alg else { return None };
+        let raw = parse(&self.payload, PayloadVisitor)?;
+        let amr_methods = &raw.amr_buf[..raw.amr_len];
+        let claims = raw.claims(amr_methods);
+        let class = classify::classify(&claims);
+        let verdict = verdict::judge_signed(alg, signature.is_empty(), &claims, &class, policy);
+        let now = policy.now.as_second();
+        let view = OutcomeView {
+            source,
+            kind: Some(class.kind),
+            kind_reason: Some(&class.reason),
+            mfa: Some(verdict.mfa),
+            compliant: verdict.compliant,
+            amr: raw.has_amr.then_some(amr_methods),
+            token: Some(SummaryView {
+                ver: claims.ver,
+                alg,
+                kid: header.kid.text(),
+                aud: claims.aud,
+                iss: claims.iss,
+                tid: claims.tid,
+                app_id: claims.app_id,
+                app_auth: claims.app_auth.map(|v| match v {
+                    "0" => "public-client",
+                    "1" => "client-secret",
+                    "2" => "certificate",
+                    other => other,
+                }),
+                user: claims.user,
+                oid: claims.oid,
+                idp: claims.idp,
+                cross_tenant: claims.cross_tenant(),
+                scp: claims.scp,
+                iat: claims.iat.and_then(Time::new),
+                nbf: claims.nbf.and_then(Time::new),
+                exp: claims.exp.and_then(Time::new),
+                expired: claims.exp.is_some_and(|exp| now >= exp),
+                exp_unix: claims.exp,
+            }),
+            response: verdict.response.as_ref(),
+            findings: &verdict.findings,
+            error: None,
+        };
+        Some(each(&view))
+    }
+}
+
+/// Unpadded base64url, SIMD-decoded; accepts exactly what `token::decode_segment` accepts (the
+/// `base64` crate), which also refuses non-zero bits after the last whole byte.
+fn decode_segment(segment: &str, out: &mut Vec<u8>) -> Option<()> {
+    let bits_left_over = match segment.len() % 4 {
+        2 => 0x0f,
+        3 => 0x03,
+        _ => 0,
+    };
+    if let Some(&last) = segment.as_bytes().last()
+        && base64url_value(last)? & bits_left_over != 0
+    {
+        return None;
+    }
+    base64_simd::URL_SAFE_NO_PAD.decode_append(segment, out).ok()
+}
+
+fn base64url_value(b: u8) -> Option<u8> {
+    match b {
+        b'A'..=b'Z' => Some(b - b'A'),
+        b'a'..=b'z' => Some(b - b'a' + 26),
+        b'0'..=b'9' => Some(b - b'0' + 52),
+        b'-' => Some(62),
+        b'_' => Some(63),
+        _ => None,
+    }
+}
+
+/// Every byte is in the base64url alphabet. Written without early exit so that it vectorizes.
+fn is_base64url(segment: &str) -> bool {
+    segment.bytes().fold(true, |ok, b| {
+        ok & ((b.wrapping_sub(b'0') < 10)
+            | (b.wrapping_sub(b'A') < 26)
+            | (b.wrapping_sub(b'a') < 26)
+            | (b == b'-')
+            | (b == b'_'))
+    })
+}
+
+/// One JSON document, all of it; any error means "take the slow path". UTF-8 is checked once,
+/// with SIMD, so that serde_json need not check each string again.
+fn parse<'de, V: Visitor<'de>>(bytes: &'de [u8], visitor: V) -> Option<V::Value> {
+    let text = simdutf8::basic::from_utf8(bytes).ok()?;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = de.deserialize_map(visitor).ok()?;
+    de.end().ok()?;
+    Some(value)
+}
+
+/// A NumericDate that `clock::rfc3339` can write, written the same way only when it is output
+/// (a `--quiet` run never formats it), without allocating from 1970 on.
+#[derive(Debug, Clone, Copy)]
+pub struct Time(i64);
+
+impl Time {
+    pub fn new(seconds: i64) -> Option<Time> {
+        jiff::Timestamp::from_second(seconds).ok().map(|_| Time(seconds))
+    }
+
+    fn with_text<R>(self, f: impl FnOnce(&str) -> R) -> R {
+        if self.0 < 0 {
+            return f(&clock::rfc3339(self.0).unwrap_or_default());
+        }
+        let (days, secs) = (self.0 / 86_400, self.0 % 86_400);
+        // Days to civil date (Howard Hinnant's algorithm), for the proleptic Gregorian calendar.
+        let z = days + 719_468;
+        let era = z / 146_097;
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        let mut text = *b"0000-00-00T00:00:00Z";
+        let mut put = |at: usize, value: i64, width: usize| {
+            let mut v = value;
+            for i in (at..at + width).rev() {
+                text[i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        };
+        put(0, year, 4);
+        put(5, month, 2);
+        put(8, day, 2);
+        put(11, secs / 3600, 2);
+        put(14, secs / 60 % 60, 2);
+        put(17, secs % 60, 2);
+        f(std::str::from_utf8(&text).unwrap_or_default())
+    }
+}
+
+impl fmt::Display for Time {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        self.with_text(|text| f.write_str(text))
+    }
+}
+
+impl Serialize for Time {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.with_text(|text| serializer.serialize_str(text))
+    }
+}
+
+/// A claim as the slow path reads it from a `Value`: a string, a number, or something else.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+enum Scalar<'de> {
+    #[default]
+    Absent,
+    Str(&'de str),
+    /// A NumericDate as `claims::time` reads it (fractions cut, saturating).
+    Num(i64),
+    Other,
+}
+
+impl<'de> Scalar<'de> {
+    fn text(self) -> Option<&'de str> {
+        match self {
+            Scalar::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+    fn time(self) -> Option<i64> {
+        match self {
+            Scalar::Num(n) => Some(n),
+            _ => None,
+        }
+    }
+    fn present(self) -> bool {
+        self != Scalar::Absent
+    }
+}
+
+/// Every error here only means "take the slow path", so one message serves.
+fn fallback<E: de::Error>() -> E {
+    E::custom("slow path")
+}
+
+#[derive(Clone, Copy)]
+/// Reads a claim value; `arrays` says whether an array is fine as "something else" (for `aud`
+/// it is not: the slow path reads its first element).
+struct ScalarSeed {
+    arrays: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for ScalarSeed {
+    type Value = Scalar<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Scalar<'de>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ScalarSeed {
+    type Value = Scalar<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a claim")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Str(v))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Scalar<'de>, E> {
+        Err(fallback()) // escaped: not borrowable
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Num(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Num(i64::try_from(v).unwrap_or(v as f64 as i64)))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Scalar<'de>, E> {
+        Ok(if v.is_finite() { Scalar::Num(v as i64) } else { Scalar::Other })
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Other)
+    }
+    fn visit_unit<E>(self) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Other)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Scalar<'de>, A::Error> {
+        if !self.arrays {
+            return Err(fallback());
+        }
+        Ignore.visit_seq(seq).map(|()| Scalar::Other)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Scalar<'de>, A::Error> {
+        Err(fallback())
+    }
+}
+
+/// Walks a value it does not keep, so that the whole document is checked as the slow path checks
+/// it. A nested object goes to the slow path, whose duplicate-member check covers every depth.
+struct Ignore;
+
+impl<'de> DeserializeSeed<'de> for Ignore {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Ignore {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(Ignore)?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+        Err(fallback())
+    }
+}
+
+/// A member name, borrowed (an escaped name goes to the slow path).
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = &'de str;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<&'de str, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = &'de str;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a member name")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<&'de str, E> {
+        Ok(v)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<&'de str, E> {
+        Err(fallback())
+    }
+}
+
+/// At most this many members per object, and `amr` elements, on the hot path.
+const MAX_MEMBERS: usize = 64;
+const MAX_AMR: usize = 8;
+
+/// Refuses a member name seen before in the same object. A 128-bit filter of cheap name hashes
+/// keeps the common case to one hash per name; a filter hit compares names.
+struct Members<'de> {
+    names: [&'de str; MAX_MEMBERS],
+    len: usize,
+    filter: u128,
+}
+
+impl<'de> Members<'de> {
+    fn new() -> Self {
+        Members { names: [""; MAX_MEMBERS], len: 0, filter: 0 }
+    }
+
+    fn add<E: de::Error>(&mut self, name: &'de str) -> Result<(), E> {
+        let bytes = name.as_bytes();
+        let hash = match bytes {
+            [] => 0,
+            [first, .., last] => bytes.len() * 37 + usize::from(*first) * 11 + usize::from(*last),
+            [only] => usize::from(*only),
+        };
+        let bit = 1u128 << (hash & 127);
+        if (self.filter & bit != 0 && self.names[..self.len].contains(&name)) || self.len == MAX_MEMBERS {
+            return Err(fallback()); // a duplicate: the slow path words the error
+        }
+        self.filter |= bit;
+        self.names[self.len] = name;
+        self.len += 1;
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct Header<'de> {
+    alg: Scalar<'de>,
+    kid: Scalar<'de>,
+}
+
+struct HeaderVisitor;
+
+impl<'de> Visitor<'de> for HeaderVisitor {
+    type Value = Header<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JOSE header")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Header<'de>, A::Error> {
+        let mut header = Header::default();
+        let mut members = Members::new();
+        while let Some(name) = map.next_key_seed(KeySeed)? {
+            let slot = match name {
+                "alg" => &mut header.alg,
+                "kid" => &mut header.kid,
+                _ => {
+                    members.add(name)?;
+                    map.next_value_seed(Ignore)?;
+                    continue;
+                }
+            };
+            if slot.present() {
+                return Err(fallback());
+            }
+            *slot = map.next_value_seed(ScalarSeed { arrays: true })?;
+        }
+        Ok(header)
+    }
+}
+
+/// The payload members `Claims::new` reads, as it reads them.
+#[derive(Default)]
+struct Raw<'de> {
+    ver: Scalar<'de>,
+    aud: Scalar<'de>,
+    iss: Scalar<'de>,
+    tid: Scalar<'de>,
+    appid: Scalar<'de>,
+    azp: Scalar<'de>,
+    appidacr: Scalar<'de>,
+    azpacr: Scalar<'de>,
+    idtyp: Scalar<'de>,
+    scp: Scalar<'de>,
+    roles: bool,
+    oid: Scalar<'de>,
+    sub: Scalar<'de>,
+    idp: Scalar<'de>,
+    upn: Scalar<'de>,
+    unique_name: Scalar<'de>,
+    preferred_username: Scalar<'de>,
+    email: Scalar<'de>,
+    name: bool,
+    has_amr: bool,
+    amr_buf: [&'de str; MAX_AMR],
+    amr_len: usize,
+    iat: Scalar<'de>,
+    nbf: Scalar<'de>,
+    exp: Scalar<'de>,
+}
+
+impl<'de> Raw<'de> {
+    /// The same view `Claims::new` gives of the same payload.
+    fn claims<'a>(&self, amr: &'a [&'de str]) -> Claims<'a>
+    where
+        'de: 'a,
+    {
+        let user_claim = if self.upn.present() {
+            Some("upn")
+        } else if self.unique_name.present() {
+            Some("unique_name")
+        } else if self.preferred_username.present() {
+            Some("preferred_username")
+        } else if self.has_amr {
+            Some("amr")
+        } else if self.name {
+            Some("name")
+        } else {
+            None
+        };
+        Claims {
+            ver: self.ver.text(),
+            aud: self.aud.text(),
+            iss: self.iss.text(),
+            tid: self.tid.text(),
+            app_id: self.appid.text().or(self.azp.text()),
+            app_auth: self.appidacr.text().or(self.azpacr.text()),
+            idtyp: self.idtyp.text(),
+            scp: self.scp.text(),
+            roles: self.roles,
+            oid: self.oid.text(),
+            sub: self.sub.text(),
+            idp: self.idp.text(),
+            user: self.upn.text().or(self.unique_name.text()).or(self.preferred_username.text()).or(self.email.text()),
+            user_claim,
+            amr: if self.has_amr { Amr::Methods(Cow::Borrowed(amr)) } else { Amr::Absent },
+            iat: self.iat.time(),
+            nbf: self.nbf.time(),
+            exp: self.exp.time(),
+        }
+    }
+}
+
+struct PayloadVisitor;
+
+impl<'de> Visitor<'de> for PayloadVisitor {
+    type Value = Raw<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JWT claims set")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Raw<'de>, A::Error> {
+        let mut raw = Raw::default();
+        // Known claims find a duplicate in their own slot; the others are remembered here.
+        let mut members = Members::new();
+        while let Some(name) = map.next_key_seed(KeySeed)? {
+            let slot = match name {
+                "ver" => &mut raw.ver,
+                "aud" => &mut raw.aud,
+                "iss" => &mut raw.iss,
+                "tid" => &mut raw.tid,
+                "appid" => &mut raw.appid,
+                "azp" => &mut raw.azp,
+                "appidacr" => &mut raw.appidacr,
+                "azpacr" => &mut raw.azpacr,
+                "idtyp" => &mut raw.idtyp,
+                "scp" => &mut raw.scp,
+                "oid" => &mut raw.oid,
+                "sub" => &mut raw.sub,
+                "idp" => &mut raw.idp,
+                "upn" => &mut raw.upn,
+                "unique_name" => &mut raw.unique_name,
+                "preferred_username" => &mut raw.preferred_username,
+                "email" => &mut raw.email,
+                "iat" => &mut raw.iat,
+                "nbf" => &mut raw.nbf,
+                "exp" => &mut raw.exp,
+                "roles" | "name" => {
+                    let seen = if name == "roles" { &mut raw.roles } else { &mut raw.name };
+                    if std::mem::replace(seen, true) {
+                        return Err(fallback());
+                    }
+                    map.next_value_seed(Ignore)?;
+                    continue;
+                }
+                "amr" => {
+                    if std::mem::replace(&mut raw.has_amr, true) {
+                        return Err(fallback());
+                    }
+                    raw.amr_len = map.next_value_seed(AmrSeed(&mut raw.amr_buf))?;
+                    continue;
+                }
+                _ => {
+                    members.add(name)?;
+                    map.next_value_seed(Ignore)?;
+                    continue;
+                }
+            };
+            if slot.present() {
+                return Err(fallback());
+            }
+            // An array `aud` is read for its first element by the slow path.
+            *slot = map.next_value_seed(ScalarSeed { arrays: name != "aud" })?;
+        }
+        Ok(raw)
+    }
+}
+
+/// `amr` as a short array of borrowed strings, written into the caller's slots; anything else
+/// (`Amr::Malformed` in the slow path) goes to the slow path.
+struct AmrSeed<'s, 'de>(&'s mut [&'de str; MAX_AMR]);
+
+impl<'de> DeserializeSeed<'de> for AmrSeed<'_, 'de> {
+    type Value = usize;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for AmrSeed<'_, 'de> {
+    type Value = usize;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of strings")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<usize, A::Error> {
+        let mut len = 0;
+        while let Some(method) = seq.next_element_seed(KeySeed)? {
+            if len == MAX_AMR {
+                return Err(fallback());
+            }
+            self.0[len] = method;
+            len += 1;
+        }
+        Ok(len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::Corpus;
+    use crate::sample::encode_raw;
+    use jiff::Timestamp;
+
+    fn policy() -> Policy {
+        Policy::at(Timestamp::from_second(1_780_000_000).unwrap())
+    }
+
+    /// The hot path's JSON for `token`, or None when it defers to the slow path.
+    fn fast(token: &str, policy: &Policy) -> Option<String> {
+        Checker::new().check("arg:1", token, policy, |view| serde_json::to_string(view).unwrap())
+    }
+
+    fn slow(token: &str, policy: &Policy) -> String {
+        serde_json::to_string(&crate::check_token("arg:1".into(), token, policy)).unwrap()
+    }
+
+    fn same(token: &str) -> bool {
+        let p = policy();
+        match fast(token, &p) {
+            Some(json) => {
+                assert_eq!(json, slow(token, &p), "for {token}");
+                true
+            }
+            None => false,
+        }
+    }
+
+    #[test]
+    fn generated_tokens_take_the_hot_path_and_agree() {
+        let mut corpus = Corpus::new(11, None);
+        for _ in 0..500 {
+            assert!(same(&corpus.next_token()));
+        }
+    }
+
+    #[test]
+    fn every_fixture_token_agrees_or_defers() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut taken = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "jwt") {
+                let token = std::fs::read_to_string(&path).unwrap();
+                taken += usize::from(same(token.trim()));
+            }
+        }
+        assert!(taken >= 20, "most fixtures are ordinary tokens: {taken}");
+    }
+
+    #[test]
+    fn odd_claims_agree_or_defer() {
+        let cases: &[&str] = &[
+            r#"{"amr":["mfa"],"scp":"x","aud":["https://api.partnercenter.microsoft.com"]}"#,
+            r#"{"amr":"mfa","scp":"x"}"#,
+            r#"{"amr":["mfa",1]}"#,
+            r#"{"amr":["a","b","c","d","e","f","g","h","mfa"]}"#,
+            r#"{"upn":5,"exp":1.9e9,"iat":18446744073709551615,"nbf":"1"}"#,
+            r#"{"upn":"a\"b@x","amr":["pwd"]}"#,
+            r#"{"x":{"a":1,"a":2}}"#,
+            r#"{"x":[1,[2,[3]]],"roles":{"a":1},"name":null}"#,
+            r#"{"exp":-99999999999,"iat":253402300800,"nbf":0}"#,
+            r#"{"idtyp":"app","ver":"2.0","azp":"a","azpacr":"7","idp":"https://x/","iss":"https://y"}"#,
+            r#"{"amr":["pwd"],"amr":["mfa"]}"#,
+            r#"{"\u0061mr":["pwd"],"amr":["mfa"]}"#,
+            r#"[]"#,
+            r#"{}"#,
+            r#"{} "#,
+            r#"{}x"#,
+        ];
+        let mut deferred = 0;
+        for payload in cases {
+            for (header, sig) in [(&br#"{"alg":"RS256","kid":"k"}"#[..], "c2ln"), (br#"{"alg":"none"}"#, "")] {
+                let token = encode_raw(header, payload.as_bytes(), sig);
+                deferred += usize::from(!same(&token));
+            }
+        }
+        assert!(deferred > 0 && deferred < 2 * cases.len());
+        for token in ["a.b", "a.b.c.d.e", "", "eyJhbGciOiJub25lIn0.e30.a.b", "eyJhbGciOiJub25lIn0.e30.a$"] {
+            assert!(!same(token), "{token}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn segments_decode_as_the_slow_path_decodes(segment in "[A-Za-z0-9_=+/.-]{0,12}", bytes: Vec<u8>) {
+            use base64::Engine;
+            let reference = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).ok();
+            let mut out = Vec::new();
+            proptest::prop_assert_eq!(decode_segment(&segment, &mut out).map(|()| out), reference(&segment));
+            // Every canonical encoding, and each of its one-character changes.
+            let text = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&bytes);
+            for at in 0..text.len().min(8) {
+                for c in ['A', 'B', 'P', 'Q', '_', '-', '=', 'w'] {
+                    let mut changed = text.clone();
+                    changed.replace_range(text.len() - 1 - at..text.len() - at, &c.to_string());
+                    let mut out = Vec::new();
+                    proptest::prop_assert_eq!(decode_segment(&changed, &mut out).map(|()| out), reference(&changed));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn times_format_as_jiff_does() {
+        let mut s: i64 = 0;
+        while s < 253_402_207_999 {
+            assert_eq!(Time::new(s).unwrap().to_string(), clock::rfc3339(s).unwrap(), "{s}");
+            s += 86_399 * 7 + 12_345;
+        }
+        for s in [-1, -99_999_999_999, 951_782_400, 4_102_444_800, 253_402_207_999, 253_402_300_800, i64::MAX] {
+            assert_eq!(Time::new(s).map(|t| t.to_string()), clock::rfc3339(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn the_view_has_every_field_of_the_outcome() {
+        let token = Corpus::new(3, None).next_token();
+        let outcome = crate::check_token("arg:1".into(), &token, &policy());
+        let owned = serde_json::to_value(&outcome).unwrap();
+        let borrowed = Checker::new()
+            .check("arg:1", &token, &policy(), |view| {
+                assert_eq!(view.to_outcome(), outcome);
+                serde_json::to_value(view).unwrap()
+            })
+            .unwrap();
+        let names = |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+        assert_eq!(names(&borrowed), names(&owned), "Outcome changed: change OutcomeView to match");
+        assert_eq!(names(&borrowed["token"]), names(&owned["token"]), "TokenSummary changed: change SummaryView");
+    }
+}
