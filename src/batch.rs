@@ -16,8 +16,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, BufReader, Cursor, Read, Write};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::Mutex;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 /// A chunk is cut after this many bytes…
 pub const CHUNK_BYTES: usize = 256 << 10;
@@ -79,7 +79,12 @@ fn finish<W: Write>(read: io::Result<()>, printer: &mut Printer<W>, status: Exit
 }
 
 /// One item, by the hot path when it can.
-fn check_item<W: Write>(checker: &mut Checker, item: Item, policy: &Policy, printer: &mut Printer<W>) -> io::Result<()> {
+fn check_item<W: Write>(
+    checker: &mut Checker,
+    item: Item,
+    policy: &Policy,
+    printer: &mut Printer<W>,
+) -> io::Result<()> {
     match item.token {
         Ok(token) => check_str(checker, &item.source, &token, policy, printer),
         Err(error) => printer.outcome(&crate::report::Outcome::failed(item.source, error)),
@@ -176,7 +181,12 @@ impl Parallel<'_> {
     /// Checks the stream from `first` on, until it ends or a line opens a JSON object. Reads in
     /// one thread, checks in the workers, writes here (the printer's writer may not leave this
     /// thread: stdout's lock).
-    fn run<R: Read + Send, W: Write>(&self, reader: &mut R, first: Vec<u8>, printer: &mut Printer<W>) -> io::Result<Rest> {
+    fn run<R: Read + Send, W: Write>(
+        &self,
+        reader: &mut R,
+        first: Vec<u8>,
+        printer: &mut Printer<W>,
+    ) -> io::Result<Rest> {
         let template = printer.sibling(Vec::new());
         let (work_tx, work_rx) = sync_channel::<Work>(self.workers);
         let work_rx = Mutex::new(work_rx);
@@ -230,7 +240,8 @@ impl Parallel<'_> {
                         Err(e) => return Ok((Vec::new(), lines, Some(e))),
                     };
                     ended = rest.is_none();
-                    work.send(Work { seq, first_line: lines, data: Vec::new(), too_large: true }).map_err(|_| closed())?;
+                    work.send(Work { seq, first_line: lines, data: Vec::new(), too_large: true })
+                        .map_err(|_| closed())?;
                     seq += 1;
                     buf.clear();
                     buf.extend_from_slice(rest.as_deref().unwrap_or_default());
@@ -393,4 +404,26 @@ fn write_in_order<W: Write>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_end_after_whole_lines_within_the_limits() {
+        assert_eq!(cut(b"", false), None);
+        assert_eq!(cut(b"", true), None);
+        assert_eq!(cut(b"abc", false), None, "no whole line yet");
+        assert_eq!(cut(b"abc", true), Some((3, 1)), "the last line needs no newline");
+        assert_eq!(cut(b"a\nb\nc", false), Some((4, 2)));
+        assert_eq!(cut(b"a\nb\nc", true), Some((5, 3)));
+        let short = b"x\n".repeat(CHUNK_LINES + 10);
+        assert_eq!(cut(&short, true), Some((2 * CHUNK_LINES, CHUNK_LINES)));
+        let line = [vec![b'y'; 1000], b"\n".to_vec()].concat().repeat(300);
+        let (end, lines) = cut(&line, false).unwrap();
+        assert!(end <= CHUNK_BYTES && end % 1001 == 0 && lines == end / 1001, "{end} {lines}");
+        let long = [vec![b'z'; CHUNK_BYTES * 2], b"\n".to_vec()].concat();
+        assert_eq!(cut(&long, false), Some((long.len(), 1)), "at least one line");
+    }
 }

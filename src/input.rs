@@ -219,13 +219,12 @@ fn read_line<R: BufRead>(reader: &mut R, buf: &mut Vec<u8>) -> io::Result<Line> 
         };
         if !skipping {
             buf.extend_from_slice(&available[..used]);
+            if buf.len() - usize::from(ended) > MAX_LINE_BYTES {
+                skipping = true;
+                buf.clear();
+            }
         }
         reader.consume(used);
-        let content = buf.len() - usize::from(ended);
-        if content > MAX_LINE_BYTES {
-            skipping = true;
-            buf.clear();
-        }
         if ended {
             return Ok(if skipping { Line::TooLarge } else { Line::Read });
         }
@@ -364,6 +363,19 @@ mod tests {
         })
         .unwrap();
         assert_eq!(out, [Err(ErrorCode::InvalidUtf8), Ok("a.b.c".into())]);
+    }
+
+    #[test]
+    fn a_line_over_the_limit_is_too_large_and_reading_goes_on() {
+        let long = "a".repeat(MAX_LINE_BYTES + 1);
+        let at_limit = "b".repeat(MAX_LINE_BYTES);
+        let got = items(&format!("{long}\nx.y.z\n{at_limit}\n{long}"));
+        let codes: Vec<_> =
+            got.iter().map(|(source, token)| (source.as_str(), token.as_ref().err().copied())).collect();
+        assert_eq!(
+            codes,
+            [("in:1", Some(ErrorCode::TooLarge)), ("in:2", None), ("in:3", None), ("in:4", Some(ErrorCode::TooLarge))]
+        );
     }
 
     #[test]

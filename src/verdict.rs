@@ -123,7 +123,13 @@ pub fn judge(jws: &Jws, claims: &Claims, class: &Classification, policy: &Policy
 }
 
 /// [`judge`] from the header facts it uses, for callers that hold no [`Jws`] (the hot path).
-pub fn judge_signed(alg: &str, signature_empty: bool, claims: &Claims, class: &Classification, policy: &Policy) -> Verdict {
+pub fn judge_signed(
+    alg: &str,
+    signature_empty: bool,
+    claims: &Claims,
+    class: &Classification,
+    policy: &Policy,
+) -> Verdict {
     let mfa = match class.kind {
         Kind::AppOnly => Mfa::NotRequired,
         Kind::AppUser if claims.amr.has_mfa() => Mfa::Satisfied,

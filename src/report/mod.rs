@@ -212,7 +212,10 @@ impl<W: std::io::Write> Printer<W> {
         match self.format {
             Format::Text => text::outcome(&mut self.out, &view.to_outcome(), self.now, first),
             Format::Json => json::array_item(&mut self.out, view, first),
-            Format::Ndjson => json::line(&mut self.out, view),
+            Format::Ndjson => {
+                view.write_json(&mut self.out)?;
+                self.out.write_all(b"\n")
+            }
         }
     }
 
