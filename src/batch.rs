@@ -13,7 +13,6 @@ use crate::report::{Printer, Tally};
 use crate::verdict::Policy;
 use crate::{check_token, decode_item};
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, BufReader, Cursor, Read, Write};
 use std::sync::Mutex;
@@ -308,7 +307,20 @@ impl Parallel<'_> {
         let mut line_no = chunk.first_line;
         let set_source = |source: &mut String, line_no: usize| {
             source.clear();
-            let _ = write!(source, "{}:{line_no}", self.name);
+            source.push_str(self.name);
+            source.push(':');
+            let mut digits = [0u8; 20];
+            let mut at = digits.len();
+            let mut n = line_no;
+            loop {
+                at -= 1;
+                digits[at] = b'0' + (n % 10) as u8;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            source.extend(digits[at..].iter().map(|&d| char::from(d)));
         };
         if chunk.too_large {
             set_source(source, line_no);

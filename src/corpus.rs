@@ -17,6 +17,8 @@ const APP: &str = "23ec45a3-5127-4185-9eff-c8887839e6ab";
 /// Issued 2025-12-01, valid until 2100: the verdicts do not change with the clock.
 const IAT: i64 = 1_764_547_200;
 const EXP: i64 = 4_102_444_800;
+/// Signing key ids (`kid`, also `x5t`), as Entra's look.
+const KIDS: [&str; 2] = ["kWbkaa6qs8wsTnBwiiNYOhHbnAw", "JDNa_4i4r7FgigL3sHIlI3xV-IU"];
 const GIVEN: [&str; 8] = ["Isaiah", "Amara", "Kenji", "Sofia", "Mateo", "Lena", "Olu", "Priya"];
 const FAMILY: [&str; 8] = ["Williams", "Okafor", "Tanaka", "Rossi", "García", "Müller", "Adeyemi", "Nair"];
 
@@ -60,8 +62,9 @@ impl<'a> Corpus<'a> {
         let mut header = Map::new();
         header.insert("typ".into(), "JWT".into());
         header.insert("alg".into(), "RS256".into());
-        let kid = self.id(27);
-        header.insert("x5t".into(), kid.clone().into());
+        // Entra signs with one key at a time; a rollover shows the next one for a while.
+        let kid = if self.rng.below(20) == 0 { KIDS[1] } else { KIDS[0] };
+        header.insert("x5t".into(), kid.into());
         header.insert("kid".into(), kid.into());
         match self.signer {
             Some(signer) => encode(&header, &claims, Some(signer)).expect("RS256 signing"),
