@@ -959,9 +959,7 @@ mod tests {
             same(&encode_raw(header, payload.as_bytes(), "c2ln"));
             // And every truncation: syntax errors must never take the hot path.
             let cut = cut.min(payload.len());
-            if payload.is_char_boundary(cut) {
-                same(&encode_raw(header, payload[..cut].as_bytes(), "c2ln"));
-            }
+            same(&encode_raw(header, &payload.as_bytes()[..cut], "c2ln"));
         }
 
         #[test]
