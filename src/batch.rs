@@ -2,7 +2,7 @@
 //!
 //! `check` reads a large stream in chunks of whole lines (at most [`CHUNK_BYTES`] and
 //! [`CHUNK_LINES`]), which worker threads check and render into buffers of their own; one writer
-//! puts the chunks back in input order. At most [`IN_FLIGHT`] chunks exist at once, so memory does
+//! puts the chunks back in input order. At most [`in_flight`] chunks exist at once, so memory does
 //! not grow with the input. A small input (one read's worth), a one-core machine or a stream with
 //! JSON wrappers (which may span lines, and so chunks) is checked in the calling thread instead.
 
@@ -22,12 +22,13 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 pub const CHUNK_BYTES: usize = 256 << 10;
 /// …or lines, whichever comes first (short bad lines make long results).
 pub const CHUNK_LINES: usize = 256;
-/// Chunks read and not yet written, per worker.
-const IN_FLIGHT_PER_WORKER: usize = 3;
 /// Workers at most (the work is CPU-bound; more than the cores only adds switching).
 const MAX_WORKERS: usize = 8;
-/// Chunks read and not yet written: the bound on memory.
-pub const IN_FLIGHT: usize = IN_FLIGHT_PER_WORKER * 2;
+/// Chunks read and not yet written: the bound on memory (6 on two cores, each at most a chunk
+/// and its results).
+pub fn in_flight(workers: usize) -> usize {
+    2 * workers + 2
+}
 
 /// Checks every input; returns the merged exit status.
 pub fn check<W: Write>(specs: &[InputSpec], policy: &Policy, printer: &mut Printer<W>) -> io::Result<ExitStatus> {
@@ -189,8 +190,8 @@ impl Parallel<'_> {
         let template = printer.sibling(Vec::new());
         let (work_tx, work_rx) = sync_channel::<Work>(self.workers);
         let work_rx = Mutex::new(work_rx);
-        let (done_tx, done_rx) = sync_channel::<Done>(IN_FLIGHT);
-        let (free_tx, free_rx) = sync_channel::<Vec<u8>>(IN_FLIGHT);
+        let (done_tx, done_rx) = sync_channel::<Done>(in_flight(self.workers));
+        let (free_tx, free_rx) = sync_channel::<Vec<u8>>(in_flight(self.workers));
         let spare = Mutex::new(Vec::<Vec<u8>>::new());
         std::thread::scope(|scope| {
             for _ in 0..self.workers {
@@ -200,8 +201,12 @@ impl Parallel<'_> {
             }
             drop(done_tx);
             let reading = scope.spawn(move || self.read(reader, first, &work_tx, &free_rx));
-            // Returning drops the receiving and recycling ends, which stops the other threads.
+            // Returning drops the receiving and recycling ends, which stops the workers and the
+            // reader; a reader still handing out chunks gets them taken and dropped.
             let written = write_in_order(done_rx, free_tx, printer, &spare);
+            if written.is_err() {
+                while work_rx.lock().is_ok_and(|rx| rx.recv().is_ok()) {}
+            }
             let read = reading.join().unwrap_or_else(|_| Err(io::Error::other("reader thread panicked")));
             written?;
             read
@@ -218,7 +223,7 @@ impl Parallel<'_> {
     ) -> io::Result<Rest> {
         let mut allocated = 1;
         let mut next_buffer = || -> Option<Vec<u8>> {
-            if allocated < IN_FLIGHT {
+            if allocated < in_flight(self.workers) {
                 allocated += 1;
                 return Some(Vec::with_capacity(CHUNK_BYTES));
             }

@@ -222,8 +222,10 @@ impl<W: std::io::Write> Printer<W> {
     /// Writes what another printer of the same format rendered (a chunk of a batch, checked in
     /// another thread), as if its results had been printed here.
     pub fn append(&mut self, rendered: &[u8], tally: Tally) -> std::io::Result<()> {
+        let continuing = self.tally.total > 0;
+        self.tally.merge(tally); // counted even if the write fails, as `outcome` does
         if !self.quiet && tally.total > 0 {
-            let body = match (self.format, self.tally.total > 0) {
+            let body = match (self.format, continuing) {
                 // The chunk's first item opened an array ("[\n  ") that is already open here.
                 (Format::Json, true) => {
                     self.out.write_all(b",")?;
@@ -237,7 +239,6 @@ impl<W: std::io::Write> Printer<W> {
             };
             self.out.write_all(body)?;
         }
-        self.tally.merge(tally);
         Ok(())
     }
 
