@@ -24,10 +24,11 @@ pub const CHUNK_BYTES: usize = 256 << 10;
 pub const CHUNK_LINES: usize = 256;
 /// Workers at most (the work is CPU-bound; more than the cores only adds switching).
 const MAX_WORKERS: usize = 8;
-/// Chunks read and not yet written: the bound on memory (6 on two cores, each at most a chunk
-/// and its results).
+/// Chunks read and not yet written: the bound on memory (5 on two cores: one being read, and per
+/// worker one being checked and one done early, waiting for its turn; each at most a chunk, or
+/// one line up to the limit, and its results).
 pub fn in_flight(workers: usize) -> usize {
-    2 * workers + 2
+    2 * workers + 1
 }
 
 /// Checks every input; returns the merged exit status.
@@ -227,7 +228,11 @@ impl Parallel<'_> {
                 allocated += 1;
                 return Some(Vec::with_capacity(CHUNK_BYTES));
             }
+            // A buffer that grew for a long line is not kept at that size.
             free.recv().ok().map(|mut b| {
+                if b.capacity() > 2 * CHUNK_BYTES {
+                    b = Vec::with_capacity(CHUNK_BYTES);
+                }
                 b.clear();
                 b
             })
