@@ -19,9 +19,9 @@ use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 /// A chunk is cut after this many bytes…
-pub const CHUNK_BYTES: usize = 256 << 10;
+pub const CHUNK_BYTES: usize = 512 << 10;
 /// …or lines, whichever comes first (short bad lines make long results).
-pub const CHUNK_LINES: usize = 256;
+pub const CHUNK_LINES: usize = 512;
 /// Workers at most (the work is CPU-bound; more than the cores only adds switching).
 const MAX_WORKERS: usize = 8;
 /// Chunks read and not yet written: the bound on memory (5 on two cores: one being read, and per
