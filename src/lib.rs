@@ -4,6 +4,10 @@
 //! input ([`input`]) → token ([`token`]) → claims ([`claims`]) → classification ([`classify`])
 //! → verdict ([`verdict`]) → report ([`report`]). Errors are values: an input that cannot be
 //! decoded becomes an [`report::Outcome`] with an `error`, so a batch never stops on one bad line.
+//!
+//! [`hotpath`] runs the same classification and verdict for ordinary tokens without building JSON
+//! values or allocating, and defers everything else to [`check_token`]; [`batch`] uses it, on
+//! every core for large inputs.
 
 pub mod batch;
 pub mod claims;
