@@ -27,9 +27,9 @@ const FAMILY: [&str; 8] = ["Williams", "Okafor", "Tanaka", "Rossi", "García", "
 pub enum Shape {
     /// Client credentials: `idtyp` app, `roles`, `oid` = `sub`.
     AppOnly,
-    /// A delegated sign-in with `amr` [pwd, mfa].
+    /// A delegated sign-in with `amr` `["pwd", "mfa"]`.
     Mfa,
-    /// A delegated sign-in with `amr` [pwd] (resource-owner password credentials).
+    /// A delegated sign-in with `amr` `["pwd"]` (resource-owner password credentials).
     PasswordOnly,
 }
 

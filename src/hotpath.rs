@@ -4,7 +4,7 @@
 //! [`Checker`] keeps; claims are borrowed from them).
 //!
 //! It takes only what it can judge exactly like the slow path: a well-formed token whose JSON
-//! keeps to plain values (see [`Json`]). Anything else (every decode error, an escaped string, a
+//! keeps to plain values (see `Json`). Anything else (every decode error, an escaped string, a
 //! fraction, a nested object, an `amr` that is not a short array of strings, more than 64 claims)
 //! makes it answer `None`, and the caller runs [`crate::check_token`], which says precisely what
 //! is wrong. So errors and odd tokens cost what they cost before; results are identical either
