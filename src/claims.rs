@@ -2,6 +2,7 @@
 //! names reconciled (`appid`/`azp`, `appidacr`/`azpacr`, `upn`/`preferred_username`).
 
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 /// Partner Center's audience, as an URI and as its application id.
 pub const PARTNER_CENTER_AUDIENCES: [&str; 3] = [
@@ -14,8 +15,8 @@ pub const PARTNER_CENTER_AUDIENCES: [&str; 3] = [
 #[derive(Debug, Clone, PartialEq)]
 pub enum Amr<'a> {
     Absent,
-    /// An array of strings, as RFC 8176 defines it.
-    Methods(Vec<&'a str>),
+    /// An array of strings, as RFC 8176 defines it (borrowed by the allocation-free hot path).
+    Methods(Cow<'a, [&'a str]>),
     /// Anything else: it cannot satisfy MFA.
     Malformed(&'a Value),
 }
@@ -43,14 +44,15 @@ pub struct Claims<'a> {
     pub app_auth: Option<&'a str>,
     pub idtyp: Option<&'a str>,
     pub scp: Option<&'a str>,
-    pub roles: Option<&'a Value>,
+    /// `roles` is present (its content does not decide anything).
+    pub roles: bool,
     pub oid: Option<&'a str>,
     pub sub: Option<&'a str>,
     pub idp: Option<&'a str>,
     /// The user's sign-in name: `upn`, `unique_name`, `preferred_username` or `email`.
     pub user: Option<&'a str>,
-    /// The first user claim present, as (name, value).
-    pub user_claim: Option<(&'static str, &'a Value)>,
+    /// The name of the first user claim present (of [`USER_CLAIMS`]), whatever its value.
+    pub user_claim: Option<&'static str>,
     pub amr: Amr<'a>,
     pub iat: Option<i64>,
     pub nbf: Option<i64>,
@@ -66,7 +68,7 @@ impl<'a> Claims<'a> {
         let amr = match map.get("amr") {
             None => Amr::Absent,
             Some(Value::Array(items)) => match items.iter().map(Value::as_str).collect::<Option<Vec<_>>>() {
-                Some(methods) => Amr::Methods(methods),
+                Some(methods) => Amr::Methods(Cow::Owned(methods)),
                 None => Amr::Malformed(&map["amr"]),
             },
             Some(other) => Amr::Malformed(other),
@@ -84,12 +86,12 @@ impl<'a> Claims<'a> {
             app_auth: text("appidacr").or_else(|| text("azpacr")),
             idtyp: text("idtyp"),
             scp: text("scp"),
-            roles: map.get("roles"),
+            roles: map.contains_key("roles"),
             oid: text("oid"),
             sub: text("sub"),
             idp: text("idp"),
             user: ["upn", "unique_name", "preferred_username", "email"].iter().find_map(|name| text(name)),
-            user_claim: USER_CLAIMS.iter().find_map(|&name| map.get(name).map(|v| (name, v))),
+            user_claim: USER_CLAIMS.iter().copied().find(|&name| map.contains_key(name)),
             amr,
             iat: time(map.get("iat")),
             nbf: time(map.get("nbf")),
@@ -144,7 +146,7 @@ mod tests {
         let c = Claims::new(&m);
         assert_eq!(c.app_id, Some("app"));
         assert_eq!(c.app_auth, Some("1"));
-        assert_eq!(c.user_claim.map(|u| u.0), Some("preferred_username"));
+        assert_eq!(c.user_claim, Some("preferred_username"));
         assert_eq!(c.user, Some("a@b"));
     }
 

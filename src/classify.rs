@@ -2,6 +2,7 @@
 
 use crate::claims::Claims;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -25,12 +26,13 @@ impl fmt::Display for Kind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Classification {
     pub kind: Kind,
-    pub reason: String,
+    /// Static for every rule today, so that the hot path does not allocate it.
+    pub reason: Cow<'static, str>,
     /// No rule decided (rule 6): app+user was assumed.
     pub assumed: bool,
 }
 
-fn decided(kind: Kind, reason: impl Into<String>) -> Classification {
+fn decided(kind: Kind, reason: impl Into<Cow<'static, str>>) -> Classification {
     Classification { kind, reason: reason.into(), assumed: false }
 }
 
@@ -52,11 +54,19 @@ pub fn classify(claims: &Claims) -> Classification {
         return decided(Kind::AppOnly, "oid equals sub (the app's service principal)");
     }
     // 4. User identity claims.
-    if let Some((name, _)) = claims.user_claim {
-        return decided(Kind::AppUser, format!("{name} claim present (a user identity claim)"));
+    if let Some(name) = claims.user_claim {
+        let reason = match name {
+            "upn" => "upn claim present (a user identity claim)",
+            "unique_name" => "unique_name claim present (a user identity claim)",
+            "preferred_username" => "preferred_username claim present (a user identity claim)",
+            "amr" => "amr claim present (a user identity claim)",
+            "name" => "name claim present (a user identity claim)",
+            other => return decided(Kind::AppUser, format!("{other} claim present (a user identity claim)")),
+        };
+        return decided(Kind::AppUser, reason);
     }
     // 5. roles is ambiguous, but without user claims it is an application permission.
-    if claims.roles.is_some() {
+    if claims.roles {
         return decided(Kind::AppOnly, "roles claim without user claims");
     }
     // 6. Nothing decides: assume the stricter case.
@@ -80,7 +90,7 @@ mod tests {
     #[test]
     fn rule_1_idtyp_beats_everything() {
         let c = kind_of(json!({"idtyp":"app","scp":"x","upn":"u"}));
-        assert_eq!((c.kind, c.reason.as_str()), (Kind::AppOnly, "idtyp claim is \"app\""));
+        assert_eq!((c.kind, &*c.reason), (Kind::AppOnly, "idtyp claim is \"app\""));
         let c = kind_of(json!({"idtyp":"user","roles":["r"],"oid":"a","sub":"a"}));
         assert_eq!(c.kind, Kind::AppUser);
     }
@@ -88,7 +98,7 @@ mod tests {
     #[test]
     fn rule_2_scp() {
         let c = kind_of(json!({"scp":"user_impersonation","oid":"a","sub":"a"}));
-        assert_eq!((c.kind, c.reason.as_str()), (Kind::AppUser, "scp claim present"));
+        assert_eq!((c.kind, &*c.reason), (Kind::AppUser, "scp claim present"));
     }
 
     #[test]
@@ -112,7 +122,7 @@ mod tests {
     #[test]
     fn rule_5_roles_alone() {
         let c = kind_of(json!({"roles":["Reader"],"oid":"a","sub":"b"}));
-        assert_eq!((c.kind, c.reason.as_str()), (Kind::AppOnly, "roles claim without user claims"));
+        assert_eq!((c.kind, &*c.reason), (Kind::AppOnly, "roles claim without user claims"));
     }
 
     #[test]

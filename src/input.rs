@@ -11,6 +11,10 @@ use std::path::PathBuf;
 /// A JSON wrapper spread over many lines is given up on past this size.
 pub const MAX_JSON_BYTES: usize = 1 << 20;
 
+/// A line (and so a token) longer than this is a `too-large` error; the rest of it is skipped
+/// without being kept, so memory stays bounded whatever the input.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
 /// One INPUT argument, as the CLI spells it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InputSpec {
@@ -66,7 +70,8 @@ pub fn read(specs: &[InputSpec], each: &mut impl FnMut(Item) -> io::Result<()>) 
     Ok(())
 }
 
-fn unreadable(name: &str, e: &io::Error) -> Item {
+/// The item for a stream that could not be read.
+pub fn unreadable(name: &str, e: &io::Error) -> Item {
     Item {
         source: name.to_owned(),
         token: Err(InputError::new(ErrorCode::Unreadable, format!("cannot read {name}: {e}"))),
@@ -90,34 +95,59 @@ pub fn from_text(text: &str) -> Result<String, InputError> {
     Ok(clean(trimmed).to_owned())
 }
 
+/// The item for a stream without a single token.
+pub fn empty(name: &str) -> Item {
+    Item { source: name.to_owned(), token: Err(InputError::new(ErrorCode::Empty, format!("no token in {name}"))) }
+}
+
+/// The error of a line over [`MAX_LINE_BYTES`].
+pub fn too_large(line_no: usize) -> InputError {
+    InputError::new(ErrorCode::TooLarge, format!("line {line_no} is over the {MAX_LINE_BYTES}-byte limit"))
+}
+
+/// The error of a line that is not UTF-8.
+pub fn not_utf8(line_no: usize, e: std::str::Utf8Error) -> InputError {
+    InputError::new(ErrorCode::InvalidUtf8, format!("line {line_no} is not valid UTF-8 (at byte {})", e.valid_up_to()))
+}
+
 /// Reads one stream line by line. A line that opens a JSON object which is not closed on that
 /// line gathers the following lines until it is (a pretty-printed `az` output).
-pub fn read_lines<R: BufRead>(
+pub fn read_lines<R: BufRead>(reader: R, name: &str, each: &mut impl FnMut(Item) -> io::Result<()>) -> io::Result<()> {
+    read_lines_from(reader, name, 0, false, each)
+}
+
+/// [`read_lines`] for a stream whose first `lines_before` lines were read elsewhere (`emitted`:
+/// and gave at least one item).
+pub fn read_lines_from<R: BufRead>(
     mut reader: R,
     name: &str,
+    lines_before: usize,
+    mut emitted: bool,
     each: &mut impl FnMut(Item) -> io::Result<()>,
 ) -> io::Result<()> {
     let mut buf = Vec::new();
-    let mut line_no = 0usize;
+    let mut line_no = lines_before;
     let mut pending: Option<(usize, String)> = None;
-    let mut emitted = false;
     let mut emit = |line: usize, token: Result<String, InputError>, each: &mut dyn FnMut(Item) -> io::Result<()>| {
         emitted = true;
         each(Item { source: format!("{name}:{line}"), token })
     };
     loop {
         buf.clear();
-        match reader.read_until(b'\n', &mut buf) {
-            Ok(0) => break,
-            Ok(_) => {}
+        match read_line(&mut reader, &mut buf) {
+            Ok(Line::End) => break,
+            Ok(Line::Read) => line_no += 1,
+            Ok(Line::TooLarge) => {
+                line_no += 1;
+                emit(line_no, Err(too_large(line_no)), each)?;
+                continue;
+            }
             Err(e) => return each(unreadable(name, &e)),
         }
-        line_no += 1;
         let line = match std::str::from_utf8(&buf) {
             Ok(line) => line,
             Err(e) => {
-                let message = format!("line {line_no} is not valid UTF-8 (at byte {})", e.valid_up_to());
-                emit(line_no, Err(InputError::new(ErrorCode::InvalidUtf8, message)), each)?;
+                emit(line_no, Err(not_utf8(line_no, e)), each)?;
                 continue;
             }
         };
@@ -151,12 +181,54 @@ pub fn read_lines<R: BufRead>(
         emit(start, Err(InputError::new(ErrorCode::BadJson, message)), each)?;
     }
     if !emitted {
-        each(Item {
-            source: name.to_owned(),
-            token: Err(InputError::new(ErrorCode::Empty, format!("no token in {name}"))),
-        })?;
+        each(empty(name))?;
     }
     Ok(())
+}
+
+enum Line {
+    End,
+    Read,
+    /// Over [`MAX_LINE_BYTES`]: the rest of it was read past, not kept.
+    TooLarge,
+}
+
+/// `read_until(b'\n')` that keeps at most [`MAX_LINE_BYTES`] (plus one buffer) of a line.
+fn read_line<R: BufRead>(reader: &mut R, buf: &mut Vec<u8>) -> io::Result<Line> {
+    let mut skipping = false;
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(available) => available,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok(if skipping {
+                Line::TooLarge
+            } else if buf.is_empty() {
+                Line::End
+            } else if buf.len() > MAX_LINE_BYTES {
+                Line::TooLarge
+            } else {
+                Line::Read
+            });
+        }
+        let (used, ended) = match memchr::memchr(b'\n', available) {
+            Some(at) => (at + 1, true),
+            None => (available.len(), false),
+        };
+        if !skipping {
+            buf.extend_from_slice(&available[..used]);
+            if buf.len() - usize::from(ended) > MAX_LINE_BYTES {
+                skipping = true;
+                buf.clear();
+            }
+        }
+        reader.consume(used);
+        if ended {
+            return Ok(if skipping { Line::TooLarge } else { Line::Read });
+        }
+    }
 }
 
 enum Wrapper {
@@ -291,6 +363,19 @@ mod tests {
         })
         .unwrap();
         assert_eq!(out, [Err(ErrorCode::InvalidUtf8), Ok("a.b.c".into())]);
+    }
+
+    #[test]
+    fn a_line_over_the_limit_is_too_large_and_reading_goes_on() {
+        let long = "a".repeat(MAX_LINE_BYTES + 1);
+        let at_limit = "b".repeat(MAX_LINE_BYTES);
+        let got = items(&format!("{long}\nx.y.z\n{at_limit}\n{long}"));
+        let codes: Vec<_> =
+            got.iter().map(|(source, token)| (source.as_str(), token.as_ref().err().copied())).collect();
+        assert_eq!(
+            codes,
+            [("in:1", Some(ErrorCode::TooLarge)), ("in:2", None), ("in:3", None), ("in:4", Some(ErrorCode::TooLarge))]
+        );
     }
 
     #[test]

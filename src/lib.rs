@@ -4,16 +4,22 @@
 //! input ([`input`]) → token ([`token`]) → claims ([`claims`]) → classification ([`classify`])
 //! → verdict ([`verdict`]) → report ([`report`]). Errors are values: an input that cannot be
 //! decoded becomes an [`report::Outcome`] with an `error`, so a batch never stops on one bad line.
+//!
+//! [`hotpath`] runs the same classification and verdict for ordinary tokens without building JSON
+//! values or allocating, and defers everything else to [`check_token`]; [`batch`] uses it, on
+//! every core for large inputs.
 
 pub mod batch;
 pub mod claims;
 pub mod classify;
 pub mod cli;
 pub mod clock;
+pub mod corpus;
 pub mod docs;
 pub mod error;
 pub mod exit_status;
 pub mod explain;
+pub mod hotpath;
 pub mod input;
 pub mod redact;
 pub mod report;
@@ -50,7 +56,7 @@ pub fn check_token(source: String, token: &str, policy: &Policy) -> Outcome {
     Outcome {
         source,
         kind: Some(class.kind),
-        kind_reason: Some(class.reason),
+        kind_reason: Some(class.reason.into_owned()),
         mfa: Some(verdict.mfa),
         compliant: verdict.compliant,
         signature,

@@ -40,7 +40,6 @@ fn run() -> Result<ExitStatus> {
             let mut printer = printer(&args.output, jiff::Timestamp::now().as_second()).with_explain(args.explain);
             Ok(batch::decode(&specs, keys.as_deref(), &mut printer)?)
         }
-        // Issue 5.
         Command::Scan(scan) => {
             let args = &scan.check;
             set_color(&args.output);

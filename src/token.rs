@@ -5,6 +5,7 @@
 //! header and payload are decoded here with `base64` and a strict `serde_json` visitor.
 
 use crate::error::{ErrorCode, InputError, preview};
+use crate::input::MAX_LINE_BYTES;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -31,6 +32,10 @@ impl Jws {
 pub fn decode(token: &str) -> Result<Jws, InputError> {
     if token.is_empty() {
         return Err(InputError::new(ErrorCode::Empty, "no token"));
+    }
+    if token.len() > MAX_LINE_BYTES {
+        let message = format!("token is {} bytes, over the {MAX_LINE_BYTES}-byte limit", token.len());
+        return Err(InputError::new(ErrorCode::TooLarge, message));
     }
     let segments: Vec<&str> = token.split('.').collect();
     match segments.len() {

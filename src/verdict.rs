@@ -97,7 +97,18 @@ pub struct Response {
 
 impl Response {
     /// Exactly as Microsoft documents it, lines ended by CRLF; `Date` is the time of the request.
+    /// Formatting the date costs more than the rest of a verdict, so each thread keeps the last one.
     pub fn mfa_required(now: Timestamp) -> Self {
+        thread_local! {
+            static LAST: std::cell::RefCell<Option<(Timestamp, Response)>> = const { std::cell::RefCell::new(None) };
+        }
+        LAST.with_borrow_mut(|last| match last {
+            Some((at, response)) if *at == now => response.clone(),
+            _ => last.insert((now, Self::format(now))).1.clone(),
+        })
+    }
+
+    fn format(now: Timestamp) -> Self {
         let text = format!(
             "HTTP/1.1 401 Unauthorized - MFA required\r\n\
              Transfer-Encoding: chunked\r\n\
@@ -125,6 +136,18 @@ const STRONG_METHODS: [&str; 12] =
 
 /// `signature` is the outcome of [`crate::verify::check`] for this token under `policy.keys`.
 pub fn judge(jws: &Jws, claims: &Claims, class: &Classification, policy: &Policy, signature: &Verification) -> Verdict {
+    judge_signed(jws.alg(), jws.signature_empty, claims, class, policy, signature)
+}
+
+/// [`judge`] from the header facts it uses, for callers that hold no [`Jws`] (the hot path).
+pub fn judge_signed(
+    alg: &str,
+    signature_empty: bool,
+    claims: &Claims,
+    class: &Classification,
+    policy: &Policy,
+    signature: &Verification,
+) -> Verdict {
     let mfa = match class.kind {
         Kind::AppOnly => Mfa::NotRequired,
         Kind::AppUser if claims.amr.has_mfa() => Mfa::Satisfied,
@@ -191,15 +214,15 @@ pub fn judge(jws: &Jws, claims: &Claims, class: &Classification, policy: &Policy
         );
     }
     expectations(claims, policy, signature, &mut add);
-    if jws.alg().eq_ignore_ascii_case("none") || jws.signature_empty {
+    if alg.eq_ignore_ascii_case("none") || signature_empty {
         add(
             "unsigned",
             Level::Warning,
             format!(
                 "unsigned token (alg {:?}{}): anyone could have written these claims, and Partner Center \
                  rejects it whatever they say",
-                jws.alg(),
-                if jws.signature_empty { ", empty signature" } else { "" }
+                alg,
+                if signature_empty { ", empty signature" } else { "" }
             ),
         );
     }

@@ -9,6 +9,7 @@ use crate::classify::Kind;
 use crate::clock;
 use crate::error::InputError;
 use crate::exit_status::ExitStatus;
+use crate::hotpath::OutcomeView;
 use crate::token::Jws;
 use crate::verdict::{Finding, Mfa, Response};
 use crate::verify::Verification;
@@ -173,6 +174,24 @@ pub struct Tally {
 }
 
 impl Tally {
+    /// The exit status of the results counted.
+    pub fn status(&self) -> ExitStatus {
+        if self.errors > 0 {
+            ExitStatus::Error
+        } else if self.non_compliant > 0 {
+            ExitStatus::NonCompliant
+        } else {
+            ExitStatus::Compliant
+        }
+    }
+
+    fn merge(&mut self, other: Tally) {
+        self.total += other.total;
+        self.compliant += other.compliant;
+        self.non_compliant += other.non_compliant;
+        self.errors += other.errors;
+    }
+
     fn add(&mut self, status: ExitStatus) {
         self.total += 1;
         match status {
@@ -218,6 +237,59 @@ impl<W: std::io::Write> Printer<W> {
             Format::Json => json::array_item(&mut self.out, outcome, first),
             Format::Ndjson => json::line(&mut self.out, outcome),
         }
+    }
+
+    /// [`Self::outcome`] for the hot path's borrowed result.
+    pub fn outcome_view(&mut self, view: &OutcomeView) -> std::io::Result<()> {
+        if self.redact {
+            return self.outcome(&view.to_outcome());
+        }
+        let first = self.tally.total == 0;
+        self.tally.add(if view.compliant { ExitStatus::Compliant } else { ExitStatus::NonCompliant });
+        if self.quiet {
+            return Ok(());
+        }
+        match self.format {
+            Format::Text => text::outcome(&mut self.out, &view.to_outcome(), self.now, first),
+            Format::Json => json::array_item(&mut self.out, view, first),
+            Format::Ndjson => {
+                view.write_json(&mut self.out)?;
+                self.out.write_all(b"\n")
+            }
+        }
+    }
+
+    /// Writes what another printer of the same format rendered (a chunk of a batch, checked in
+    /// another thread), as if its results had been printed here.
+    pub fn append(&mut self, rendered: &[u8], tally: Tally) -> std::io::Result<()> {
+        let continuing = self.tally.total > 0;
+        self.tally.merge(tally); // counted even if the write fails, as `outcome` does
+        if !self.quiet && tally.total > 0 {
+            let body = match (self.format, continuing) {
+                // The chunk's first item opened an array ("[\n  ") that is already open here.
+                (Format::Json, true) => {
+                    self.out.write_all(b",")?;
+                    &rendered[1..]
+                }
+                (Format::Text, true) => {
+                    self.out.write_all(b"\n")?;
+                    rendered
+                }
+                _ => rendered,
+            };
+            self.out.write_all(body)?;
+        }
+        Ok(())
+    }
+
+    /// A new printer of the same format and options, writing to `out`.
+    pub fn sibling<V: std::io::Write>(&self, out: V) -> Printer<V> {
+        Printer { explain: self.explain, ..Printer::new(out, self.format, self.quiet, self.now).redacting(self.redact) }
+    }
+
+    /// The writer and the tally, without closing (see [`Self::append`]).
+    pub fn into_parts(self) -> (W, Tally) {
+        (self.out, self.tally)
     }
 
     pub fn decoded(&mut self, decoded: &Decoded) -> std::io::Result<()> {
