@@ -30,7 +30,7 @@ pub enum Command {
     Check(CheckArgs),
     /// Show the header and claims of tokens, without a verdict
     Decode(DecodeArgs),
-    // Issue 5: workflows around the check.
+    // Workflows around the check.
     /// Find every JWT in HAR captures, curl -v output, logs or JSON, and check each
     ///
     /// Text is searched line by line for `eyJ…` tokens (JWS, and JWE reported as encrypted);
@@ -162,7 +162,7 @@ pub struct DecodeArgs {
     pub explain: bool,
 }
 
-// Issue 5: scan, sample, completions.
+// scan, sample, completions.
 
 /// `scan` takes every option of `check`; its positional arguments are files to search, not tokens.
 #[derive(Debug, Args)]

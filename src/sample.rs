@@ -50,7 +50,7 @@ pub fn encode_raw(header: &[u8], payload: &[u8], signature: &str) -> String {
     format!("{}.{}.{signature}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(payload))
 }
 
-// Issue 5: the claim sets of `mfacheck sample`, also used by `examples/fixtures.rs` so that
+// The claim sets of `mfacheck sample`, also used by `examples/fixtures.rs` so that
 // `fixtures/` can be remade with the command.
 
 /// Partner Center's audience: the default `aud` of a sample.

@@ -165,7 +165,7 @@ fn object<W: Write>(out: &mut W, label: &str, map: &Map<String, Value>) -> io::R
     writeln!(out, "}}")
 }
 
-// Issue 5: scan results and --explain.
+// scan results and --explain.
 
 /// A scan result: `outcome`'s block, with where the token was seen and how often under its first
 /// line.
