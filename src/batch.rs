@@ -119,6 +119,9 @@ fn stream<R: Read + Send, W: Write>(
 ) -> io::Result<()> {
     let mut first = Vec::with_capacity(CHUNK_BYTES);
     let (ended, failed) = fill(&mut reader, &mut first, CHUNK_BYTES);
+    if first.starts_with(input::BOM) {
+        first.drain(..input::BOM.len());
+    }
     let (rest, lines, failed, emitted) = if ended || workers < 2 || memchr::memchr(b'{', &first).is_some() {
         (first, 0, failed, false)
     } else {

@@ -44,6 +44,8 @@ pub struct Claims<'a> {
     pub app_auth: Option<&'a str>,
     pub idtyp: Option<&'a str>,
     pub scp: Option<&'a str>,
+    /// `scp` is present, whatever its type: rule 2 of the classification asks only that.
+    pub has_scp: bool,
     /// `roles` is present (its content does not decide anything).
     pub roles: bool,
     pub oid: Option<&'a str>,
@@ -86,6 +88,7 @@ impl<'a> Claims<'a> {
             app_auth: text("appidacr").or_else(|| text("azpacr")),
             idtyp: text("idtyp"),
             scp: text("scp"),
+            has_scp: map.contains_key("scp"),
             roles: map.contains_key("roles"),
             oid: text("oid"),
             sub: text("sub"),
@@ -105,12 +108,29 @@ impl<'a> Claims<'a> {
 
     /// `idp` names another identity provider than the token's issuer: the user signed in from
     /// elsewhere, e.g. a partner's delegated-admin (DAP/GDAP) sign-in into a customer tenant.
+    /// Entra's issuers name the tenant in their first path segment, in the v1.0 form
+    /// (`https://sts.windows.net/{tid}/`) and the v2.0 form (`…microsoftonline.com/{tid}/v2.0`), so
+    /// the two forms of one tenant are the same tenant; anything else is compared as a string.
     pub fn cross_tenant(&self) -> bool {
         match (self.idp, self.iss) {
-            (Some(idp), Some(iss)) => idp.trim_end_matches('/') != iss.trim_end_matches('/'),
+            (Some(idp), Some(iss)) => match (issuer_tenant(idp), issuer_tenant(iss)) {
+                (Some(a), Some(b)) => !a.eq_ignore_ascii_case(b),
+                _ => idp.trim_end_matches('/') != iss.trim_end_matches('/'),
+            },
             _ => false,
         }
     }
+}
+
+/// The tenant an Entra ID issuer URL names, e.g. `{tid}` in `https://sts.windows.net/{tid}/`.
+fn issuer_tenant(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("https://")?;
+    let (host, path) = rest.split_once('/')?;
+    let known = ["sts.windows.net", "login.microsoftonline.com", "login.windows.net"];
+    if !known.iter().any(|k| host.eq_ignore_ascii_case(k)) {
+        return None;
+    }
+    path.split('/').next().filter(|tenant| !tenant.is_empty())
 }
 
 /// NumericDate: seconds since the epoch. Fractions are cut; other types are ignored.
@@ -169,6 +189,11 @@ mod tests {
         let m = map(json!({"iss":"https://sts.windows.net/a/","idp":"https://sts.windows.net/a"}));
         assert!(!Claims::new(&m).cross_tenant());
         let m = map(json!({"iss":"https://sts.windows.net/a/","idp":"https://sts.windows.net/b/"}));
+        assert!(Claims::new(&m).cross_tenant());
+        // One tenant in its v2.0 and v1.0 issuer forms.
+        let m = map(json!({"iss":"https://login.microsoftonline.com/a/v2.0","idp":"https://sts.windows.net/a/"}));
+        assert!(!Claims::new(&m).cross_tenant());
+        let m = map(json!({"iss":"https://login.microsoftonline.com/a/v2.0","idp":"live.com"}));
         assert!(Claims::new(&m).cross_tenant());
     }
 

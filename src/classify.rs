@@ -44,7 +44,7 @@ pub fn classify(claims: &Claims) -> Classification {
         _ => {}
     }
     // 2. Delegated scopes exist only in user tokens.
-    if claims.scp.is_some() {
+    if claims.has_scp {
         return decided(Kind::AppUser, "scp claim present");
     }
     // 3. The subject is the app's own service principal.
@@ -93,6 +93,12 @@ mod tests {
         assert_eq!((c.kind, &*c.reason), (Kind::AppOnly, "idtyp claim is \"app\""));
         let c = kind_of(json!({"idtyp":"user","roles":["r"],"oid":"a","sub":"a"}));
         assert_eq!(c.kind, Kind::AppUser);
+    }
+
+    #[test]
+    fn rule_2_scp_of_any_type() {
+        let c = kind_of(json!({"scp":["user_impersonation"],"oid":"a","sub":"a"}));
+        assert_eq!(c.kind, Kind::AppUser, "scp present as an array still means a user token");
     }
 
     #[test]

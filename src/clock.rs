@@ -36,7 +36,11 @@ pub fn span(seconds: i64) -> String {
 
 /// "expired 3 days ago" / "expires in 2 hours", for an `exp` seen at `now`.
 pub fn expiry_phrase(exp: i64, now: i64) -> String {
-    if now >= exp { format!("expired {} ago", span(now - exp)) } else { format!("expires in {}", span(exp - now)) }
+    if now >= exp {
+        format!("expired {} ago", span(now.saturating_sub(exp)))
+    } else {
+        format!("expires in {}", span(exp.saturating_sub(now)))
+    }
 }
 
 #[cfg(test)]

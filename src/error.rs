@@ -90,9 +90,41 @@ pub fn preview(text: &str) -> String {
     if chars.next().is_some() { format!("{head}…") } else { head }
 }
 
+/// Runs of token characters at least this long are taken for a token in free text.
+const TOKEN_RUN: usize = 48;
+
+/// `text` with every run of base64url-and-dot characters long enough to be a token cut to its
+/// preview: for messages made by others (clap's usage errors repeat the offending argument).
+pub fn mask_tokens(text: &str) -> String {
+    let is_token_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(is_token_char) {
+        out.push_str(&rest[..start]);
+        let run = &rest[start..];
+        let end = run.find(|c: char| !is_token_char(c)).unwrap_or(run.len());
+        let word = &run[..end];
+        out.push_str(&if word.len() >= TOKEN_RUN { preview(word) } else { word.to_owned() });
+        rest = &run[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mask_tokens_cuts_long_runs_only() {
+        let token = format!("eyJhbGciOiJSUzI1NiJ9.{}.c2ln", "e".repeat(60));
+        assert_eq!(
+            mask_tokens(&format!("error: unrecognized subcommand '{token}'\n")),
+            "error: unrecognized subcommand 'eyJhbGciOiJS…'\n"
+        );
+        let plain = "invalid value 'yaml' for '--format <FORMAT>' at https://login.microsoftonline.com/common/x";
+        assert_eq!(mask_tokens(plain), plain);
+    }
 
     #[test]
     fn preview_cuts_to_twelve_characters() {

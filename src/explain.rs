@@ -107,8 +107,7 @@ fn meaning(name: &str, value: &Value, all: &Map<String, Value>, now: i64) -> Str
             _ => "token type (optional claim): app = app-only, user = app+user".into(),
         },
         "idp" => {
-            let iss = all.get("iss").and_then(Value::as_str).unwrap_or_default();
-            if iss.is_empty() || text.trim_end_matches('/') == iss.trim_end_matches('/') {
+            if !crate::claims::Claims::new(all).cross_tenant() {
                 "identity provider that authenticated the user: the issuing tenant itself".into()
             } else {
                 "identity provider that authenticated the user: not the issuer, so a cross-tenant sign-in \

@@ -733,6 +733,7 @@ impl<'de> Raw<'de> {
             app_auth: self.appidacr.text().or(self.azpacr.text()),
             idtyp: self.idtyp.text(),
             scp: self.scp.text(),
+            has_scp: self.scp.present(),
             roles: self.roles,
             oid: self.oid.text(),
             sub: self.sub.text(),

@@ -15,6 +15,9 @@ pub const MAX_JSON_BYTES: usize = 1 << 20;
 /// without being kept, so memory stays bounded whatever the input.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 
+/// The UTF-8 byte order mark some Windows tools put before a file's text.
+pub const BOM: &[u8] = b"\xef\xbb\xbf";
+
 /// One INPUT argument, as the CLI spells it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InputSpec {
@@ -80,7 +83,7 @@ pub fn unreadable(name: &str, e: &io::Error) -> Item {
 
 /// The token in one argument: the whole text is one token (or one JSON wrapper).
 pub fn from_text(text: &str) -> Result<String, InputError> {
-    let trimmed = text.trim();
+    let trimmed = text.trim_start_matches('\u{feff}').trim();
     if trimmed.is_empty() {
         return Err(InputError::new(ErrorCode::Empty, "no token: the input is empty"));
     }
@@ -136,7 +139,12 @@ pub fn read_lines_from<R: BufRead>(
         buf.clear();
         match read_line(&mut reader, &mut buf) {
             Ok(Line::End) => break,
-            Ok(Line::Read) => line_no += 1,
+            Ok(Line::Read) => {
+                line_no += 1;
+                if line_no == 1 && buf.starts_with(BOM) {
+                    buf.drain(..BOM.len());
+                }
+            }
             Ok(Line::TooLarge) => {
                 line_no += 1;
                 emit(line_no, Err(too_large(line_no)), each)?;

@@ -2,6 +2,7 @@ use anyhow::Result;
 use clap::Parser;
 use mfacheck::batch;
 use mfacheck::cli::{CheckArgs, Cli, ColorChoice, Command, OutputArgs, VerifyArgs};
+use mfacheck::error::mask_tokens;
 use mfacheck::exit_status::ExitStatus;
 use mfacheck::input::{self, InputSpec};
 use mfacheck::report::Printer;
@@ -16,14 +17,23 @@ fn main() -> ExitCode {
     match run() {
         Ok(status) => status.into(),
         Err(err) => {
-            eprintln!("mfacheck: {err:#}");
+            eprintln!("mfacheck: {}", mask_tokens(&format!("{err:#}")));
             ExitStatus::Error.into()
         }
     }
 }
 
 fn run() -> Result<ExitStatus> {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and version go out as clap prints them; a usage error repeats the argument it
+        // refuses, which may be a pasted token (`mfacheck TOKEN`), so it is masked.
+        Err(err) if !err.use_stderr() => err.exit(),
+        Err(err) => {
+            eprint!("{}", mask_tokens(&err.render().to_string()));
+            return Ok(ExitStatus::Error);
+        }
+    };
     match cli.command {
         Command::Check(args) => {
             let policy = policy(&args)?;

@@ -185,7 +185,7 @@ pub fn judge_signed(
 
     let now = policy.now.as_second();
     if let Some(exp) = claims.exp.filter(|&exp| now >= exp) {
-        let hard = policy.require_valid_time && now - exp > policy.leeway;
+        let hard = policy.require_valid_time && now.saturating_sub(exp) > policy.leeway;
         let grace = if policy.require_valid_time && !hard {
             format!(" (within the {} s leeway)", policy.leeway)
         } else {
@@ -202,13 +202,13 @@ pub fn judge_signed(
         );
     }
     if let Some(nbf) = claims.nbf.filter(|&nbf| now < nbf) {
-        let hard = policy.require_valid_time && nbf - now > policy.leeway;
+        let hard = policy.require_valid_time && nbf.saturating_sub(now) > policy.leeway;
         add(
             "not-yet-valid",
             if hard { Level::Error } else { Level::Warning },
             format!(
                 "token is not valid for another {} (nbf {}): check the clock of the machine that made or checks it",
-                clock::span(nbf - now),
+                clock::span(nbf.saturating_sub(now)),
                 clock::rfc3339(nbf).unwrap_or_else(|| nbf.to_string())
             ),
         );

@@ -313,3 +313,83 @@ fn piped_stdin_gets_no_hint_and_diagnostics_stay_off_stdout() {
         .stderr("")
         .stdout(predicate::str::starts_with("{\"source\":\"stdin:1\""));
 }
+
+/// A sample token with the given `--claim`s, made by the binary itself.
+fn sample(claims: &[&str]) -> String {
+    let mut args = vec!["sample"];
+    for claim in claims {
+        args.extend(["--claim", claim]);
+    }
+    let out = mfacheck().args(&args).output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn extreme_times_neither_panic_nor_pass_require_valid_time() {
+    for exp in ["exp=-1e300", "exp=-9223372036854775808", "exp=1e300", "nbf=9223372036854775807"] {
+        let token = sample(&[exp]);
+        let out = mfacheck().args(["check", "--color", "never", &token]).output().unwrap();
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{exp}: {:?}", out.status);
+        assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"), "{exp}");
+    }
+    mfacheck().args(["check", "-q", "--require-valid-time", &sample(&["exp=-1e300"])]).assert().code(1);
+    mfacheck().args(["check", "-q", "--require-valid-time", &sample(&["nbf=9223372036854775807"])]).assert().code(1);
+}
+
+#[test]
+fn usage_errors_never_repeat_a_whole_token() {
+    let token = fixture("mfa.jwt");
+    for args in [vec![token.as_str()], vec!["check", "--format", &token], vec!["check", "--now", &token, "x"]] {
+        let out = mfacheck().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.contains(&token[..12]) && !stderr.contains(&token[..13]), "{stderr}");
+    }
+}
+
+#[test]
+fn control_characters_in_claims_are_shown_escaped() {
+    let token = sample(&["upn=\"a\\u001b[31mRED\\u001b[0m\\nfake line\""]);
+    mfacheck()
+        .args(["check", "--color", "never", &token])
+        .assert()
+        .stdout(predicate::str::contains("    user      a\\u{1b}[31mRED\\u{1b}[0m\\u{a}fake line\n"))
+        .stdout(predicate::str::contains("\u{1b}").not());
+}
+
+#[test]
+fn same_tenant_in_v1_and_v2_issuer_forms_is_not_cross_tenant() {
+    let out = mfacheck().args(["sample", "--app-only", "--ver", "2.0"]).output().unwrap();
+    let token = String::from_utf8(out.stdout).unwrap();
+    let results = json_of(mfacheck().args(["check", "--format", "json", token.trim()]));
+    assert_eq!(results[0]["token"]["cross_tenant"], false);
+    assert!(!results[0]["findings"].to_string().contains("cross-tenant"));
+    let results = json_of(mfacheck().args(["check", "--format", "json", "@fixtures/cross-tenant.jwt"]));
+    assert_eq!(results[0]["token"]["cross_tenant"], true);
+}
+
+#[test]
+fn scp_of_any_type_means_app_user() {
+    let token = sample(&["scp=[\"user_impersonation\"]", "oid=\"a\"", "sub=\"a\"", "amr=[\"pwd\"]"]);
+    let results = json_of(mfacheck().args(["check", "--format", "json", &token]));
+    assert_eq!(results[0]["kind"], "app+user");
+    assert_eq!(results[0]["kind_reason"], "scp claim present");
+    assert_eq!(results[0]["mfa"], "missing");
+}
+
+#[test]
+fn a_byte_order_mark_before_the_first_line_is_skipped() {
+    let dir = std::env::temp_dir().join(format!("mfacheck-bom-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let token_file = dir.join("bom.txt");
+    std::fs::write(&token_file, format!("\u{feff}{}\n", fixture("mfa.jwt"))).unwrap();
+    let az_file = dir.join("bom.json");
+    std::fs::write(&az_file, format!("\u{feff}{}\n", fixture("inputs/az-get-access-token.json"))).unwrap();
+    for file in [&token_file, &az_file] {
+        mfacheck().args(["check", "-q", &format!("@{}", file.display())]).assert().code(0);
+        mfacheck().args(["decode", "-q", &format!("@{}", file.display())]).assert().code(0);
+    }
+    mfacheck().args(["check", "-q"]).write_stdin(std::fs::read(&token_file).unwrap()).assert().code(0);
+    std::fs::remove_dir_all(dir).unwrap();
+}

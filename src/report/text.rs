@@ -10,6 +10,7 @@ use crate::verdict::{Level, Mfa};
 use crate::verify::{Signature, Verification};
 use colored::Colorize;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 /// Claims that hold a NumericDate, shown also as RFC 3339.
@@ -33,10 +34,12 @@ pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool) -> io:
         Some(Mfa::Missing) => "MFA missing".red(),
         _ => "MFA not required".normal(),
     };
-    writeln!(out, "{glyph} {}  {verdict}: {kind}, {mfa}, {}", o.source.bold(), amr(o.amr.as_ref()))?;
+    let amr = amr(o.amr.as_ref());
+    writeln!(out, "{glyph} {}  {verdict}: {kind}, {mfa}, {}", printable(&o.source).bold(), printable(&amr))?;
 
-    let field =
-        |out: &mut W, label: &str, value: String| writeln!(out, "    {} {value}", format!("{label:<9}").dimmed());
+    let field = |out: &mut W, label: &str, value: String| {
+        writeln!(out, "    {} {}", format!("{label:<9}").dimmed(), printable(&value))
+    };
     field(out, "kind", format!("{kind}: {}", o.kind_reason.as_deref().unwrap_or_default()))?;
     if let Some(t) = &o.token {
         if let Some(aud) = &t.aud {
@@ -77,7 +80,7 @@ pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool) -> io:
             Level::Hint => padded.cyan().bold(),
             Level::Info => padded.blue(),
         };
-        writeln!(out, "    {level} {}: {}", f.code.bold(), f.message)?;
+        writeln!(out, "    {level} {}: {}", f.code.bold(), printable(&f.message))?;
     }
     if let Some(response) = &o.response {
         writeln!(out, "    {}", "Partner Center would answer:".red())?;
@@ -91,9 +94,30 @@ pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool) -> io:
 /// `verified (RS256, key "kid")`, or the status alone: a failure's reason is in its finding.
 fn signature(v: &Verification) -> String {
     match v.signature {
-        Signature::Verified => format!("{} ({})", "verified".green(), v.detail),
+        Signature::Verified => format!("{} ({})", "verified".green(), printable(&v.detail)),
         other => other.as_str().replace('-', " ").red().to_string(),
     }
+}
+
+/// Claims and headers are the token's, and so are parts of messages: control characters (ANSI
+/// escapes, newlines) and bidirectional overrides are shown escaped, so that a forged token can
+/// neither fake a line of the report nor hide one.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 fn amr(value: Option<&Value>) -> String {
@@ -109,7 +133,8 @@ fn amr(value: Option<&Value>) -> String {
 
 fn error_line<W: Write>(out: &mut W, source: &str, error: &InputError) -> io::Result<()> {
     let (glyph, label) = ("✘".red().bold(), "error".red().bold());
-    writeln!(out, "{glyph} {}  {label} ({}): {}", source.bold(), error.code.as_str(), error.message)
+    let (source, message) = (printable(source), printable(&error.message));
+    writeln!(out, "{glyph} {}  {label} ({}): {message}", source.bold(), error.code.as_str())
 }
 
 pub fn summary<W: Write>(out: &mut W, tally: &Tally) -> io::Result<()> {
@@ -134,9 +159,10 @@ pub fn decoded<W: Write>(out: &mut W, d: &Decoded, first: bool) -> io::Result<()
     if let Some(error) = &d.error {
         return error_line(out, &d.source, error);
     }
-    writeln!(out, "{}", d.source.bold())?;
+    writeln!(out, "{}", printable(&d.source).bold())?;
     if let Some(v) = &d.signature {
-        let reason = if v.signature == Signature::Verified { String::new() } else { format!(": {}", v.detail) };
+        let reason =
+            if v.signature == Signature::Verified { String::new() } else { format!(": {}", printable(&v.detail)) };
         writeln!(out, "{} {}{reason}", "signature".dimmed(), signature(v))?;
     }
     if let Some(header) = &d.header {
@@ -177,7 +203,7 @@ pub fn scanned<W: Write>(out: &mut W, s: &Scanned, now: i64, first: bool) -> io:
     out.write_all(&block[..split])?;
     let field = |label: &str| format!("{label:<9}").dimmed();
     if let Some(request) = s.request {
-        writeln!(out, "    {} {} {}", field("request"), request.method, request.url)?;
+        writeln!(out, "    {} {} {}", field("request"), printable(&request.method), printable(&request.url))?;
     }
     if s.count > 1 {
         writeln!(out, "    {} {} times", field("found"), s.count)?;
@@ -190,8 +216,9 @@ pub fn explanation<W: Write>(out: &mut W, lines: &[Line], indent: &str) -> io::R
     writeln!(out, "{indent}{}", "claims explained:".dimmed())?;
     let width = lines.iter().map(|l| l.name.chars().count()).max().unwrap_or(0).min(20);
     for l in lines {
-        let name = format!("{:<width$}", l.name);
-        writeln!(out, "{indent}  {} {} {} {}", name.cyan(), l.value, "—".dimmed(), l.meaning)?;
+        let name = format!("{:<width$}", printable(&l.name));
+        let (value, meaning) = (printable(&l.value), printable(&l.meaning));
+        writeln!(out, "{indent}  {} {value} {} {meaning}", name.cyan(), "—".dimmed())?;
     }
     Ok(())
 }
