@@ -350,6 +350,12 @@ impl Parallel<'_> {
             start = end + 1;
             let this_line = line_no;
             line_no += 1;
+            // The limit of the line-by-line reader, so both readers say the same of such a line.
+            if line.len() > MAX_LINE_BYTES {
+                set_source(source, this_line);
+                printer.outcome(&crate::report::Outcome::failed(source.clone(), input::too_large(this_line)))?;
+                continue;
+            }
             // Lines are ASCII but for the odd bad one: the SIMD check first, std's to say where.
             let text = simdutf8::basic::from_utf8(line).or_else(|_| std::str::from_utf8(line));
             match text {
