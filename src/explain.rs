@@ -117,8 +117,12 @@ fn meaning(name: &str, value: &Value, all: &Map<String, Value>, now: i64) -> Str
         }
         "oid" => "object id of the signed-in principal in Entra ID (the same for every app)".into(),
         "sub" => {
-            if all.get("oid").is_some_and(|oid| oid == value) {
+            let claims = crate::claims::Claims::new(all);
+            let app_only = crate::classify::classify(&claims).kind == crate::classify::Kind::AppOnly;
+            if all.get("oid").is_some_and(|oid| oid == value) && app_only {
                 "subject: equals oid, so the principal is the app's own service principal (app-only)".into()
+            } else if all.get("oid").is_some_and(|oid| oid == value) {
+                "subject: equals oid (an app-only sign, but another claim makes this an app+user token)".into()
             } else {
                 "subject: the principal, as a pairwise id unique to this app".into()
             }
@@ -287,6 +291,9 @@ mod tests {
         assert!(got[1].1.contains("issuing tenant itself"));
         let got = explain(json!({"oid": "x", "sub": "x"}));
         assert!(got[1].1.contains("service principal"));
+        // scp decides first: the token is app+user whatever sub says.
+        let got = explain(json!({"scp": "x", "oid": "x", "sub": "x"}));
+        assert!(got[2].1.contains("app+user token"), "{}", got[2].1);
     }
 
     #[test]
