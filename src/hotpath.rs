@@ -644,6 +644,21 @@ impl<'de> Members<'de> {
     }
 }
 
+/// Reads a member into its slot. A second member of that name is a duplicate: the slow path's.
+fn fill<'a>(slot: &mut Scalar<'a>, json: &mut Json<'a>, arrays: bool) -> Option<()> {
+    if slot.present() {
+        return None;
+    }
+    *slot = json.scalar(arrays)?;
+    Some(())
+}
+
+/// Reads past a member nothing looks at, noting its name for duplicate detection.
+fn skip<'a>(members: &mut Members<'a>, name: &'a str, json: &mut Json<'a>) -> Option<()> {
+    members.add(name)?;
+    json.scalar(true).map(drop)
+}
+
 #[derive(Default)]
 struct Header<'de> {
     alg: Scalar<'de>,
@@ -654,20 +669,10 @@ impl<'a> Header<'a> {
     fn parse(bytes: &'a [u8]) -> Option<Self> {
         let mut header = Header::default();
         let mut members = Members::new();
-        Json::new(bytes)?.object(|name, json| {
-            let slot = match name {
-                "alg" => &mut header.alg,
-                "kid" => &mut header.kid,
-                _ => {
-                    members.add(name)?;
-                    return json.scalar(true).map(drop);
-                }
-            };
-            if slot.present() {
-                return None;
-            }
-            *slot = json.scalar(true)?;
-            Some(())
+        Json::new(bytes)?.object(|name, json| match name {
+            "alg" => fill(&mut header.alg, json, true),
+            "kid" => fill(&mut header.kid, json, true),
+            _ => skip(&mut members, name, json),
         })?;
         Some(header)
     }
@@ -794,17 +799,10 @@ impl<'de> Raw<'de> {
                         _ => None,
                     });
                 }
-                _ => {
-                    members.add(name)?;
-                    return json.scalar(true).map(drop);
-                }
+                _ => return skip(&mut members, name, json),
             };
-            if slot.present() {
-                return None;
-            }
             // An array `aud` is read for its first element by the slow path.
-            *slot = json.scalar(name != "aud")?;
-            Some(())
+            fill(slot, json, name != "aud")
         })?;
         Some(raw)
     }

@@ -56,9 +56,8 @@ fn run() -> Result<ExitStatus> {
             let policy = policy(args)?;
             let mut printer = printer(&args.output, policy.now.as_second());
             let sources = mfacheck::scan::sources(&args.input.inputs);
-            if !args.output.quiet && sources.contains(&mfacheck::scan::Source::Stdin) && io::stdin().is_terminal() {
-                eprintln!("mfacheck: reading text to scan from stdin (paste, then Ctrl-D; see --help)");
-            }
+            let reads_stdin = sources.contains(&mfacheck::scan::Source::Stdin);
+            hint_stdin(&args.output, reads_stdin, "text to scan from stdin");
             let (status, summary) = batch::scan(&sources, &policy, &mut printer, args.explain)?;
             if scan.summary {
                 eprintln!("mfacheck scan: {summary}");
@@ -94,10 +93,15 @@ fn policy(args: &CheckArgs) -> Result<Policy> {
 fn prepare(inputs: &[String], output: &OutputArgs) -> Vec<InputSpec> {
     set_color(output);
     let specs = input::specs(inputs);
-    if !output.quiet && specs.contains(&InputSpec::Stdin) && io::stdin().is_terminal() {
-        eprintln!("mfacheck: reading tokens from stdin, one per line (paste, then Ctrl-D; see --help)");
-    }
+    hint_stdin(output, specs.contains(&InputSpec::Stdin), "tokens from stdin, one per line");
     specs
+}
+
+/// A one-line hint before waiting on a terminal nobody piped to.
+fn hint_stdin(output: &OutputArgs, reads_stdin: bool, what: &str) {
+    if !output.quiet && reads_stdin && io::stdin().is_terminal() {
+        eprintln!("mfacheck: reading {what} (paste, then Ctrl-D; see --help)");
+    }
 }
 
 /// Writes a generated document to stdout; a reader that went away (`| head`) is no error.

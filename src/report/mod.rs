@@ -219,12 +219,16 @@ impl<W: std::io::Write> Printer<W> {
         self
     }
 
-    pub fn outcome(&mut self, outcome: &Outcome) -> std::io::Result<()> {
+    /// Counts one result; `Some(first)` when it is to be printed (is it the first?), `None` under
+    /// `--quiet`.
+    fn count(&mut self, status: ExitStatus) -> Option<bool> {
         let first = self.tally.total == 0;
-        self.tally.add(outcome.exit_status());
-        if self.quiet {
-            return Ok(());
-        }
+        self.tally.add(status);
+        (!self.quiet).then_some(first)
+    }
+
+    pub fn outcome(&mut self, outcome: &Outcome) -> std::io::Result<()> {
+        let Some(first) = self.count(outcome.exit_status()) else { return Ok(()) };
         let masked;
         let outcome = if self.redact {
             masked = crate::redact::outcome(outcome);
@@ -244,11 +248,8 @@ impl<W: std::io::Write> Printer<W> {
         if self.redact {
             return self.outcome(&view.to_outcome());
         }
-        let first = self.tally.total == 0;
-        self.tally.add(if view.compliant { ExitStatus::Compliant } else { ExitStatus::NonCompliant });
-        if self.quiet {
-            return Ok(());
-        }
+        let status = if view.compliant { ExitStatus::Compliant } else { ExitStatus::NonCompliant };
+        let Some(first) = self.count(status) else { return Ok(()) };
         match self.format {
             Format::Text => text::outcome(&mut self.out, &view.to_outcome(), self.now, first),
             Format::Json => json::array_item(&mut self.out, view, first),
@@ -293,11 +294,7 @@ impl<W: std::io::Write> Printer<W> {
     }
 
     pub fn decoded(&mut self, decoded: &Decoded) -> std::io::Result<()> {
-        let first = self.tally.total == 0;
-        self.tally.add(decoded.exit_status());
-        if self.quiet {
-            return Ok(());
-        }
+        let Some(first) = self.count(decoded.exit_status()) else { return Ok(()) };
         let masked;
         let decoded = if self.redact {
             masked = crate::redact::decoded(decoded);
@@ -338,11 +335,7 @@ impl<W: std::io::Write> Printer<W> {
 
     /// A `scan` result: the result object with its count and request (issue 5).
     pub fn scanned(&mut self, scanned: &Scanned) -> std::io::Result<()> {
-        let first = self.tally.total == 0;
-        self.tally.add(scanned.outcome.exit_status());
-        if self.quiet {
-            return Ok(());
-        }
+        let Some(first) = self.count(scanned.outcome.exit_status()) else { return Ok(()) };
         let masked;
         let redacted;
         let scanned = if self.redact {
