@@ -1,11 +1,13 @@
-//! In-process cost of checking one token: the hot path (borrowed claims, ndjson written by hand)
-//! against the slow path (`serde_json::Value` maps, `serde_json` output). Kept short:
+//! In-process cost of checking one token: the per-token function of every engine (the fast
+//! decoder when it can, claims borrowed, ndjson by `report::json::write_outcome`) against the
+//! general decoder alone (`serde_json::Value` maps). Kept short:
 //! `cargo bench --bench core`. The binary's throughput is measured by `benches/throughput.sh`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use mfacheck::Policy;
 use mfacheck::corpus::Corpus;
-use mfacheck::hotpath::Checker;
-use mfacheck::verdict::Policy;
+use mfacheck::judge::Checker;
+use mfacheck::report::json::write_outcome;
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -15,30 +17,30 @@ fn per_token(c: &mut Criterion) {
     let policy = Policy::at(jiff::Timestamp::from_second(1_780_000_000).unwrap());
     let mut group = c.benchmark_group("per_token");
     group.throughput(Throughput::Elements(tokens.len() as u64));
-    group.bench_function("hot_path_ndjson", |b| {
+    group.bench_function("checker_ndjson", |b| {
         let mut checker = Checker::new();
         let mut out = Vec::with_capacity(4 << 20);
         b.iter(|| {
             out.clear();
             for token in &tokens {
-                checker.check("stdin:1", token, &policy, |view| view.write_json(&mut out)).unwrap().unwrap();
+                checker.check("stdin:1", token, &policy, |outcome| write_outcome(&mut out, outcome)).unwrap();
             }
             black_box(out.len())
         })
     });
-    group.bench_function("hot_path_verdict_only", |b| {
+    group.bench_function("checker_verdict_only", |b| {
         let mut checker = Checker::new();
         b.iter(|| {
-            tokens.iter().filter(|t| checker.check("stdin:1", t, &policy, |view| view.compliant).unwrap()).count()
+            tokens.iter().filter(|t| checker.check("stdin:1", t, &policy, |outcome| outcome.compliant)).count()
         })
     });
-    group.bench_function("slow_path_ndjson", |b| {
+    group.bench_function("general_path_ndjson", |b| {
         let mut out = Vec::with_capacity(4 << 20);
         b.iter(|| {
             out.clear();
             for token in &tokens {
-                let outcome = mfacheck::check_token("stdin:1".into(), token, &policy);
-                serde_json::to_writer(&mut out, &outcome).unwrap();
+                let outcome = mfacheck::check_token("stdin:1", token, &policy);
+                write_outcome(&mut out, &outcome).unwrap();
                 out.push(b'\n');
             }
             black_box(out.len())

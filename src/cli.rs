@@ -1,11 +1,12 @@
 //! The command line (SPEC §2): subcommands and the input, output and check options they share.
 
-use crate::clock::parse_time;
-use crate::report::Format;
-use crate::verdict::DEFAULT_LEEWAY;
-use crate::verify::DEFAULT_FETCH_TIMEOUT;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::Timestamp;
+use mfacheck::clock::parse_time;
+use mfacheck::judge::verdict::DEFAULT_LEEWAY;
+use mfacheck::report::Format;
+use mfacheck::token::verify::DEFAULT_FETCH_TIMEOUT;
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -144,6 +145,10 @@ pub struct CheckArgs {
     /// Text output: explain each claim in one line (amr values, appidacr, idp, wids roles, times)
     #[arg(long)]
     pub explain: bool,
+
+    /// Worker threads for large inputs (default: one per core)
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<NonZeroUsize>,
 }
 
 #[derive(Debug, Args)]
@@ -156,6 +161,10 @@ pub struct DecodeArgs {
 
     #[command(flatten)]
     pub verify: VerifyArgs,
+
+    /// The time to show "expires in" against (unix seconds or RFC 3339)
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub now: Option<Timestamp>,
 
     /// Text output: explain each claim in one line (amr values, appidacr, idp, wids roles, times)
     #[arg(long)]
@@ -195,16 +204,16 @@ pub struct SampleArgs {
     pub ver: String,
 
     /// The audience
-    #[arg(long, value_name = "AUD", default_value = crate::sample::PARTNER_CENTER)]
+    #[arg(long, value_name = "AUD", default_value = mfacheck::sample::PARTNER_CENTER)]
     pub aud: String,
 
     /// The tenant id (also in iss and, for app-only, idp)
-    #[arg(long, value_name = "GUID", default_value = crate::sample::SAMPLE_TENANT)]
+    #[arg(long, value_name = "GUID", default_value = mfacheck::sample::SAMPLE_TENANT)]
     pub tid: String,
 
     /// Set a claim, last; VALUE is JSON when it parses (42, true, ["a","b"]; '"2"' for the
     /// string "2" that appidacr wants), else a string; `null` removes the claim. Repeatable.
-    #[arg(long = "claim", value_name = "KEY=VALUE", value_parser = crate::sample::parse_claim)]
+    #[arg(long = "claim", value_name = "KEY=VALUE", value_parser = mfacheck::sample::parse_claim)]
     pub claims: Vec<(String, serde_json::Value)>,
 
     /// Expiry: a duration from --now (1h, 90m, -3d for already expired) or an RFC 3339 time

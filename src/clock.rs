@@ -1,6 +1,9 @@
-//! Times: the `--now` argument, RFC 3339 and HTTP dates, and "3 days ago" phrases.
+//! Times: the `--now` argument, RFC 3339 and HTTP dates, and "3 days ago" phrases. Every time
+//! the output shows is formatted here.
 
 use jiff::Timestamp;
+use serde::{Serialize, Serializer};
+use std::fmt;
 
 /// Parses `--now`: unix seconds or an RFC 3339 timestamp.
 pub fn parse_time(text: &str) -> Result<Timestamp, String> {
@@ -43,6 +46,66 @@ pub fn expiry_phrase(exp: i64, now: i64) -> String {
     }
 }
 
+/// A NumericDate that `rfc3339` can write, written the same way only when it is output
+/// (a `--quiet` run never formats it), without allocating from 1970 on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Time(i64);
+
+impl Time {
+    pub fn seconds(self) -> i64 {
+        self.0
+    }
+
+    pub fn new(seconds: i64) -> Option<Time> {
+        jiff::Timestamp::from_second(seconds).ok().map(|_| Time(seconds))
+    }
+
+    /// The RFC 3339 text, handed to `f` (no allocation from 1970 on).
+    pub fn with_text<R>(self, f: impl FnOnce(&str) -> R) -> R {
+        if self.0 < 0 {
+            return f(&rfc3339(self.0).unwrap_or_default());
+        }
+        let (days, secs) = (self.0 / 86_400, self.0 % 86_400);
+        // Days to civil date (Howard Hinnant's algorithm), for the proleptic Gregorian calendar.
+        let z = days + 719_468;
+        let era = z / 146_097;
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        let mut text = *b"0000-00-00T00:00:00Z";
+        let mut put = |at: usize, value: i64, width: usize| {
+            let mut v = value;
+            for i in (at..at + width).rev() {
+                text[i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        };
+        put(0, year, 4);
+        put(5, month, 2);
+        put(8, day, 2);
+        put(11, secs / 3600, 2);
+        put(14, secs / 60 % 60, 2);
+        put(17, secs % 60, 2);
+        f(std::str::from_utf8(&text).unwrap_or_default())
+    }
+}
+
+impl fmt::Display for Time {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        self.with_text(|text| f.write_str(text))
+    }
+}
+
+impl Serialize for Time {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.with_text(|text| serializer.serialize_str(text))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,5 +129,17 @@ mod tests {
         assert_eq!(expiry_phrase(7_200, 0), "expires in 2 hours");
         assert_eq!(span(1), "1 second");
         assert_eq!(span(8 * 31_557_600), "8 years");
+    }
+
+    #[test]
+    fn times_format_as_jiff_does() {
+        let mut s: i64 = 0;
+        while s < 253_402_207_999 {
+            assert_eq!(Time::new(s).unwrap().to_string(), rfc3339(s).unwrap(), "{s}");
+            s += 86_399 * 7 + 12_345;
+        }
+        for s in [-1, -99_999_999_999, 951_782_400, 4_102_444_800, 253_402_207_999, 253_402_300_800, i64::MAX] {
+            assert_eq!(Time::new(s).map(|t| t.to_string()), rfc3339(s), "{s}");
+        }
     }
 }

@@ -184,7 +184,7 @@ mod tests {
         let mean = tokens.iter().map(String::len).sum::<usize>() / tokens.len();
         assert!((1200..1600).contains(&mean), "mean length {mean}");
         for token in &tokens {
-            let jws = crate::token::decode(token).unwrap();
+            let jws = crate::token::jws::decode(token).unwrap();
             assert_eq!(jws.alg(), "RS256");
             assert_eq!(token.rsplit('.').next().unwrap().len(), 342, "an RS256-shaped signature");
         }

@@ -1,13 +1,20 @@
-use anyhow::Result;
+//! The `mfacheck` binary: parses the command line ([`cli`]) and hands each subcommand to the
+//! library's engines (`mfacheck::run`), which print results and give the exit status.
+
+mod cli;
+mod docs;
+
+use anyhow::{Context, Result};
 use clap::Parser;
-use mfacheck::batch;
-use mfacheck::cli::{CheckArgs, Cli, ColorChoice, Command, OutputArgs, VerifyArgs};
+use cli::{CheckArgs, Cli, ColorChoice, Command, OutputArgs, SampleArgs, VerifyArgs};
 use mfacheck::error::mask_tokens;
 use mfacheck::exit_status::ExitStatus;
+use mfacheck::input::scan::{self, Source};
 use mfacheck::input::{self, InputSpec};
 use mfacheck::report::Printer;
-use mfacheck::verdict::Policy;
-use mfacheck::verify::{self, Keys};
+use mfacheck::sample::{Signer, Template, Ver, mint, parse_expiry};
+use mfacheck::token::verify::{self, Keys};
+use mfacheck::{Policy, run};
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -40,39 +47,39 @@ fn run() -> Result<ExitStatus> {
             let specs = prepare(&args.input.inputs, &args.output);
             let mut printer = printer(&args.output, policy.now.as_second());
             if args.explain {
-                return Ok(batch::check_explained(&specs, &policy, &mut printer)?);
+                return Ok(run::check_explained(&specs, &policy, &mut printer)?);
             }
-            Ok(batch::check(&specs, &policy, &mut printer)?)
+            Ok(run::check(&specs, &policy, threads(&args), &mut printer)?)
         }
         Command::Decode(args) => {
             let keys = keys(&args.verify)?;
             let specs = prepare(&args.input.inputs, &args.output);
-            let mut printer = printer(&args.output, jiff::Timestamp::now().as_second()).with_explain(args.explain);
-            Ok(batch::decode(&specs, keys.as_deref(), &mut printer)?)
+            let now = args.now.unwrap_or_else(jiff::Timestamp::now).as_second();
+            let mut printer = printer(&args.output, now).with_explain(args.explain);
+            Ok(run::decode(&specs, keys.as_deref(), &mut printer)?)
         }
         Command::Scan(scan) => {
             let args = &scan.check;
             set_color(&args.output);
             let policy = policy(args)?;
             let mut printer = printer(&args.output, policy.now.as_second());
-            let sources = mfacheck::scan::sources(&args.input.inputs);
-            let reads_stdin = sources.contains(&mfacheck::scan::Source::Stdin);
-            hint_stdin(&args.output, reads_stdin, "text to scan from stdin");
-            let (status, summary) = batch::scan(&sources, &policy, &mut printer, args.explain)?;
+            let sources = scan::sources(&args.input.inputs);
+            hint_stdin(&args.output, sources.contains(&Source::Stdin), "text to scan from stdin");
+            let (status, summary) = run::scan(&sources, &policy, &mut printer, args.explain)?;
             if scan.summary {
                 eprintln!("mfacheck scan: {summary}");
             }
             Ok(status)
         }
-        Command::Sample(args) => emit((mfacheck::sample::from_args(&args)? + "\n").as_bytes()),
+        Command::Sample(args) => emit((sample(&args)? + "\n").as_bytes()),
         Command::Completions(args) => {
             let mut script = Vec::new();
-            mfacheck::docs::completions(args.shell, &mut script);
+            docs::completions(args.shell, &mut script);
             emit(&script)
         }
         Command::Man(args) => {
             let mut page = Vec::new();
-            mfacheck::docs::man_page(args.subcommand.as_deref(), &mut page)?;
+            docs::man_page(args.subcommand.as_deref(), &mut page)?;
             emit(&page)
         }
     }
@@ -87,6 +94,11 @@ fn policy(args: &CheckArgs) -> Result<Policy> {
     policy.audiences = args.audiences.clone();
     policy.keys = keys(&args.verify)?;
     Ok(policy)
+}
+
+/// `-j N`, else one worker per core.
+fn threads(args: &CheckArgs) -> usize {
+    args.threads.or_else(|| std::thread::available_parallelism().ok()).map_or(1, |n| n.get())
 }
 
 /// Resolves the inputs and the colour choice, and hints when stdin is a terminal nobody piped to.
@@ -129,4 +141,28 @@ fn printer(output: &OutputArgs, now: i64) -> Printer<BufWriter<io::StdoutLock<'s
 /// The keys of --jwks and --key, loaded (and fetched) once before any token is read.
 fn keys(args: &VerifyArgs) -> Result<Option<Arc<Keys>>> {
     verify::load(&args.jwks, &args.key, Duration::from_secs(args.fetch_timeout))
+}
+
+/// `mfacheck sample`: the token its options describe.
+fn sample(args: &SampleArgs) -> Result<String> {
+    let now = args.now.unwrap_or_else(jiff::Timestamp::now);
+    let exp = parse_expiry(&args.exp, now).map_err(anyhow::Error::msg)?;
+    let template = Template {
+        app_only: args.app_only,
+        ver: if args.ver == "2.0" { Ver::V2 } else { Ver::V1 },
+        amr: args.amr.split(',').map(str::trim).filter(|m| !m.is_empty()).map(str::to_owned).collect(),
+        aud: args.aud.clone(),
+        tid: args.tid.clone(),
+        iat: now.as_second(),
+        exp,
+        claims: args.claims.clone(),
+    };
+    let signer = match &args.key {
+        Some(path) => {
+            let pem = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            Some(Signer::from_pem(&pem).with_context(|| path.display().to_string())?)
+        }
+        None => None,
+    };
+    mint(&template, signer.as_ref(), args.kid.as_deref())
 }

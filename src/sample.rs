@@ -257,30 +257,6 @@ pub fn mint(template: &Template, signer: Option<&Signer>, kid: Option<&str>) -> 
     encode(&header(signer, kid), &template.claims(), signer)
 }
 
-/// `mfacheck sample`: the token its options describe.
-pub fn from_args(args: &crate::cli::SampleArgs) -> Result<String> {
-    let now = args.now.unwrap_or_else(jiff::Timestamp::now);
-    let exp = parse_expiry(&args.exp, now).map_err(anyhow::Error::msg)?;
-    let template = Template {
-        app_only: args.app_only,
-        ver: if args.ver == "2.0" { Ver::V2 } else { Ver::V1 },
-        amr: args.amr.split(',').map(str::trim).filter(|m| !m.is_empty()).map(str::to_owned).collect(),
-        aud: args.aud.clone(),
-        tid: args.tid.clone(),
-        iat: now.as_second(),
-        exp,
-        claims: args.claims.clone(),
-    };
-    let signer = match &args.key {
-        Some(path) => {
-            let pem = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-            Some(Signer::from_pem(&pem).with_context(|| path.display().to_string())?)
-        }
-        None => None,
-    };
-    mint(&template, signer.as_ref(), args.kid.as_deref())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,10 +2,10 @@
 //! one-at-a-time results, in input order, with the merged exit status; and the input limits.
 
 use assert_cmd::Command;
+use mfacheck::Policy;
 use mfacheck::corpus::Corpus;
 use mfacheck::input;
 use mfacheck::report::{Format, Printer};
-use mfacheck::verdict::Policy;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -62,7 +62,7 @@ fn one_at_a_time(input: &[u8], name: &str, format: Format) -> (Vec<u8>, u8) {
     let now = mfacheck::clock::parse_time(NOW).unwrap();
     let policy = Policy::at(now);
     let mut printer = Printer::new(Vec::new(), format, false, now.as_second());
-    input::read_lines(input, name, &mut |item| printer.outcome(&mfacheck::check_item(item, &policy))).unwrap();
+    input::read_stream(input, name, &mut |item| printer.outcome(&mfacheck::check_item(item, &policy))).unwrap();
     printer.finish().unwrap();
     let status = printer.tally().status() as u8;
     (printer.into_parts().0, status)

@@ -8,10 +8,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mfacheck::classify::Kind;
+use mfacheck::Kind;
 use mfacheck::input::{self, Item};
-use mfacheck::verdict::Policy;
-use mfacheck::verify::{Keys, Signature};
+use mfacheck::Policy;
+use mfacheck::{Keys, Signature};
 use serde_json::{Value, json};
 use std::sync::{Arc, LazyLock};
 
@@ -27,19 +27,20 @@ static POLICY: LazyLock<Policy> = LazyLock::new(|| {
 
 fuzz_target!(|data: &[u8]| {
     let policy = &*POLICY;
-    let _ = input::read_lines(data, "fuzz", &mut |item: Item| {
+    let _ = input::read_stream(data, "fuzz", &mut |item: Item| {
         let outcome = mfacheck::check_item(item.clone(), policy);
         if outcome.kind == Some(Kind::AppUser) && outcome.compliant {
-            let exact = outcome.amr.as_ref().and_then(Value::as_array).is_some_and(|items| {
+            let amr = serde_json::to_value(&outcome.amr).unwrap();
+            let exact = amr.as_array().is_some_and(|items| {
                 items.iter().all(Value::is_string) && items.contains(&json!("mfa"))
             });
             assert!(exact, "compliant app+user token without the exact mfa element: {:?}", outcome.amr);
             // Compliance under this policy needs a verified signature from a fixture key.
             assert_eq!(outcome.signature.signature, Signature::Verified);
         }
-        let _ = serde_json::to_string(&mfacheck::redact::outcome(&outcome)).unwrap();
-        let decoded = mfacheck::decode_item(item, policy.keys.as_deref());
-        let _ = serde_json::to_string(&mfacheck::redact::decoded(&decoded)).unwrap();
+        let _ = serde_json::to_string(&mfacheck::report::redact::outcome(&outcome)).unwrap();
+        let decoded = mfacheck::token::decode_item(item, policy.keys.as_deref());
+        let _ = serde_json::to_string(&mfacheck::report::redact::decoded(&decoded)).unwrap();
         Ok(())
     });
 });

@@ -2,12 +2,13 @@
 //! with what to change, and the 401 Partner Center would answer.
 
 use super::{Decoded, Outcome, Scanned, Tally};
-use crate::claims::PARTNER_CENTER_AUDIENCES;
 use crate::clock;
 use crate::error::InputError;
-use crate::explain::Line;
-use crate::verdict::{Level, Mfa};
-use crate::verify::{Signature, Verification};
+use crate::judge::explain::Line;
+use crate::judge::outcome::AmrClaim;
+use crate::judge::verdict::{Level, Mfa};
+use crate::token::claims::PARTNER_CENTER_AUDIENCES;
+use crate::token::verify::{Signature, Verification};
 use colored::Colorize;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -43,30 +44,30 @@ pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool) -> io:
     field(out, "kind", format!("{kind}: {}", o.kind_reason.as_deref().unwrap_or_default()))?;
     if let Some(t) = &o.token {
         if let Some(aud) = &t.aud {
-            let note = if PARTNER_CENTER_AUDIENCES.contains(&aud.as_str()) { " (Partner Center)" } else { "" };
+            let note = if PARTNER_CENTER_AUDIENCES.contains(&aud.as_ref()) { " (Partner Center)" } else { "" };
             field(out, "audience", format!("{aud}{note}"))?;
         }
         let version = t.ver.as_deref().map(|v| format!("v{v}, ")).unwrap_or_default();
         field(out, "issuer", format!("{} ({version}{})", t.iss.as_deref().unwrap_or("none"), t.alg))?;
         if let Some(tid) = &t.tid {
-            field(out, "tenant", tid.clone())?;
+            field(out, "tenant", tid.to_string())?;
         }
         if let Some(app) = &t.app_id {
             let how = t.app_auth.as_deref().map(|a| format!(" ({})", a.replace('-', " "))).unwrap_or_default();
             field(out, "app", format!("{app}{how}"))?;
         }
         if let Some(user) = &t.user {
-            field(out, "user", user.clone())?;
+            field(out, "user", user.to_string())?;
         }
         if let Some(idp) = &t.idp {
             let note = if t.cross_tenant { " (another tenant than the issuer)" } else { "" };
             field(out, "idp", format!("{idp}{note}"))?;
         }
         if let Some(iat) = &t.iat {
-            field(out, "issued", iat.clone())?;
+            field(out, "issued", iat.to_string())?;
         }
-        if let (Some(exp), Some(seconds)) = (&t.exp, t.exp_unix) {
-            field(out, "expires", format!("{exp} ({})", clock::expiry_phrase(seconds, now)))?;
+        if let Some(exp) = t.exp {
+            field(out, "expires", format!("{exp} ({})", clock::expiry_phrase(exp.seconds(), now)))?;
         }
     }
     if o.signature.signature != Signature::NotChecked {
@@ -120,14 +121,13 @@ pub fn printable(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-fn amr(value: Option<&Value>) -> String {
-    match value {
+fn amr(value: Option<&AmrClaim>) -> String {
+    match value.map(|amr| (amr, amr.methods())) {
         None => "no amr".into(),
-        Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
-            let names: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
-            format!("amr [{}]", names.join(", "))
+        Some((_, Some(methods))) => format!("amr [{}]", methods.join(", ")),
+        Some((other, None)) => {
+            format!("amr {} (not an array of strings)", serde_json::to_string(other).unwrap_or_default())
         }
-        Some(other) => format!("amr {other} (not an array of strings)"),
     }
 }
 

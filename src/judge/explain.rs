@@ -2,8 +2,8 @@
 //! methods (RFC 8176 and Entra's own), `appidacr`/`azpacr`, `idp` and cross-tenant sign-ins,
 //! directory roles in `wids` by name, scopes, roles and times.
 
-use crate::claims::PARTNER_CENTER_AUDIENCES;
 use crate::clock;
+use crate::token::claims::{Claims, PARTNER_CENTER_AUDIENCES};
 use serde_json::{Map, Value};
 
 /// One claim explained: its name, its value as text, and what it means.
@@ -107,7 +107,7 @@ fn meaning(name: &str, value: &Value, all: &Map<String, Value>, now: i64) -> Str
             _ => "token type (optional claim): app = app-only, user = app+user".into(),
         },
         "idp" => {
-            if !crate::claims::Claims::new(all).cross_tenant() {
+            if !Claims::of_map(all).cross_tenant() {
                 "identity provider that authenticated the user: the issuing tenant itself".into()
             } else {
                 "identity provider that authenticated the user: not the issuer, so a cross-tenant sign-in \
@@ -117,8 +117,8 @@ fn meaning(name: &str, value: &Value, all: &Map<String, Value>, now: i64) -> Str
         }
         "oid" => "object id of the signed-in principal in Entra ID (the same for every app)".into(),
         "sub" => {
-            let claims = crate::claims::Claims::new(all);
-            let app_only = crate::classify::classify(&claims).kind == crate::classify::Kind::AppOnly;
+            let claims = Claims::of_map(all);
+            let app_only = crate::judge::classify::classify(&claims).kind == crate::judge::classify::Kind::AppOnly;
             if all.get("oid").is_some_and(|oid| oid == value) && app_only {
                 "subject: equals oid, so the principal is the app's own service principal (app-only)".into()
             } else if all.get("oid").is_some_and(|oid| oid == value) {

@@ -1,6 +1,6 @@
 //! App-only or app+user, by Microsoft's ordered rules (SPEC §1), with the rule that decided.
 
-use crate::claims::Claims;
+use crate::token::claims::{Claim, Claims};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::fmt;
@@ -54,14 +54,14 @@ pub fn classify(claims: &Claims) -> Classification {
         return decided(Kind::AppOnly, "oid equals sub (the app's service principal)");
     }
     // 4. User identity claims.
-    if let Some(name) = claims.user_claim {
-        let reason = match name {
-            "upn" => "upn claim present (a user identity claim)",
-            "unique_name" => "unique_name claim present (a user identity claim)",
-            "preferred_username" => "preferred_username claim present (a user identity claim)",
-            "amr" => "amr claim present (a user identity claim)",
-            "name" => "name claim present (a user identity claim)",
-            other => return decided(Kind::AppUser, format!("{other} claim present (a user identity claim)")),
+    if let Some(claim) = claims.user_claim {
+        let reason = match claim {
+            Claim::Upn => "upn claim present (a user identity claim)",
+            Claim::UniqueName => "unique_name claim present (a user identity claim)",
+            Claim::PreferredUsername => "preferred_username claim present (a user identity claim)",
+            Claim::Amr => "amr claim present (a user identity claim)",
+            Claim::Name => "name claim present (a user identity claim)",
+            other => return decided(Kind::AppUser, format!("{} claim present (a user identity claim)", other.name())),
         };
         return decided(Kind::AppUser, reason);
     }
@@ -84,7 +84,7 @@ mod tests {
 
     fn kind_of(value: Value) -> Classification {
         let map = value.as_object().unwrap().clone();
-        classify(&Claims::new(&map))
+        classify(&Claims::of_map(&map))
     }
 
     #[test]

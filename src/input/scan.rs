@@ -9,7 +9,7 @@
 //! other string of each entry (cookies, query strings, bodies, response headers).
 
 use crate::error::{ErrorCode, InputError, preview};
-use crate::report::Request;
+use serde::Serialize;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::fs::File;
@@ -291,6 +291,13 @@ fn token_end(text: &[u8], start: usize) -> Option<usize> {
         return Some(ends[4]);
     }
     (ends.len() >= 3 && segment(1).starts_with(b"eyJ")).then(|| ends[2])
+}
+
+/// The HTTP request of a HAR entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Request {
+    pub method: String,
+    pub url: String,
 }
 
 #[cfg(test)]

@@ -419,7 +419,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const JWKS: &[u8] = include_bytes!("../fixtures/keys/jwks.json");
+    const JWKS: &[u8] = include_bytes!("../../fixtures/keys/jwks.json");
 
     fn header(value: Value) -> Map<String, Value> {
         value.as_object().unwrap().clone()
@@ -430,7 +430,7 @@ mod tests {
     }
 
     fn verify(keys: &Keys, token: &str) -> Verification {
-        let head = crate::token::decode(token).unwrap().header;
+        let head = crate::token::jws::decode(token).unwrap().header;
         keys.verify(&head, token)
     }
 
@@ -449,7 +449,7 @@ mod tests {
         // Loaded once in main, then read by every worker of a parallel batch.
         fn shareable<T: Send + Sync>() {}
         shareable::<Keys>();
-        shareable::<crate::verdict::Policy>();
+        shareable::<crate::judge::Policy>();
     }
 
     #[test]

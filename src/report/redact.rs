@@ -2,9 +2,11 @@
 //! ticket. Each masked value becomes `redacted:` and the first 8 hex digits of its SHA-256: stable,
 //! so two results of the same user still match, but not the value itself.
 
-use crate::report::{Decoded, Outcome};
+use crate::judge::Outcome;
+use crate::token::Decoded;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 
 /// The claims that identify a person (or their machine), masked wherever they appear.
 pub const PERSONAL_CLAIMS: [&str; 10] =
@@ -34,11 +36,11 @@ pub fn claims(map: &mut Map<String, Value>) {
 }
 
 /// A copy of a check result with its personal values masked.
-pub fn outcome(outcome: &Outcome) -> Outcome {
+pub fn outcome<'a>(outcome: &Outcome<'a>) -> Outcome<'a> {
     let mut copy = outcome.clone();
     if let Some(token) = &mut copy.token {
-        token.user = token.user.as_deref().map(mask);
-        token.oid = token.oid.as_deref().map(mask);
+        token.user = token.user.as_deref().map(|user| Cow::Owned(mask(user)));
+        token.oid = token.oid.as_deref().map(|oid| Cow::Owned(mask(oid)));
     }
     copy
 }

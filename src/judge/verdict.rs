@@ -1,14 +1,12 @@
 //! The MFA verdict: the MFA state, compliance, findings (what is wrong and what to change) and
 //! the 401 Partner Center answers when MFA is missing.
 
-use crate::claims::{Amr, Claims};
-use crate::classify::{Classification, Kind};
 use crate::clock;
-use crate::token::{Jws, type_name};
-use crate::verify::{Keys, Signature, Verification};
+use crate::judge::classify::{Classification, Kind};
+use crate::token::claims::{Amr, Claims, Header};
+use crate::token::verify::{Keys, Signature, Verification};
 use jiff::Timestamp;
 use serde::Serialize;
-use serde_json::Value;
 use std::sync::Arc;
 
 /// What the caller asked to be checked beyond the MFA rule, and the clock.
@@ -134,20 +132,16 @@ pub struct Verdict {
 const STRONG_METHODS: [&str; 12] =
     ["rsa", "ngcmfa", "otp", "fido", "hwk", "swk", "sc", "sms", "tel", "face", "fpt", "wiaormfa"];
 
-/// `signature` is the outcome of [`crate::verify::check`] for this token under `policy.keys`.
-pub fn judge(jws: &Jws, claims: &Claims, class: &Classification, policy: &Policy, signature: &Verification) -> Verdict {
-    judge_signed(jws.alg(), jws.signature_empty, claims, class, policy, signature)
-}
-
-/// [`judge`] from the header facts it uses, for callers that hold no [`Jws`] (the hot path).
-pub fn judge_signed(
-    alg: &str,
-    signature_empty: bool,
+/// The verdict on one token; `signature` is the outcome of [`crate::token::verify::check`] for it
+/// under `policy.keys`.
+pub fn judge(
+    header: &Header,
     claims: &Claims,
     class: &Classification,
     policy: &Policy,
     signature: &Verification,
 ) -> Verdict {
+    let (alg, signature_empty) = (header.alg, header.signature_empty);
     let mfa = match class.kind {
         Kind::AppOnly => Mfa::NotRequired,
         Kind::AppUser if claims.amr.has_mfa() => Mfa::Satisfied,
@@ -174,10 +168,10 @@ pub fn judge_signed(
                  sign-in (OpenID Connect / authorization code) with an MFA-enabled account"
                     .into(),
             ),
-            Amr::Malformed(value) => add(
+            Amr::Malformed(type_name) => add(
                 "amr-not-array",
                 Level::Error,
-                format!("amr is a {}, not an array of strings: it cannot satisfy MFA", describe(value)),
+                format!("amr is a {type_name}, not an array of strings: it cannot satisfy MFA"),
             ),
             Amr::Methods(methods) => method_findings(methods, &mut add),
         }
@@ -297,10 +291,7 @@ fn expectations(
         );
     }
     if !policy.audiences.is_empty() {
-        let found: Vec<&str> = match claims.aud_array {
-            Some(items) => items.iter().filter_map(Value::as_str).collect(),
-            None => claims.aud.into_iter().collect(),
-        };
+        let found = &claims.audiences;
         if !found.iter().any(|aud| policy.audiences.iter().any(|want| want == aud)) {
             add(
                 "audience-mismatch",
@@ -374,27 +365,17 @@ fn one_of(values: &[String]) -> String {
     if quoted.len() == 1 { quoted[0].clone() } else { format!("one of {}", quoted.join(", ")) }
 }
 
-fn describe(value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::Array(_) => "array with a non-string element".into(),
-        other => type_name(other).into(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classify::classify;
+    use crate::judge::classify::classify;
     use serde_json::{Value, json};
 
     fn verdict(claims: Value, alg: &str, policy: &Policy) -> Verdict {
-        let jws = Jws {
-            header: json!({ "alg": alg }).as_object().unwrap().clone(),
-            claims: claims.as_object().unwrap().clone(),
-            signature_empty: alg == "none",
-        };
-        let view = Claims::new(&jws.claims);
-        judge(&jws, &view, &classify(&view), policy, &Verification::not_checked())
+        let header = Header { alg, kid: None, signature_empty: alg == "none" };
+        let claims = claims.as_object().unwrap().clone();
+        let view = Claims::of_map(&claims);
+        judge(&header, &view, &classify(&view), policy, &Verification::not_checked())
     }
 
     fn policy() -> Policy {
@@ -513,14 +494,11 @@ mod tests {
 
     #[test]
     fn a_failed_signature_check_is_an_error() {
-        let jws = Jws {
-            header: json!({"alg":"RS256"}).as_object().unwrap().clone(),
-            claims: json!({"aud":PC,"scp":"x","amr":["mfa"]}).as_object().unwrap().clone(),
-            signature_empty: false,
-        };
-        let view = Claims::new(&jws.claims);
+        let header = Header { alg: "RS256", kid: None, signature_empty: false };
+        let claims = json!({"aud":PC,"scp":"x","amr":["mfa"]}).as_object().unwrap().clone();
+        let view = Claims::of_map(&claims);
         let with = |signature, detail: &str| {
-            judge(&jws, &view, &classify(&view), &policy(), &Verification { signature, detail: detail.into() })
+            judge(&header, &view, &classify(&view), &policy(), &Verification { signature, detail: detail.into() })
         };
         let v = with(Signature::Invalid, "does not match");
         assert_eq!((v.mfa, v.compliant, codes(&v)), (Mfa::Satisfied, false, vec!["bad-signature"]));

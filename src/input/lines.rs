@@ -1,0 +1,369 @@
+//! One stream's lines: the [`Chunker`] cuts it into chunks of whole lines as they arrive, and
+//! [`Lines`] turns each line into an item (a token, or why there is none). Every engine reads a
+//! stream with these two: the serial one chunk after chunk in one thread, the parallel one on
+//! several, each chunk with its own [`Lines`]. So a rule about lines is written here once.
+
+use super::paste::{Wrapper, clean, parse_wrapper};
+use super::{BOM, MAX_JSON_BYTES, MAX_LINE_BYTES, empty_error, not_utf8, too_large, unreadable_error};
+use crate::error::{ErrorCode, InputError};
+use std::io::{self, Read};
+
+/// A chunk is cut after this many bytes…
+pub const CHUNK_BYTES: usize = 512 << 10;
+/// …or lines, whichever comes first (short bad lines make long results).
+pub const CHUNK_LINES: usize = 512;
+
+/// A piece of a stream.
+#[derive(Debug)]
+pub enum Chunk {
+    /// Whole lines (each but the stream's last ends with a newline), from line `first_line`.
+    Lines { first_line: usize, data: Vec<u8> },
+    /// One line over [`MAX_LINE_BYTES`], read past without being kept.
+    TooLarge { line: usize },
+    /// The stream failed to read: its last piece.
+    Failed(io::Error),
+}
+
+impl Chunk {
+    /// A chunk whose lines may open a JSON object: such an object may span chunks, so these are
+    /// read in order by one [`Lines`].
+    pub fn may_open_json(&self) -> bool {
+        matches!(self, Chunk::Lines { data, .. } if memchr::memchr(b'{', data).is_some())
+    }
+}
+
+/// Cuts a stream into [`Chunk`]s. A chunk is handed out as soon as a read comes back with less
+/// than was asked (the writer is slower than us: `tail -f`, a paste), so what has arrived is
+/// checked before the program waits for more; a fast stream makes full chunks.
+pub struct Chunker<R> {
+    reader: R,
+    buf: Vec<u8>,
+    /// Lines handed out so far.
+    lines: usize,
+    ended: bool,
+    /// The last read filled what it was given: more is probably there already.
+    more_waiting: bool,
+    failed: Option<io::Error>,
+    put_back: Option<Chunk>,
+}
+
+impl<R: Read> Chunker<R> {
+    pub fn new(reader: R) -> Self {
+        Chunker {
+            reader,
+            buf: Vec::with_capacity(CHUNK_BYTES),
+            lines: 0,
+            ended: false,
+            more_waiting: true,
+            failed: None,
+            put_back: None,
+        }
+    }
+
+    /// Lines handed out so far (a chunk put back is not counted again).
+    pub fn lines(&self) -> usize {
+        self.lines
+    }
+
+    /// Nothing more will come (the stream ended and all of it was handed out).
+    pub fn is_done(&self) -> bool {
+        self.ended && self.buf.is_empty() && self.failed.is_none() && self.put_back.is_none()
+    }
+
+    /// Hands `chunk` out again next (an engine that cannot take it).
+    pub fn put_back(&mut self, chunk: Chunk) {
+        self.put_back = Some(chunk);
+    }
+
+    pub fn next_chunk(&mut self) -> Option<Chunk> {
+        if let Some(chunk) = self.put_back.take() {
+            return Some(chunk);
+        }
+        loop {
+            // The line being read, after the last newline: it may not grow past the limit.
+            let last_newline = memchr::memrchr(b'\n', &self.buf);
+            let tail = self.buf.len() - last_newline.map_or(0, |at| at + 1);
+            if let Some((end, count)) = cut(&self.buf, self.ended)
+                && (self.ended
+                    || !self.more_waiting
+                    || end >= CHUNK_BYTES
+                    || count == CHUNK_LINES
+                    || tail > MAX_LINE_BYTES)
+            {
+                let mut data = Vec::with_capacity(CHUNK_BYTES.max(self.buf.len() - end));
+                data.extend_from_slice(&self.buf[end..]);
+                self.buf.truncate(end);
+                let data = std::mem::replace(&mut self.buf, data);
+                let first_line = self.lines + 1;
+                self.lines += count;
+                return Some(Chunk::Lines { first_line, data });
+            }
+            if tail > MAX_LINE_BYTES && last_newline.is_none() {
+                // One line over the limit: report it, then read past it without keeping it.
+                self.lines += 1;
+                let line = self.lines;
+                match skip_line(&mut self.reader) {
+                    Ok(rest) => {
+                        self.ended |= rest.is_none();
+                        self.buf.clear();
+                        self.buf.extend_from_slice(rest.as_deref().unwrap_or_default());
+                    }
+                    Err(e) => {
+                        (self.ended, self.failed) = (true, Some(e));
+                        self.buf.clear();
+                    }
+                }
+                return Some(Chunk::TooLarge { line });
+            }
+            if self.ended {
+                return self.failed.take().map(Chunk::Failed);
+            }
+            self.read();
+        }
+    }
+
+    /// One read, of at most a chunk's worth.
+    fn read(&mut self) {
+        let want = CHUNK_BYTES;
+        let start = self.buf.len();
+        self.buf.resize(start + want, 0);
+        let result = loop {
+            match self.reader.read(&mut self.buf[start..]) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => break other,
+            }
+        };
+        match result {
+            Ok(n) => {
+                self.buf.truncate(start + n);
+                self.ended = n == 0;
+                self.more_waiting = n == want;
+            }
+            Err(e) => {
+                self.buf.truncate(start);
+                (self.ended, self.failed) = (true, Some(e));
+            }
+        }
+    }
+}
+
+/// Where a chunk in `buf` ends, and its number of lines: after its last whole line within
+/// [`CHUNK_BYTES`] and [`CHUNK_LINES`] (but at least one line), and at the stream's end with its
+/// last line even without a newline. `None` when not one whole line is there yet.
+pub fn cut(buf: &[u8], ended: bool) -> Option<(usize, usize)> {
+    let (mut end, mut lines) = (0, 0);
+    for at in memchr::memchr_iter(b'\n', buf) {
+        if lines == CHUNK_LINES || (lines > 0 && at >= CHUNK_BYTES) {
+            return Some((end, lines));
+        }
+        (end, lines) = (at + 1, lines + 1);
+    }
+    let tail = buf.len() - end;
+    if ended && tail > 0 && tail <= MAX_LINE_BYTES {
+        Some((buf.len(), lines + 1))
+    } else {
+        (lines > 0).then_some((end, lines))
+    }
+}
+
+/// Reads past the line that `buf` starts, keeping nothing of it; what follows its newline, or
+/// `None` when the stream ends first.
+fn skip_line<R: Read>(reader: &mut R) -> io::Result<Option<Vec<u8>>> {
+    let mut block = vec![0; 1 << 16];
+    loop {
+        let n = match reader.read(&mut block) {
+            Ok(0) => return Ok(None),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if let Some(at) = memchr::memchr(b'\n', &block[..n]) {
+            return Ok(Some(block[at + 1..n].to_vec()));
+        }
+    }
+}
+
+/// The grammar of a stream's lines: one token per non-empty line, cleaned; a line that opens a
+/// JSON object not closed on that line gathers the following lines until it is (a pretty-printed
+/// `az` output). Items go to `each(source, token)`, `source` being `NAME:LINE`.
+pub struct Lines<'n> {
+    name: &'n str,
+    line_no: usize,
+    /// A JSON object being gathered: its first line and its text so far.
+    pending: Option<(usize, String)>,
+    emitted: bool,
+    /// Reused for each item's source.
+    source: String,
+}
+
+impl<'n> Lines<'n> {
+    /// The grammar for `name`, from the line after `lines_before`.
+    pub fn new(name: &'n str, lines_before: usize) -> Self {
+        Lines { name, line_no: lines_before, pending: None, emitted: false, source: String::new() }
+    }
+
+    /// Counts items given elsewhere (by another engine) for this stream's `empty` rule.
+    pub fn already_emitted(&mut self, emitted: bool) {
+        self.emitted |= emitted;
+    }
+
+    /// The items of one chunk.
+    pub fn chunk(
+        &mut self,
+        chunk: &Chunk,
+        each: &mut impl FnMut(&str, Result<&str, InputError>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        match chunk {
+            Chunk::Lines { first_line, data } => {
+                self.line_no = first_line - 1;
+                let data = data.strip_suffix(b"\n").unwrap_or(data);
+                for line in data.split(|&b| b == b'\n') {
+                    self.line(line, each)?;
+                }
+                Ok(())
+            }
+            Chunk::TooLarge { line } => {
+                self.line_no = *line;
+                self.emit(*line, Err(too_large(*line)), each)
+            }
+            Chunk::Failed(e) => {
+                self.emitted = true;
+                each(self.name, Err(unreadable_error(self.name, e)))
+            }
+        }
+    }
+
+    /// One line, without its newline.
+    fn line(
+        &mut self,
+        mut bytes: &[u8],
+        each: &mut impl FnMut(&str, Result<&str, InputError>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        self.line_no += 1;
+        let line_no = self.line_no;
+        if line_no == 1 {
+            bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
+        }
+        if bytes.len() > MAX_LINE_BYTES {
+            return self.emit(line_no, Err(too_large(line_no)), each);
+        }
+        // Lines are ASCII but for the odd bad one: the SIMD check first, std's to say where.
+        let line = match simdutf8::basic::from_utf8(bytes).or_else(|_| std::str::from_utf8(bytes)) {
+            Ok(line) => line,
+            Err(e) => return self.emit(line_no, Err(not_utf8(line_no, e)), each),
+        };
+        if let Some((start, mut json)) = self.pending.take() {
+            json.push_str(line);
+            json.push('\n');
+            return match parse_wrapper(&json) {
+                Wrapper::Complete(token) => self.emit(start, token.as_deref().map_err(Clone::clone), each),
+                Wrapper::Incomplete if json.len() > MAX_JSON_BYTES => {
+                    let message = format!("JSON object opened on line {start} is larger than {MAX_JSON_BYTES} bytes");
+                    self.emit(start, Err(InputError::new(ErrorCode::TooLarge, message)), each)
+                }
+                Wrapper::Incomplete => {
+                    self.pending = Some((start, json));
+                    Ok(())
+                }
+            };
+        }
+        let text = line.trim();
+        if text.is_empty() {
+            return Ok(());
+        }
+        if text.starts_with('{') {
+            return match parse_wrapper(text) {
+                Wrapper::Complete(token) => self.emit(line_no, token.as_deref().map_err(Clone::clone), each),
+                Wrapper::Incomplete => {
+                    self.pending = Some((line_no, format!("{line}\n")));
+                    Ok(())
+                }
+            };
+        }
+        self.emit(line_no, Ok(clean(text)), each)
+    }
+
+    /// The end of the stream: a JSON object left open, or no item at all, is one.
+    pub fn finish(mut self, each: &mut impl FnMut(&str, Result<&str, InputError>) -> io::Result<()>) -> io::Result<()> {
+        if let Some((start, _)) = self.pending.take() {
+            let message = format!("JSON object opened on line {start} is not closed before the end of {}", self.name);
+            self.emit(start, Err(InputError::new(ErrorCode::BadJson, message)), each)?;
+        }
+        if !self.emitted {
+            each(self.name, Err(empty_error(self.name)))?;
+        }
+        Ok(())
+    }
+
+    fn emit(
+        &mut self,
+        line_no: usize,
+        token: Result<&str, InputError>,
+        each: &mut impl FnMut(&str, Result<&str, InputError>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        self.emitted = true;
+        // `NAME:LINE` without formatting machinery: this runs once per token of a large batch.
+        self.source.clear();
+        self.source.push_str(self.name);
+        self.source.push(':');
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut n = line_no;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.source.extend(digits[at..].iter().map(|&d| char::from(d)));
+        each(&self.source, token)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_end_after_whole_lines_within_the_limits() {
+        assert_eq!(cut(b"", false), None);
+        assert_eq!(cut(b"", true), None);
+        assert_eq!(cut(b"abc", false), None, "no whole line yet");
+        assert_eq!(cut(b"abc", true), Some((3, 1)), "the last line needs no newline");
+        assert_eq!(cut(b"a\nb\nc", false), Some((4, 2)));
+        assert_eq!(cut(b"a\nb\nc", true), Some((5, 3)));
+        let short = b"x\n".repeat(CHUNK_LINES + 10);
+        assert_eq!(cut(&short, true), Some((2 * CHUNK_LINES, CHUNK_LINES)));
+        let line = [vec![b'y'; 1000], b"\n".to_vec()].concat().repeat(300);
+        let (end, lines) = cut(&line, false).unwrap();
+        assert!(end <= CHUNK_BYTES && end % 1001 == 0 && lines == end / 1001, "{end} {lines}");
+        let long = [vec![b'z'; CHUNK_BYTES * 2], b"\n".to_vec()].concat();
+        assert_eq!(cut(&long, false), Some((long.len(), 1)), "at least one line");
+    }
+
+    /// A reader that hands out its pieces one read at a time, as a pipe fed slowly does.
+    struct Trickle(Vec<&'static [u8]>);
+
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Ok(0);
+            }
+            let piece = self.0.remove(0);
+            buf[..piece.len()].copy_from_slice(piece);
+            Ok(piece.len())
+        }
+    }
+
+    #[test]
+    fn what_has_arrived_is_handed_out_before_reading_more() {
+        let mut chunker = Chunker::new(Trickle(vec![b"a.b.c\n", b"d.e", b".f\n"]));
+        let first = chunker.next_chunk().unwrap();
+        assert!(matches!(&first, Chunk::Lines { first_line: 1, data } if data == b"a.b.c\n"), "{first:?}");
+        let second = chunker.next_chunk().unwrap();
+        assert!(matches!(&second, Chunk::Lines { first_line: 2, data } if data == b"d.e.f\n"), "{second:?}");
+        assert!(chunker.next_chunk().is_none());
+    }
+}

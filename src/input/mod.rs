@@ -1,0 +1,220 @@
+//! Where tokens come from: arguments, stdin and files (`-`, `@PATH`), one token per non-empty
+//! line ([`lines`]), cleaned of what a paste brings along ([`paste`]); and, for `scan`, tokens
+//! found among other text ([`scan`]). This module is the input grammar: every engine reads
+//! through it.
+
+pub mod lines;
+pub mod paste;
+pub mod scan;
+
+use crate::error::{ErrorCode, InputError};
+use std::fs::File;
+use std::io;
+use std::path::PathBuf;
+
+pub use paste::{clean, from_text};
+
+/// A JSON wrapper spread over many lines is given up on past this size.
+pub const MAX_JSON_BYTES: usize = 1 << 20;
+
+/// A line (and so a token) longer than this is a `too-large` error; the rest of it is skipped
+/// without being kept, so memory stays bounded whatever the input.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// The UTF-8 byte order mark some Windows tools put before a file's text.
+pub const BOM: &[u8] = b"\xef\xbb\xbf";
+
+/// One INPUT argument, as the CLI spells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputSpec {
+    /// A token given on the command line, numbered from 1 among the INPUTs.
+    Arg(usize, String),
+    /// `-`, or no INPUT at all.
+    Stdin,
+    /// `@PATH`.
+    File(PathBuf),
+}
+
+/// INPUT arguments to specs; no INPUT means stdin.
+pub fn specs(args: &[String]) -> Vec<InputSpec> {
+    if args.is_empty() {
+        return vec![InputSpec::Stdin];
+    }
+    args.iter()
+        .enumerate()
+        .map(|(i, arg)| match arg.as_str() {
+            "-" | "@-" => InputSpec::Stdin,
+            _ => match arg.strip_prefix('@') {
+                Some(path) => InputSpec::File(PathBuf::from(path)),
+                None => InputSpec::Arg(i + 1, arg.clone()),
+            },
+        })
+        .collect()
+}
+
+/// One token to check, or why there is none, and where it came from (`arg:N`, `stdin:LINE`,
+/// `PATH:LINE`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    pub source: String,
+    pub token: Result<String, InputError>,
+}
+
+/// Reads every spec in order and hands each item to `each`, one after another. An error from
+/// `each` (a closed stdout) stops the reading; a file that cannot be read becomes an
+/// `unreadable` item.
+pub fn read(specs: &[InputSpec], each: &mut impl FnMut(Item) -> io::Result<()>) -> io::Result<()> {
+    for spec in specs {
+        match spec {
+            InputSpec::Arg(n, text) => each(Item { source: format!("arg:{n}"), token: from_text(text) })?,
+            InputSpec::Stdin => read_stream(io::stdin(), "stdin", each)?,
+            InputSpec::File(path) => {
+                let name = path.display().to_string();
+                match File::open(path) {
+                    Ok(file) => read_stream(file, &name, each)?,
+                    Err(e) => each(unreadable(&name, &e))?,
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every item of one stream, in order.
+pub fn read_stream<R: io::Read>(
+    reader: R,
+    name: &str,
+    each: &mut impl FnMut(Item) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut chunks = lines::Chunker::new(reader);
+    let mut lines = lines::Lines::new(name, 0);
+    let mut item = |source: &str, token: Result<&str, InputError>| {
+        each(Item { source: source.to_owned(), token: token.map(str::to_owned) })
+    };
+    while let Some(chunk) = chunks.next_chunk() {
+        lines.chunk(&chunk, &mut item)?;
+    }
+    lines.finish(&mut item)
+}
+
+/// The item for a stream that could not be read.
+pub fn unreadable(name: &str, e: &io::Error) -> Item {
+    Item { source: name.to_owned(), token: Err(unreadable_error(name, e)) }
+}
+
+pub fn unreadable_error(name: &str, e: &io::Error) -> InputError {
+    InputError::new(ErrorCode::Unreadable, format!("cannot read {name}: {e}"))
+}
+
+/// The item for a stream without a single token.
+pub fn empty(name: &str) -> Item {
+    Item { source: name.to_owned(), token: Err(empty_error(name)) }
+}
+
+pub fn empty_error(name: &str) -> InputError {
+    InputError::new(ErrorCode::Empty, format!("no token in {name}"))
+}
+
+/// The error of a line over [`MAX_LINE_BYTES`].
+pub fn too_large(line_no: usize) -> InputError {
+    InputError::new(ErrorCode::TooLarge, format!("line {line_no} is over the {MAX_LINE_BYTES}-byte limit"))
+}
+
+/// The error of a line that is not UTF-8.
+pub fn not_utf8(line_no: usize, e: std::str::Utf8Error) -> InputError {
+    InputError::new(ErrorCode::InvalidUtf8, format!("line {line_no} is not valid UTF-8 (at byte {})", e.valid_up_to()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn items(text: &str) -> Vec<(String, Result<String, ErrorCode>)> {
+        let mut out = Vec::new();
+        read_stream(text.as_bytes(), "in", &mut |item: Item| {
+            out.push((item.source, item.token.map_err(|e| e.code)));
+            Ok(())
+        })
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn cleans_pastes() {
+        assert_eq!(clean("  eyJ.a.b \r"), "eyJ.a.b");
+        assert_eq!(clean("\"eyJ.a.b\","), "eyJ.a.b");
+        assert_eq!(clean("'eyJ.a.b'"), "eyJ.a.b");
+        assert_eq!(clean("Bearer eyJ.a.b"), "eyJ.a.b");
+        assert_eq!(clean("authorization: bearer  eyJ.a.b"), "eyJ.a.b");
+        assert_eq!(clean("Authorization:Bearer\teyJ.a.b"), "eyJ.a.b");
+        assert_eq!(clean("\"Authorization: Bearer eyJ.a.b\""), "eyJ.a.b");
+        assert_eq!(clean("Bearerish.a.b"), "Bearerish.a.b");
+    }
+
+    #[test]
+    fn one_token_per_non_empty_line_with_line_numbers() {
+        let got = items("a.b.c\r\n\n  \nBearer d.e.f\n");
+        assert_eq!(got, [("in:1".into(), Ok("a.b.c".into())), ("in:4".into(), Ok("d.e.f".into()))]);
+    }
+
+    #[test]
+    fn json_wrappers_one_per_line_and_pretty_printed() {
+        let got = items(
+            "{\"access_token\":\"a.b.c\",\"token_type\":\"Bearer\"}\n{\n  \"accessToken\": \"d.e.f\",\n  \"tokenType\": \"Bearer\"\n}\nx.y.z\n",
+        );
+        assert_eq!(
+            got,
+            [
+                ("in:1".into(), Ok("a.b.c".into())),
+                ("in:2".into(), Ok("d.e.f".into())),
+                ("in:6".into(), Ok("x.y.z".into()))
+            ]
+        );
+    }
+
+    #[test]
+    fn json_problems_are_items() {
+        let got = items("{\"id_token\":\"a.b.c\"}\n{\"x\": [1,\n");
+        assert_eq!(got, [("in:1".into(), Err(ErrorCode::NoTokenField)), ("in:2".into(), Err(ErrorCode::BadJson))]);
+        assert_eq!(items("{\"a\":1}}\n"), [("in:1".into(), Err(ErrorCode::BadJson))]);
+    }
+
+    #[test]
+    fn empty_stream_is_one_empty_item() {
+        assert_eq!(items(""), [("in".into(), Err(ErrorCode::Empty))]);
+        assert_eq!(items("\n \r\n"), [("in".into(), Err(ErrorCode::Empty))]);
+    }
+
+    #[test]
+    fn invalid_utf8_line_is_an_item_and_reading_goes_on() {
+        let mut out = Vec::new();
+        read_stream(&b"\xff\xfe\na.b.c\n"[..], "in", &mut |item: Item| {
+            out.push(item.token.map_err(|e| e.code));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(out, [Err(ErrorCode::InvalidUtf8), Ok("a.b.c".into())]);
+    }
+
+    #[test]
+    fn a_line_over_the_limit_is_too_large_and_reading_goes_on() {
+        let long = "a".repeat(MAX_LINE_BYTES + 1);
+        let at_limit = "b".repeat(MAX_LINE_BYTES);
+        let got = items(&format!("{long}\nx.y.z\n{at_limit}\n{long}"));
+        let codes: Vec<_> =
+            got.iter().map(|(source, token)| (source.as_str(), token.as_ref().err().copied())).collect();
+        assert_eq!(
+            codes,
+            [("in:1", Some(ErrorCode::TooLarge)), ("in:2", None), ("in:3", None), ("in:4", Some(ErrorCode::TooLarge))]
+        );
+    }
+
+    #[test]
+    fn argument_specs() {
+        let args: Vec<String> = ["tok", "-", "@f.txt"].map(String::from).to_vec();
+        assert_eq!(specs(&args), [InputSpec::Arg(1, "tok".into()), InputSpec::Stdin, InputSpec::File("f.txt".into())]);
+        assert_eq!(specs(&[]), [InputSpec::Stdin]);
+        assert_eq!(from_text("  ").unwrap_err().code, ErrorCode::Empty);
+        assert_eq!(from_text("{\"accessToken\":\"Bearer a.b.c\"}").unwrap(), "a.b.c");
+    }
+}

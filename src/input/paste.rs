@@ -1,0 +1,85 @@
+//! The clean-up a pasted token needs: whitespace, quotes, `Bearer`, and JSON wrappers such as
+//! the output of `az account get-access-token` or an OAuth token response.
+
+use crate::error::{ErrorCode, InputError};
+use serde_json::{Map, Value};
+
+/// The token in one argument: the whole text is one token (or one JSON wrapper).
+pub fn from_text(text: &str) -> Result<String, InputError> {
+    let trimmed = text.trim_start_matches('\u{feff}').trim();
+    if trimmed.is_empty() {
+        return Err(InputError::new(ErrorCode::Empty, "no token: the input is empty"));
+    }
+    if trimmed.starts_with('{') {
+        return match parse_wrapper(trimmed) {
+            Wrapper::Complete(token) => token,
+            Wrapper::Incomplete => {
+                Err(InputError::new(ErrorCode::BadJson, "JSON input ends before its object is closed"))
+            }
+        };
+    }
+    Ok(clean(trimmed).to_owned())
+}
+
+pub enum Wrapper {
+    Complete(Result<String, InputError>),
+    /// The text so far is the start of a JSON value: read more.
+    Incomplete,
+}
+
+pub fn parse_wrapper(text: &str) -> Wrapper {
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(map)) => Wrapper::Complete(token_field(&map)),
+        Ok(_) => Wrapper::Complete(Err(InputError::new(ErrorCode::BadJson, "JSON input is not an object"))),
+        Err(e) if e.is_eof() => Wrapper::Incomplete,
+        Err(e) => Wrapper::Complete(Err(InputError::new(ErrorCode::BadJson, format!("JSON input is not valid: {e}")))),
+    }
+}
+
+/// `accessToken` (Azure CLI) or `access_token` (OAuth 2.0 token response).
+fn token_field(map: &Map<String, Value>) -> Result<String, InputError> {
+    match map.get("accessToken").or_else(|| map.get("access_token")) {
+        Some(Value::String(token)) => Ok(clean(token).to_owned()),
+        Some(_) => Err(InputError::new(ErrorCode::NoTokenField, "the access token field is not a string")),
+        None => {
+            let id_token = if map.contains_key("id_token") {
+                " (it has an id_token: Partner Center takes the access token)"
+            } else {
+                ""
+            };
+            Err(InputError::new(
+                ErrorCode::NoTokenField,
+                format!("JSON object has no accessToken or access_token field{id_token}"),
+            ))
+        }
+    }
+}
+
+/// Trims what a paste brings along: whitespace, a trailing comma, surrounding quotes, and an
+/// `Authorization: Bearer` or `Bearer` prefix.
+pub fn clean(raw: &str) -> &str {
+    let mut text = unquote(raw.trim().trim_end_matches(',').trim_end());
+    if let Some(rest) = strip_prefix_ignore_case(text, "authorization:") {
+        text = rest.trim_start();
+    }
+    if let Some(rest) = strip_prefix_ignore_case(text, "bearer")
+        && rest.starts_with(char::is_whitespace)
+    {
+        text = rest.trim_start();
+    }
+    unquote(text)
+}
+
+fn unquote(text: &str) -> &str {
+    for quote in ['"', '\''] {
+        if text.len() >= 2 && text.starts_with(quote) && text.ends_with(quote) {
+            return text[1..text.len() - 1].trim();
+        }
+    }
+    text
+}
+
+fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = text.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix).then(|| &text[prefix.len()..])
+}

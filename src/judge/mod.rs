@@ -1,0 +1,98 @@
+//! The rulebook: what a decoded token is (classification), whether it passes (verdict and
+//! findings), and what its claims mean (explanations). [`judge`] is the one function that turns a
+//! decoded token into its [`Outcome`]; every engine reaches it through [`Checker::check`] or
+//! [`check_token`], whichever decoder read the token.
+
+pub mod classify;
+pub mod explain;
+pub mod outcome;
+pub mod verdict;
+
+use crate::input::Item;
+use crate::token::claims::{Claims, Header};
+use crate::token::fast;
+use crate::token::jws::{self, Jws};
+use crate::token::verify::{self, Verification};
+pub use outcome::{AmrClaim, Outcome, TokenSummary};
+use std::borrow::Cow;
+pub use verdict::Policy;
+
+/// Classifies and judges one decoded token: the result object, whichever decoder read it.
+pub fn judge<'a>(
+    source: Cow<'a, str>,
+    header: &Header<'a>,
+    claims: &Claims<'a>,
+    signature: Verification,
+    policy: &Policy,
+) -> Outcome<'a> {
+    let class = classify::classify(claims);
+    let verdict = verdict::judge(header, claims, &class, policy, &signature);
+    Outcome {
+        source,
+        kind: Some(class.kind),
+        kind_reason: Some(class.reason),
+        mfa: Some(verdict.mfa),
+        compliant: verdict.compliant,
+        signature,
+        amr: AmrClaim::of(&claims.amr_raw),
+        token: Some(TokenSummary::new(header, claims, policy.now.as_second())),
+        response: verdict.response,
+        findings: verdict.findings,
+        error: None,
+    }
+}
+
+/// Decodes, classifies and judges one cleaned token with the general decoder.
+pub fn check_token(source: &str, token: &str, policy: &Policy) -> Outcome<'static> {
+    match jws::decode(token) {
+        Ok(jws) => check_decoded(source, &jws, token, policy).into_owned(),
+        Err(error) => Outcome::failed(source.to_owned(), error),
+    }
+}
+
+/// Checks one input item: its token, or the reason it has none.
+pub fn check_item(item: Item, policy: &Policy) -> Outcome<'static> {
+    match item.token {
+        Ok(token) => check_token(&item.source, &token, policy),
+        Err(error) => Outcome::failed(item.source, error),
+    }
+}
+
+/// Judges a token already decoded (for `--explain`, which shows its claims too).
+pub fn check_decoded<'a>(source: &'a str, jws: &'a Jws, token: &str, policy: &Policy) -> Outcome<'a> {
+    let header = Header::from_map(&jws.header, jws.signature_empty);
+    let signature = verify::check(policy.keys.as_deref(), &jws.header, token);
+    judge(Cow::Borrowed(source), &header, &Claims::of_map(&jws.claims), signature, policy)
+}
+
+/// The per-token function of every engine: the fast decoder when it can read the token, else the
+/// general one; the same [`judge`] either way. One per thread (it keeps the fast decoder's
+/// buffers).
+#[derive(Default)]
+pub struct Checker {
+    fast: fast::Decoder,
+}
+
+impl Checker {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Checks one cleaned token and hands its result to `each`.
+    pub fn check<R>(&mut self, source: &str, token: &str, policy: &Policy, each: impl FnOnce(&Outcome<'_>) -> R) -> R {
+        let mut each = Some(each);
+        // Verification needs the general decoder's header (and costs far more than decoding).
+        if policy.keys.is_none() {
+            let fast = self.fast.decode(token, |header, slots| {
+                let outcome =
+                    judge(Cow::Borrowed(source), &header, &Claims::new(slots), Verification::not_checked(), policy);
+                each.take().map(|each| each(&outcome))
+            });
+            if let Some(Some(done)) = fast {
+                return done;
+            }
+        }
+        let each = each.take().expect("the fast decoder calls back only when it succeeds");
+        each(&check_token(source, token, policy))
+    }
+}

@@ -1,0 +1,217 @@
+//! The engines: they read inputs, schedule the per-token function ([`Checker::check`]) and hand
+//! results to the printer, in input order. They judge nothing. A stream is cut into chunks of
+//! whole lines ([`Chunker`]) and every chunk, whichever thread takes it, goes through
+//! [`check_chunk`]: on the calling thread for a small input, on `--threads` workers
+//! ([`parallel`]) for a large one, and back on the calling thread once a line may open a JSON
+//! wrapper (which may span chunks).
+
+pub mod parallel;
+
+use crate::error::InputError;
+use crate::exit_status::ExitStatus;
+use crate::input::lines::{Chunk, Chunker, Lines};
+use crate::input::scan::Source;
+use crate::input::{self, InputSpec, from_text};
+use crate::judge::{Checker, Outcome, Policy, check_decoded};
+use crate::report::{Printer, Scanned};
+use crate::token::verify::Keys;
+use crate::token::{decode_item, jws};
+use std::fs::File;
+use std::io::{self, Read, Write};
+
+/// Checks every input in order; returns the merged exit status. `threads`: workers for a large
+/// stream (1: all in this thread).
+pub fn check<W: Write>(
+    specs: &[InputSpec],
+    policy: &Policy,
+    threads: usize,
+    printer: &mut Printer<W>,
+) -> io::Result<ExitStatus> {
+    let mut checker = Checker::new();
+    let mut run = || -> io::Result<()> {
+        for spec in specs {
+            match spec {
+                InputSpec::Arg(n, text) => {
+                    let source = format!("arg:{n}");
+                    let token = from_text(text);
+                    check_one(&mut checker, &source, token.as_deref().map_err(Clone::clone), policy, printer)?;
+                }
+                InputSpec::Stdin => stream(io::stdin(), "stdin", threads, policy, &mut checker, printer)?,
+                InputSpec::File(path) => {
+                    let name = path.display().to_string();
+                    match File::open(path) {
+                        Ok(file) => stream(file, &name, threads, policy, &mut checker, printer)?,
+                        Err(e) => {
+                            printer.outcome(&Outcome::failed(name.as_str(), input::unreadable_error(&name, &e)))?
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    };
+    let read = run();
+    let status = printer.tally().status();
+    finish(read, printer, status)
+}
+
+/// One stream: on the workers while its chunks may go there, then here.
+fn stream<R: Read + Send, W: Write>(
+    reader: R,
+    name: &str,
+    threads: usize,
+    policy: &Policy,
+    checker: &mut Checker,
+    printer: &mut Printer<W>,
+) -> io::Result<()> {
+    let mut chunks = Chunker::new(reader);
+    let before = printer.tally().total;
+    if threads > 1
+        && let Some(first) = chunks.next_chunk()
+    {
+        // A stream that fits in one chunk is not worth a thread.
+        let small = matches!(first, Chunk::Lines { .. }) && chunks.lines() > 0 && chunks.is_done();
+        chunks.put_back(first);
+        if !small {
+            parallel::run(&mut chunks, name, threads, policy, printer)?;
+        }
+    }
+    let mut lines = Lines::new(name, 0);
+    lines.already_emitted(printer.tally().total > before);
+    while let Some(chunk) = chunks.next_chunk() {
+        check_chunk(&mut lines, &chunk, checker, policy, printer)?;
+        printer.flush()?;
+    }
+    lines.finish(&mut |source, token| check_one(checker, source, token, policy, printer))
+}
+
+/// The worker of every engine: the items of one chunk, checked and printed.
+pub fn check_chunk<W: Write>(
+    lines: &mut Lines,
+    chunk: &Chunk,
+    checker: &mut Checker,
+    policy: &Policy,
+    printer: &mut Printer<W>,
+) -> io::Result<()> {
+    lines.chunk(chunk, &mut |source, token| check_one(checker, source, token, policy, printer))
+}
+
+fn check_one<W: Write>(
+    checker: &mut Checker,
+    source: &str,
+    token: Result<&str, InputError>,
+    policy: &Policy,
+    printer: &mut Printer<W>,
+) -> io::Result<()> {
+    match token {
+        Ok(token) => checker.check(source, token, policy, |outcome| printer.outcome(outcome)),
+        Err(error) => printer.outcome(&Outcome::failed(source, error)),
+    }
+}
+
+/// Decodes every input, verifying signatures when `keys` are given; returns the merged exit
+/// status (2 when any input failed, 1 when a signature check failed, else 0).
+pub fn decode<W: Write>(specs: &[InputSpec], keys: Option<&Keys>, printer: &mut Printer<W>) -> io::Result<ExitStatus> {
+    let mut status = ExitStatus::Compliant;
+    let read = input::read(specs, &mut |item| {
+        let decoded = decode_item(item, keys);
+        status = status.merge(decoded.exit_status());
+        printer.decoded(&decoded)
+    });
+    finish(read, printer, status)
+}
+
+/// A reader of our output that went away (`| head`) ends the run quietly with the status so far.
+fn finish<W: Write>(read: io::Result<()>, printer: &mut Printer<W>, status: ExitStatus) -> io::Result<ExitStatus> {
+    match read.and_then(|()| printer.finish()) {
+        Ok(()) => Ok(status),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(status),
+        Err(e) => Err(e),
+    }
+}
+
+/// `check --explain`: as [`check`], with each token's claims explained under its result (text
+/// output), decoding each token once, in this thread (it is for people).
+pub fn check_explained<W: Write>(
+    specs: &[InputSpec],
+    policy: &Policy,
+    printer: &mut Printer<W>,
+) -> io::Result<ExitStatus> {
+    let mut status = ExitStatus::Compliant;
+    let read = input::read(specs, &mut |item| {
+        let decoded = item.token.map(|token| (jws::decode(&token), token));
+        let outcome = match &decoded {
+            Ok((Ok(jws), token)) => check_decoded(&item.source, jws, token, policy),
+            Ok((Err(error), _)) | Err(error) => Outcome::failed(item.source.as_str(), error.clone()),
+        };
+        status = status.merge(outcome.exit_status());
+        printer.outcome(&outcome)?;
+        match &decoded {
+            Ok((Ok(jws), _)) => printer.explanation(&jws.claims),
+            _ => Ok(()),
+        }
+    });
+    finish(read, printer, status)
+}
+
+/// What `scan --summary` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScanSummary {
+    pub tokens: usize,
+    pub occurrences: usize,
+    pub compliant: usize,
+    pub non_compliant: usize,
+    pub errors: usize,
+}
+
+impl std::fmt::Display for ScanSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} tokens found ({} occurrences): {} compliant, {} non-compliant, {} errors",
+            self.tokens, self.occurrences, self.compliant, self.non_compliant, self.errors
+        )
+    }
+}
+
+/// `scan`: every distinct token found in `sources`, checked and printed in the order first found.
+pub fn scan<W: Write>(
+    sources: &[Source],
+    policy: &Policy,
+    printer: &mut Printer<W>,
+    explain: bool,
+) -> io::Result<(ExitStatus, ScanSummary)> {
+    let findings = crate::input::scan::scan(sources);
+    let occurrences = findings.occurrences;
+    let sightings = findings.into_sightings();
+    let tokens = sightings.iter().filter(|s| s.token.is_ok()).count();
+    let mut status = ExitStatus::Compliant;
+    let each = || -> io::Result<()> {
+        for sighting in sightings {
+            let decoded = sighting.token.as_deref().map(|token| (token, jws::decode(token)));
+            let outcome = match &decoded {
+                Ok((token, Ok(jws))) => check_decoded(&sighting.source, jws, token, policy),
+                Ok((_, Err(error))) => Outcome::failed(sighting.source.as_str(), error.clone()),
+                Err(error) => Outcome::failed(sighting.source.as_str(), (*error).clone()),
+            };
+            status = status.merge(outcome.exit_status());
+            let scanned = Scanned { outcome: &outcome, count: sighting.count, request: sighting.request.as_ref() };
+            printer.scanned(&scanned)?;
+            if let (true, Ok((_, Ok(jws)))) = (explain, &decoded) {
+                printer.explanation(&jws.claims)?;
+            }
+        }
+        Ok(())
+    };
+    let read = each();
+    let tally = printer.tally();
+    let status = finish(read, printer, status)?;
+    let summary = ScanSummary {
+        tokens,
+        occurrences,
+        compliant: tally.compliant,
+        non_compliant: tally.non_compliant,
+        errors: tally.errors,
+    };
+    Ok((status, summary))
+}

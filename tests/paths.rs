@@ -1,0 +1,234 @@
+//! Guards against drift between the two decoders and between the engines: the fast decoder and
+//! the general one must give the same result object for every token, under every policy, and the
+//! parallel engine the same output as the serial one and as each token checked alone. Payloads
+//! are built from every claim name the rulebook reads (`Claim::ALL`, all of them), so a claim
+//! read one way on one path and another way on the other fails here.
+
+use assert_cmd::Command;
+use mfacheck::judge::{Policy, check_token, judge};
+use mfacheck::report::{Format, Printer};
+use mfacheck::sample::encode_raw;
+use mfacheck::token::claims::{Claim, Claims};
+use mfacheck::token::fast::Decoder;
+use mfacheck::token::verify::Verification;
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use std::cell::RefCell;
+
+const NOW: i64 = 1_780_000_000;
+const PC: &str = "https://api.partnercenter.microsoft.com";
+const ISS: &str = "https://sts.windows.net/df845f1a-7b35-40a2-ba78-6481de91f8ae/";
+
+/// The policies compared: (name, policy, redact).
+fn policies() -> Vec<(&'static str, Policy, bool)> {
+    let at = || Policy::at(jiff::Timestamp::from_second(NOW).unwrap());
+    let strict = Policy { require_valid_time: true, leeway: 60, ..at() };
+    let expect = Policy {
+        audiences: vec![PC.into(), "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd".into()],
+        issuers: vec![ISS.into()],
+        ..at()
+    };
+    vec![
+        ("default", at(), false),
+        ("require-valid-time", strict, false),
+        ("audience-issuer", expect, false),
+        ("redact", at(), true),
+    ]
+}
+
+/// One result object as ndjson, through the printer (so `--redact` applies as in the binary).
+fn ndjson(outcome: &mfacheck::Outcome, redact: bool) -> String {
+    let mut printer = Printer::new(Vec::new(), Format::Ndjson, false, NOW).redacting(redact);
+    printer.outcome(outcome).unwrap();
+    String::from_utf8(printer.into_parts().0).unwrap()
+}
+
+thread_local! {
+    static DECODER: RefCell<Decoder> = RefCell::new(Decoder::default());
+}
+
+/// The fast path's result, or `None` when the fast decoder defers to the general one.
+fn fast(token: &str, policy: &Policy, redact: bool) -> Option<String> {
+    DECODER.with_borrow_mut(|decoder| {
+        decoder.decode(token, |header, slots| {
+            let claims = Claims::new(slots);
+            ndjson(&judge("arg:1".into(), &header, &claims, Verification::not_checked(), policy), redact)
+        })
+    })
+}
+
+fn general(token: &str, policy: &Policy, redact: bool) -> String {
+    ndjson(&check_token("arg:1", token, policy), redact)
+}
+
+/// A value a claim may have: the values the rules look at, and the shapes that test the readers.
+fn value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("\"mfa\"".to_string()),
+        Just("\"pwd\"".to_string()),
+        Just("\"app\"".to_string()),
+        Just("\"user\"".to_string()),
+        Just("\"1.0\"".to_string()),
+        Just("\"2.0\"".to_string()),
+        Just("\"0\"".to_string()),
+        Just("\"1\"".to_string()),
+        Just("\"2\"".to_string()),
+        Just(format!("\"{PC}\"")),
+        Just("\"fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd\"".to_string()),
+        Just(format!("\"{ISS}\"")),
+        Just("\"https://sts.windows.net/00000000-0000-0000-0000-000000000001/\"".to_string()),
+        Just("\"live.com\"".to_string()),
+        Just("\"someone@contoso.com\"".to_string()),
+        Just("\"same-id\"".to_string()),
+        Just("\"ü\\u00fc\"".to_string()),
+        Just("1779990000".to_string()),
+        Just("1780000100".to_string()),
+        // Within the leeway of the require-valid-time policy, on either side of now.
+        Just("1779999970".to_string()),
+        Just("1780000030".to_string()),
+        Just("1780999999".to_string()),
+        Just("0".to_string()),
+        Just("-5".to_string()),
+        Just("1.5".to_string()),
+        Just("true".to_string()),
+        Just("null".to_string()),
+        Just("[]".to_string()),
+        Just("[\"pwd\",\"mfa\"]".to_string()),
+        Just("[\"pwd\"]".to_string()),
+        Just("[\"rsa\",\"ngcmfa\",\"fed\",\"wia\"]".to_string()),
+        Just("[\"MFA\",\"nomfa\"]".to_string()),
+        Just(format!("[\"{PC}\",\"x\"]")),
+        Just("[\"mfa\",1]".to_string()),
+        Just("{\"a\":1}".to_string()),
+    ]
+}
+
+/// A claim name: every one the rulebook reads, and some it does not.
+fn name() -> impl Strategy<Value = String> {
+    let read: Vec<String> = Claim::ALL.iter().map(|claim| claim.name().to_string()).collect();
+    prop_oneof![
+        8 => proptest::sample::select(read),
+        1 => Just("aio".to_string()),
+        1 => Just("wids".to_string()),
+        1 => Just("xms_tcdt".to_string()),
+    ]
+}
+
+fn payload() -> impl Strategy<Value = String> {
+    proptest::collection::vec((name(), value()), 0..14).prop_map(|members| {
+        let mut seen = std::collections::HashSet::new();
+        let body: Vec<String> = members
+            .into_iter()
+            .filter(|(name, _)| seen.insert(name.clone()))
+            .map(|(name, value)| format!("\"{name}\":{value}"))
+            .collect();
+        format!("{{{}}}", body.join(","))
+    })
+}
+
+fn header() -> impl Strategy<Value = (&'static str, &'static str)> {
+    prop_oneof![
+        Just((r#"{"typ":"JWT","alg":"RS256","kid":"k1"}"#, "c2lnbmF0dXJl")),
+        Just((r#"{"alg":"none"}"#, "")),
+        Just((r#"{"alg":"ES256","kid":"k2"}"#, "c2ln")),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+    #[test]
+    fn fast_and_general_paths_agree_on_every_claim_the_rules_read(payload in payload(), (head, sig) in header()) {
+        let token = encode_raw(head.as_bytes(), payload.as_bytes(), sig);
+        for (name, policy, redact) in policies() {
+            if let Some(fast) = fast(&token, &policy, redact) {
+                prop_assert_eq!(&fast, &general(&token, &policy, redact), "policy {} payload {}", name, payload);
+            }
+        }
+    }
+}
+
+/// The comparison above is only worth something if most tokens take the fast path.
+#[test]
+fn most_generated_tokens_take_the_fast_path() {
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let (mut taken, mut total) = (0, 0);
+    for _ in 0..500 {
+        let payload = payload().new_tree(&mut runner).unwrap().current();
+        let token = encode_raw(br#"{"alg":"RS256"}"#, payload.as_bytes(), "c2ln");
+        total += 1;
+        taken += usize::from(fast(&token, &policies()[0].1, false).is_some());
+    }
+    assert!(taken * 2 > total, "{taken} of {total} took the fast path");
+}
+
+/// Every claim the rulebook reads is filled by the fast decoder: a token carrying one claim the
+/// fast path skipped would show it as absent there and present on the general path.
+#[test]
+fn each_claim_alone_agrees() {
+    let values = ["\"mfa\"", "\"app\"", "1780000100", "[\"mfa\"]", format!("\"{PC}\"").leak(), "\"x@y\"", "\"1\""];
+    for claim in Claim::ALL {
+        for value in values {
+            let payload = format!("{{\"{}\":{value}}}", claim.name());
+            let token = encode_raw(br#"{"alg":"RS256"}"#, payload.as_bytes(), "c2ln");
+            for (name, policy, redact) in policies() {
+                if let Some(fast) = fast(&token, &policy, redact) {
+                    assert_eq!(fast, general(&token, &policy, redact), "{name}: {payload}");
+                }
+            }
+        }
+    }
+}
+
+/// The same tokens through the built binary: a batch large enough for the parallel engine, the
+/// serial engine (`-j 1`), and each token checked alone on the general path, under each policy.
+#[test]
+fn engines_agree_through_the_binary() {
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let mut lines = Vec::new();
+    for i in 0..3000 {
+        let payload = payload().new_tree(&mut runner).unwrap().current();
+        let (head, sig) = header().new_tree(&mut runner).unwrap().current();
+        lines.push(encode_raw(head.as_bytes(), payload.as_bytes(), sig));
+        if i % 500 == 7 {
+            lines.push("not a token".into());
+        }
+    }
+    let text = lines.join("\n") + "\n";
+    assert!(lines.len() > 4 * mfacheck::input::lines::CHUNK_LINES, "several chunks");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tokens.txt");
+    std::fs::write(&path, &text).unwrap();
+    let file = format!("@{}", path.display());
+    let name = path.display().to_string();
+    let policy_args: [(&str, Vec<&str>); 4] = [
+        ("default", vec![]),
+        ("require-valid-time", vec!["--require-valid-time", "--leeway", "60"]),
+        (
+            "audience-issuer",
+            vec!["--audience", PC, "--audience", "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd", "--issuer", ISS],
+        ),
+        ("redact", vec!["--redact"]),
+    ];
+    for ((label, args), (_, policy, redact)) in policy_args.iter().zip(policies()) {
+        let alone: String = lines
+            .iter()
+            .enumerate()
+            .map(|(i, token)| {
+                let mut outcome = check_token(&format!("{name}:{}", i + 1), token, &policy);
+                outcome.source = format!("{name}:{}", i + 1).into();
+                ndjson(&outcome, redact)
+            })
+            .collect();
+        for threads in ["2", "1"] {
+            let out = Command::cargo_bin("mfacheck")
+                .unwrap()
+                .args(["check", "--format", "ndjson", "--now", &NOW.to_string(), "-j", threads])
+                .args(args)
+                .arg(&file)
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(2), "{label}: the batch has bad lines");
+            assert!(String::from_utf8(out.stdout).unwrap() == alone, "{label}, -j {threads}: differs from alone");
+        }
+    }
+}
