@@ -21,6 +21,7 @@ pub mod exit_status;
 pub mod explain;
 pub mod hotpath;
 pub mod input;
+pub mod microsoft_keys;
 pub mod redact;
 pub mod report;
 pub mod sample;
@@ -28,6 +29,7 @@ pub mod scan;
 pub mod token;
 pub mod verdict;
 pub mod verify;
+pub mod verify_cache;
 
 use claims::Claims;
 use input::Item;

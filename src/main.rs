@@ -5,6 +5,7 @@ use mfacheck::cli::{CheckArgs, Cli, ColorChoice, Command, OutputArgs, VerifyArgs
 use mfacheck::error::mask_tokens;
 use mfacheck::exit_status::ExitStatus;
 use mfacheck::input::{self, InputSpec};
+use mfacheck::microsoft_keys::MicrosoftKeys;
 use mfacheck::report::Printer;
 use mfacheck::verdict::Policy;
 use mfacheck::verify::{self, Keys};
@@ -39,16 +40,19 @@ fn run() -> Result<ExitStatus> {
             let policy = policy(&args)?;
             let specs = prepare(&args.input.inputs, &args.output);
             let mut printer = printer(&args.output, policy.now.as_second());
-            if args.explain {
-                return Ok(batch::check_explained(&specs, &policy, &mut printer)?);
-            }
-            Ok(batch::check(&specs, &policy, &mut printer)?)
+            let status = if args.explain {
+                batch::check_explained(&specs, &policy, &mut printer)?
+            } else {
+                batch::check(&specs, &policy, &mut printer)?
+            };
+            Ok(status.merge(missing_keys(policy.keys.as_deref())))
         }
         Command::Decode(args) => {
             let keys = keys(&args.verify)?;
             let specs = prepare(&args.input.inputs, &args.output);
             let mut printer = printer(&args.output, jiff::Timestamp::now().as_second()).with_explain(args.explain);
-            Ok(batch::decode(&specs, keys.as_deref(), &mut printer)?)
+            let status = batch::decode(&specs, keys.as_deref(), &mut printer)?;
+            Ok(status.merge(missing_keys(keys.as_deref())))
         }
         Command::Scan(scan) => {
             let args = &scan.check;
@@ -62,7 +66,7 @@ fn run() -> Result<ExitStatus> {
             if scan.summary {
                 eprintln!("mfacheck scan: {summary}");
             }
-            Ok(status)
+            Ok(status.merge(missing_keys(policy.keys.as_deref())))
         }
         Command::Sample(args) => emit((mfacheck::sample::from_args(&args)? + "\n").as_bytes()),
         Command::Completions(args) => {
@@ -126,7 +130,22 @@ fn printer(output: &OutputArgs, now: i64) -> Printer<BufWriter<io::StdoutLock<'s
         .redacting(output.redact)
 }
 
-/// The keys of --jwks and --key, loaded (and fetched) once before any token is read.
+/// The keys of --jwks and --key, loaded (and fetched) once before any token is read; with
+/// --verify, Microsoft's, found per issuer as tokens come.
 fn keys(args: &VerifyArgs) -> Result<Option<Arc<Keys>>> {
-    verify::load(&args.jwks, &args.key, Duration::from_secs(args.fetch_timeout))
+    let timeout = Duration::from_secs(args.fetch_timeout);
+    if args.verify {
+        return Ok(Some(Arc::new(Keys::microsoft(MicrosoftKeys::new(args.offline, timeout)?))));
+    }
+    verify::load(&args.jwks, &args.key, timeout, args.offline)
+}
+
+/// --verify: Microsoft's keys that could not be had make the run an error (exit 2), as an
+/// unreadable file does: each is named once on stderr (the tokens concerned carry a finding).
+fn missing_keys(keys: Option<&Keys>) -> ExitStatus {
+    let missing = keys.map(Keys::missing).unwrap_or_default();
+    for what in &missing {
+        eprintln!("mfacheck: {}", mask_tokens(what));
+    }
+    if missing.is_empty() { ExitStatus::Compliant } else { ExitStatus::Error }
 }
