@@ -115,7 +115,7 @@ fi
 
 echo "== openssl speed -seconds 3 (verify operations per second, one core)"
 speed() { openssl speed -seconds 3 "$@" 2> /dev/null; }
-OSSL_RSA=$(speed rsa2048 | awk '/^rsa 2048 bits/ {print $NF}')
+OSSL_RSA=$(speed rsa2048 | awk '/^rsa 2048 bits/ {printf "%d", $NF}')
 OSSL_P256=$(speed ecdsap256 | awk '/nistp256\)/ {print $NF}')
 OSSL_ED=$(speed ed25519 | awk '/Ed25519\)/ {print $NF}')
 echo "rsa2048 verify/s: $OSSL_RSA; ecdsa p-256 verify/s: $OSSL_P256; ed25519 verify/s: $OSSL_ED (x $CORES cores)"
