@@ -30,9 +30,7 @@ fn per_token(c: &mut Criterion) {
     });
     group.bench_function("checker_verdict_only", |b| {
         let mut checker = Checker::new();
-        b.iter(|| {
-            tokens.iter().filter(|t| checker.check("stdin:1", t, &policy, |outcome| outcome.compliant)).count()
-        })
+        b.iter(|| tokens.iter().filter(|t| checker.check("stdin:1", t, &policy, |outcome| outcome.compliant)).count())
     });
     group.bench_function("general_path_ndjson", |b| {
         let mut out = Vec::with_capacity(4 << 20);

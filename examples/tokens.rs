@@ -4,7 +4,8 @@
 //!     cargo run --release --example tokens -- 1000000 > /tmp/tokens.txt
 //!     cargo run --release --example tokens -- 1000 --seed 7 --signed > /tmp/signed.txt
 //!
-//! `--signed` signs each token with `fixtures/keys/test-rsa.pem` (slow: about 1 ms a token);
+//! `--signed` signs each token with `fixtures/keys/test-rsa.pem` (slow: about 1 ms a token), and
+//! `--key PEM` with another private key (P-256: ES256, Ed25519: EdDSA; `benches/verify.sh`);
 //! otherwise the signature segment is RS256-shaped random bytes, which `check` never decodes.
 
 use anyhow::{Context, Result, bail};
@@ -17,18 +18,22 @@ fn main() -> Result<()> {
     let mut count = None;
     let mut seed = 1u64;
     let mut signed = false;
+    let mut key = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/keys/test-rsa.pem");
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--seed" => seed = args.next().context("--seed needs a number")?.parse()?,
             "--signed" => signed = true,
+            "--key" => {
+                key = args.next().context("--key needs a PEM file")?.into();
+                signed = true;
+            }
             n => count = Some(n.parse::<u64>().with_context(|| format!("{n:?} is not a count"))?),
         }
     }
-    let Some(count) = count else { bail!("usage: tokens N [--seed S] [--signed]") };
+    let Some(count) = count else { bail!("usage: tokens N [--seed S] [--signed] [--key PEM]") };
     let signer = if signed {
-        let pem = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/keys/test-rsa.pem");
-        Some(Signer::from_pem(&std::fs::read(pem)?)?)
+        Some(Signer::from_pem(&std::fs::read(&key).with_context(|| format!("{}", key.display()))?)?)
     } else {
         None
     };

@@ -104,7 +104,18 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "PATH", help_heading = "Verification")]
     pub key: Vec<PathBuf>,
 
-    /// How long fetching a --jwks URL may take, in seconds
+    /// Verify signatures with Microsoft's published keys for each token's issuer (Entra ID on
+    /// login.microsoftonline.com, sts.windows.net, and the national clouds' login hosts), cached
+    /// for 24 hours; never from a host the token names (jku, x5u)
+    #[arg(long, help_heading = "Verification", conflicts_with_all = ["jwks", "key"])]
+    pub verify: bool,
+
+    /// Never fetch keys: --verify uses its cache alone and says what is missing (exit 2), and a
+    /// --jwks URL is refused
+    #[arg(long, help_heading = "Verification")]
+    pub offline: bool,
+
+    /// How long fetching a --jwks URL (or Microsoft's keys) may take, in seconds
     #[arg(long, value_name = "SECS", default_value_t = DEFAULT_FETCH_TIMEOUT, help_heading = "Verification",
           value_parser = clap::value_parser!(u64).range(1..))]
     pub fetch_timeout: u64,

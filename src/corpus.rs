@@ -61,13 +61,14 @@ impl<'a> Corpus<'a> {
         let claims = self.claims(shape);
         let mut header = Map::new();
         header.insert("typ".into(), "JWT".into());
-        header.insert("alg".into(), "RS256".into());
+        // The signer's algorithm (the bench signs with EC and Ed25519 keys too), else RS256-shaped.
+        header.insert("alg".into(), self.signer.map_or("RS256".into(), |s| s.alg_name()).into());
         // Entra signs with one key at a time; a rollover shows the next one for a while.
         let kid = if self.rng.below(20) == 0 { KIDS[1] } else { KIDS[0] };
         header.insert("x5t".into(), kid.into());
         header.insert("kid".into(), kid.into());
         match self.signer {
-            Some(signer) => encode(&header, &claims, Some(signer)).expect("RS256 signing"),
+            Some(signer) => encode(&header, &claims, Some(signer)).expect("signing"),
             None => {
                 let mut token = encode(&header, &claims, None).expect("JSON encoding");
                 let signature: Vec<u8> = (0..256).map(|_| self.rng.next() as u8).collect();

@@ -13,6 +13,7 @@ use mfacheck::input::scan::{self, Source};
 use mfacheck::input::{self, InputSpec};
 use mfacheck::report::Printer;
 use mfacheck::sample::{Signer, Template, Ver, mint, parse_expiry};
+use mfacheck::token::microsoft_keys::MicrosoftKeys;
 use mfacheck::token::verify::{self, Keys};
 use mfacheck::{Policy, run};
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -46,17 +47,20 @@ fn run() -> Result<ExitStatus> {
             let policy = policy(&args)?;
             let specs = prepare(&args.input.inputs, &args.output);
             let mut printer = printer(&args.output, policy.now.as_second());
-            if args.explain {
-                return Ok(run::check_explained(&specs, &policy, &mut printer)?);
-            }
-            Ok(run::check(&specs, &policy, threads(&args), &mut printer)?)
+            let status = if args.explain {
+                run::check_explained(&specs, &policy, &mut printer)?
+            } else {
+                run::check(&specs, &policy, threads(&args), &mut printer)?
+            };
+            Ok(status.merge(missing_keys(policy.keys.as_deref())))
         }
         Command::Decode(args) => {
             let keys = keys(&args.verify)?;
             let specs = prepare(&args.input.inputs, &args.output);
             let now = args.now.unwrap_or_else(jiff::Timestamp::now).as_second();
             let mut printer = printer(&args.output, now).with_explain(args.explain);
-            Ok(run::decode(&specs, keys.as_deref(), &mut printer)?)
+            let status = run::decode(&specs, keys.as_deref(), &mut printer)?;
+            Ok(status.merge(missing_keys(keys.as_deref())))
         }
         Command::Scan(scan) => {
             let args = &scan.check;
@@ -69,7 +73,7 @@ fn run() -> Result<ExitStatus> {
             if scan.summary {
                 eprintln!("mfacheck scan: {summary}");
             }
-            Ok(status)
+            Ok(status.merge(missing_keys(policy.keys.as_deref())))
         }
         Command::Sample(args) => emit((sample(&args)? + "\n").as_bytes()),
         Command::Completions(args) => {
@@ -138,9 +142,24 @@ fn printer(output: &OutputArgs, now: i64) -> Printer<BufWriter<io::StdoutLock<'s
         .redacting(output.redact)
 }
 
-/// The keys of --jwks and --key, loaded (and fetched) once before any token is read.
+/// The keys of --jwks and --key, loaded (and fetched) once before any token is read; with
+/// --verify, Microsoft's, found per issuer as tokens come.
 fn keys(args: &VerifyArgs) -> Result<Option<Arc<Keys>>> {
-    verify::load(&args.jwks, &args.key, Duration::from_secs(args.fetch_timeout))
+    let timeout = Duration::from_secs(args.fetch_timeout);
+    if args.verify {
+        return Ok(Some(Arc::new(Keys::microsoft(MicrosoftKeys::new(args.offline, timeout)?))));
+    }
+    verify::load(&args.jwks, &args.key, timeout, args.offline)
+}
+
+/// --verify: Microsoft's keys that could not be had make the run an error (exit 2), as an
+/// unreadable file does: each is named once on stderr (the tokens concerned carry a finding).
+fn missing_keys(keys: Option<&Keys>) -> ExitStatus {
+    let missing = keys.map(Keys::missing).unwrap_or_default();
+    for what in &missing {
+        eprintln!("mfacheck: {}", mask_tokens(what));
+    }
+    if missing.is_empty() { ExitStatus::Compliant } else { ExitStatus::Error }
 }
 
 /// `mfacheck sample`: the token its options describe.

@@ -200,7 +200,8 @@ fn engines_agree_through_the_binary() {
     std::fs::write(&path, &text).unwrap();
     let file = format!("@{}", path.display());
     let name = path.display().to_string();
-    let policy_args: [(&str, Vec<&str>); 4] = [
+    let jwks = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/keys/jwks.json");
+    let policy_args: [(&str, Vec<&str>); 5] = [
         ("default", vec![]),
         ("require-valid-time", vec!["--require-valid-time", "--leeway", "60"]),
         (
@@ -208,6 +209,7 @@ fn engines_agree_through_the_binary() {
             vec!["--audience", PC, "--audience", "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd", "--issuer", ISS],
         ),
         ("redact", vec!["--redact"]),
+        ("jwks", vec!["--jwks", jwks]),
     ];
     for ((label, args), (_, policy, redact)) in policy_args.iter().zip(policies()) {
         let alone: String = lines

@@ -346,3 +346,45 @@ fn scan_takes_the_verification_options() {
     assert_eq!((result["signature"].as_str(), codes(&result)), (Some("invalid"), vec!["bad-signature"]));
     mfacheck().args(["scan", "-q", "-"]).write_stdin(log).assert().code(0); // without keys the forgery passes
 }
+
+/// A Microsoft Graph token as Graph makes them: signed over a header whose nonce is hashed, then
+/// given out with the original nonce, so the signature does not match the header as it stands.
+fn graph_token(aud: &str) -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let private = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/keys/test-rsa.pem")).unwrap();
+    let signer = mfacheck::sample::Signer {
+        key: jsonwebtoken::EncodingKey::from_rsa_pem(&private).unwrap(),
+        alg: jsonwebtoken::Algorithm::RS256,
+    };
+    let signed_header = serde_json::json!({"typ":"JWT","alg":"RS256","kid":"mfacheck-test-rsa","nonce":"aGFzaGVk"});
+    let claims = serde_json::json!({"aud":aud,"iss":"https://sts.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47/",
+        "ver":"1.0","scp":"User.Read","amr":["pwd","mfa"],"upn":"a@example.com"});
+    let token =
+        mfacheck::sample::encode(signed_header.as_object().unwrap(), claims.as_object().unwrap(), Some(&signer))
+            .unwrap();
+    let shown = URL_SAFE_NO_PAD.encode(br#"{"typ":"JWT","alg":"RS256","kid":"mfacheck-test-rsa","nonce":"original"}"#);
+    format!("{shown}.{}", token.split_once('.').unwrap().1)
+}
+
+#[test]
+fn a_graph_token_is_not_checked_and_says_why_never_invalid() {
+    let (results, code) = check(&["--jwks", JWKS, &graph_token("https://graph.microsoft.com")]);
+    let r = &results[0];
+    assert_eq!(r["signature"], "not-checked", "{:?}", r["findings"]);
+    let graph: Vec<&Value> =
+        r["findings"].as_array().unwrap().iter().filter(|f| f["code"] == "graph-token-unverifiable").collect();
+    assert_eq!(graph.len(), 1, "{:?}", r["findings"]);
+    assert_eq!(graph[0]["level"], "warning");
+    assert!(graph[0]["message"].as_str().unwrap().contains("only Graph can verify it"));
+    assert!(!codes(r).contains(&"bad-signature"));
+    // MFA is satisfied and the token is for Graph, not Partner Center: a warning does not fail it.
+    assert_eq!((code, r["compliant"].as_bool()), (0, Some(true)));
+    // Without keys nothing is said about signatures at all.
+    let (results, _) = check(&[&graph_token("https://graph.microsoft.com")]);
+    assert!(!codes(&results[0]).contains(&"graph-token-unverifiable"));
+    // The same trick on a Partner Center token is a bad signature: a nonce is no way around the key.
+    let (results, code) = check(&["--jwks", JWKS, &graph_token("https://api.partnercenter.microsoft.com")]);
+    assert_eq!((results[0]["signature"].as_str(), code), (Some("invalid"), 1));
+    assert!(codes(&results[0]).contains(&"bad-signature"));
+}

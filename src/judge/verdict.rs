@@ -4,7 +4,7 @@
 use crate::clock;
 use crate::judge::classify::{Classification, Kind};
 use crate::token::claims::{Amr, Claims, Header};
-use crate::token::verify::{Keys, Signature, Verification};
+use crate::token::verify::{Keys, Signature, Unchecked, Verification};
 use jiff::Timestamp;
 use serde::Serialize;
 use std::sync::Arc;
@@ -277,6 +277,30 @@ fn expectations(
     match signature.signature {
         Signature::Invalid => add("bad-signature", Level::Error, signature.detail.clone()),
         Signature::UnknownKey => add("unknown-key", Level::Error, signature.detail.clone()),
+        // Not a failure of the token: nobody but Graph can check it, so it is neither verified
+        // nor invalid. It cannot be passed off as a Partner Center token either: only a token for
+        // Graph's audience is let through here.
+        Signature::Unchecked(Unchecked::GraphNonce) => add(
+            "graph-token-unverifiable",
+            Level::Warning,
+            "a Microsoft Graph access token: its header carries a nonce, which Graph replaces by a hash \
+             before checking the signature, so only Graph can verify it; not counted as verified. It is \
+             not a Partner Center token either: request one for https://api.partnercenter.microsoft.com"
+                .into(),
+        ),
+        Signature::Unchecked(Unchecked::IssuerNotMicrosoft) => add(
+            "issuer-not-microsoft",
+            Level::Error,
+            format!(
+                "iss is {}, not an Entra ID issuer on Microsoft's login hosts (login.microsoftonline.com, \
+                 sts.windows.net, or a national cloud's): --verify takes keys only from those, never from \
+                 a host the token names; give this issuer's keys with --jwks or --key",
+                claims.iss.map_or("absent".into(), |iss| format!("{iss:?}"))
+            ),
+        ),
+        Signature::Unchecked(Unchecked::KeysUnavailable) => {
+            add("keys-unavailable", Level::Error, format!("the signature could not be checked: {}", signature.detail))
+        }
         Signature::Verified | Signature::NotChecked => {}
     }
     if !policy.issuers.is_empty() && !claims.iss.is_some_and(|iss| policy.issuers.iter().any(|want| want == iss)) {

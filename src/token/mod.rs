@@ -5,7 +5,9 @@
 pub mod claims;
 pub mod fast;
 pub mod jws;
+pub mod microsoft_keys;
 pub mod verify;
+pub mod verify_cache;
 
 use crate::error::InputError;
 use crate::exit_status::ExitStatus;

@@ -1,25 +1,34 @@
-//! Signature verification: public keys (a JWKS from a file or an URL, a PEM or JWK file), the key
-//! a token names (`kid`, else `x5t`), and the check itself, done by jsonwebtoken.
+//! Signature verification: public keys (a JWKS from a file or an URL, a PEM or JWK file, or
+//! Microsoft's published keys for the token's issuer, [`crate::token::microsoft_keys`]), the key a token
+//! names (`kid`, else `x5t`), and the check itself.
 //!
 //! The algorithm must fit the key: `none` and the HMAC algorithms (`HS*`) are never accepted, so a
 //! public key can never serve as an HMAC secret (algorithm confusion); an RSA key verifies only
 //! RS*/PS*, an EC key ES*, an OKP key EdDSA, and a key whose JWK names an `alg` only that one.
-//! Keys are loaded once ([`load`]) and passed in; [`check`] is a pure function of its inputs.
+//!
+//! Speed: each key is parsed once, at load time, into aws-lc's ready-to-use form (one per
+//! algorithm it may verify), so a check is the signature arithmetic alone; and [`Keys::check`]
+//! remembers each token's result ([`crate::token::verify_cache`]), so a token repeated in a stream is
+//! verified once. [`Keys`] is `Send + Sync`: one `Arc<Keys>` serves every thread.
 
+use crate::token::microsoft_keys::{Lookup, MicrosoftKeys};
+use crate::token::verify_cache::VerifyCache;
 use anyhow::{Context, Result, bail};
+use aws_lc_rs::signature::{self as lc, ParsedPublicKey, RsaParameters};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, PublicKeyUse};
-use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey};
+use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, DecodingKeyKind};
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// The `signature` of the result object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Signature {
     /// A key of the given set verified the signature with the header's algorithm.
     Verified,
@@ -29,6 +38,22 @@ pub enum Signature {
     UnknownKey,
     /// No key was given.
     NotChecked,
+    /// Keys were asked for, but this token could not be checked, for the reason given; shown as
+    /// `not-checked`, and [`crate::judge::verdict`] says why in a finding.
+    Unchecked(Unchecked),
+}
+
+/// Why a token was not checked although verification was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unchecked {
+    /// A Microsoft Graph token: its header's `nonce` is replaced by a hash before Graph's
+    /// signature is made, so only Graph can check it.
+    GraphNonce,
+    /// `--verify`: the issuer is not one of Microsoft's login hosts, so no key may be fetched.
+    IssuerNotMicrosoft,
+    /// `--verify`: Microsoft's keys for the issuer could not be had (`--offline` with no cached
+    /// copy, or the fetch failed); the detail says which.
+    KeysUnavailable,
 }
 
 impl Signature {
@@ -37,8 +62,14 @@ impl Signature {
             Signature::Verified => "verified",
             Signature::Invalid => "invalid",
             Signature::UnknownKey => "unknown-key",
-            Signature::NotChecked => "not-checked",
+            Signature::NotChecked | Signature::Unchecked(_) => "not-checked",
         }
+    }
+}
+
+impl Serialize for Signature {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 
@@ -60,9 +91,20 @@ impl Verification {
         Verification { signature, detail: detail.into() }
     }
 
-    /// Verification was asked for and did not succeed.
+    /// Verification was asked for and did not succeed (a Graph token is not a failure: nobody but
+    /// Graph can check it).
     pub fn failed(&self) -> bool {
-        matches!(self.signature, Signature::Invalid | Signature::UnknownKey)
+        matches!(
+            self.signature,
+            Signature::Invalid
+                | Signature::UnknownKey
+                | Signature::Unchecked(Unchecked::IssuerNotMicrosoft | Unchecked::KeysUnavailable)
+        )
+    }
+
+    /// A result that no later fetch of keys can change, and so may be remembered.
+    fn settled(&self) -> bool {
+        !matches!(self.signature, Signature::UnknownKey | Signature::Unchecked(Unchecked::KeysUnavailable))
     }
 }
 
@@ -79,12 +121,26 @@ struct Key {
     x5t: Option<String>,
     /// The JWK's `alg`, when it restricts the key to one algorithm.
     alg: Option<Algorithm>,
-    key: DecodingKey,
+    family: AlgorithmFamily,
+    /// The key parsed once for each algorithm it may verify.
+    parsed: Vec<(Algorithm, ParsedPublicKey)>,
     /// Where the key came from, for messages.
     origin: String,
 }
 
 impl Key {
+    fn new(
+        kid: Option<String>,
+        x5t: Option<String>,
+        alg: Option<Algorithm>,
+        key: &DecodingKey,
+        origin: &str,
+    ) -> Result<Key> {
+        let family = key.family();
+        let parsed = parse_key(key, alg)?;
+        Ok(Key { kid, x5t, alg, family, parsed, origin: origin.to_owned() })
+    }
+
     fn name(&self) -> String {
         match (&self.kid, &self.x5t) {
             (Some(kid), _) => format!("key {kid:?}"),
@@ -99,43 +155,101 @@ impl Key {
     }
 }
 
-/// The trusted public keys, loaded once and shared by every check.
-#[derive(Debug, Clone, Default)]
-pub struct Keys {
-    keys: Vec<Key>,
+/// Entra signs with RSA keys of 2048 bits or more; a shorter key is refused when loaded.
+const MIN_RSA_BITS: usize = 2048;
+
+/// aws-lc's verification parameters for `alg`; `None` for algorithms never verified here.
+fn lc_algorithm(alg: Algorithm) -> Option<&'static dyn lc::VerificationAlgorithm> {
+    Some(match alg {
+        Algorithm::RS256 => &lc::RSA_PKCS1_2048_8192_SHA256,
+        Algorithm::RS384 => &lc::RSA_PKCS1_2048_8192_SHA384,
+        Algorithm::RS512 => &lc::RSA_PKCS1_2048_8192_SHA512,
+        Algorithm::PS256 => &lc::RSA_PSS_2048_8192_SHA256,
+        Algorithm::PS384 => &lc::RSA_PSS_2048_8192_SHA384,
+        Algorithm::PS512 => &lc::RSA_PSS_2048_8192_SHA512,
+        Algorithm::ES256 => &lc::ECDSA_P256_SHA256_FIXED,
+        Algorithm::ES384 => &lc::ECDSA_P384_SHA384_FIXED,
+        Algorithm::EdDSA => &lc::ED25519,
+        _ => return None,
+    })
 }
 
-/// A JWKS fetched from an URL is given up on past this size.
-pub const MAX_JWKS_BYTES: u64 = 1 << 20;
+fn rsa_parameters(alg: Algorithm) -> Option<&'static RsaParameters> {
+    Some(match alg {
+        Algorithm::RS256 => &lc::RSA_PKCS1_2048_8192_SHA256,
+        Algorithm::RS384 => &lc::RSA_PKCS1_2048_8192_SHA384,
+        Algorithm::RS512 => &lc::RSA_PKCS1_2048_8192_SHA512,
+        Algorithm::PS256 => &lc::RSA_PSS_2048_8192_SHA256,
+        Algorithm::PS384 => &lc::RSA_PSS_2048_8192_SHA384,
+        Algorithm::PS512 => &lc::RSA_PSS_2048_8192_SHA512,
+        _ => return None,
+    })
+}
 
-/// How long fetching a JWKS may take, unless `--fetch-timeout` says otherwise.
-pub const DEFAULT_FETCH_TIMEOUT: u64 = 10;
-
-/// Loads every `--jwks` SOURCE (file or URL) and `--key` PATH; `None` when none is given.
-pub fn load(jwks: &[String], key_files: &[PathBuf], timeout: Duration) -> Result<Option<Arc<Keys>>> {
-    if jwks.is_empty() && key_files.is_empty() {
-        return Ok(None);
-    }
-    let mut keys = Keys::default();
-    for source in jwks {
-        let bytes = if is_url(source) {
-            fetch(source, timeout)?
-        } else {
-            std::fs::read(source).with_context(|| format!("--jwks {source}: cannot read the file"))?
+/// Parses `key` once for each algorithm it may verify (only `only`, when the JWK names one).
+fn parse_key(key: &DecodingKey, only: Option<Algorithm>) -> Result<Vec<(Algorithm, ParsedPublicKey)>> {
+    use Algorithm::*;
+    let rejected = |e: aws_lc_rs::error::KeyRejected| anyhow::anyhow!("unusable key: {e}");
+    let candidates: Vec<Algorithm> = match (key.family(), key.kind()) {
+        (AlgorithmFamily::Rsa, kind) => {
+            let bits = match kind {
+                DecodingKeyKind::RsaModulusExponent { n, .. } => n.iter().skip_while(|&&b| b == 0).count() * 8,
+                DecodingKeyKind::SecretOrDer(der) => {
+                    aws_lc_rs::rsa::PublicKey::from_der(der).map_err(rejected)?.modulus_len() * 8
+                }
+            };
+            if bits < MIN_RSA_BITS {
+                bail!("an RSA key of {bits} bits: Entra signs with {MIN_RSA_BITS} bits or more, so it is refused");
+            }
+            vec![RS256, RS384, RS512, PS256, PS384, PS512]
+        }
+        (AlgorithmFamily::Ec, DecodingKeyKind::SecretOrDer(point)) => match point.len() {
+            65 => vec![ES256],
+            97 => vec![ES384],
+            _ => bail!("an EC key on a curve other than P-256 or P-384"),
+        },
+        (AlgorithmFamily::Ed, _) => vec![EdDSA],
+        _ => bail!("not a public key for signatures"),
+    };
+    let algorithms: Vec<Algorithm> = match only {
+        Some(alg) if candidates.contains(&alg) => vec![alg],
+        // A JWK whose alg does not fit its key: every use of it will say so.
+        Some(_) => Vec::new(),
+        None => candidates,
+    };
+    let mut parsed = Vec::with_capacity(algorithms.len());
+    for alg in algorithms {
+        let ready = match (key.kind(), rsa_parameters(alg)) {
+            (DecodingKeyKind::RsaModulusExponent { n, e }, Some(params)) => {
+                lc::RsaPublicKeyComponents { n: n.as_slice(), e: e.as_slice() }.to_parsed_public_key(params)
+            }
+            (DecodingKeyKind::SecretOrDer(bytes), _) => {
+                ParsedPublicKey::new(lc_algorithm(alg).context("unsupported algorithm")?, bytes)
+            }
+            _ => bail!("unsupported key"),
         };
-        let set = Keys::from_jwks(&bytes, source).with_context(|| format!("--jwks {source}"))?;
-        keys.keys.extend(set.keys);
+        parsed.push((alg, ready.map_err(rejected)?));
     }
-    for path in key_files {
-        let name = path.display().to_string();
-        let bytes = std::fs::read(path).with_context(|| format!("--key {name}: cannot read the file"))?;
-        let set = Keys::from_key_file(&bytes, &name).with_context(|| format!("--key {name}"))?;
-        keys.keys.extend(set.keys);
-    }
-    Ok(Some(Arc::new(keys)))
+    Ok(parsed)
 }
 
-impl Keys {
+/// A set of public keys, read once; each set has its own identity for the result cache.
+#[derive(Debug)]
+pub struct KeySet {
+    keys: Vec<Key>,
+    id: u64,
+}
+
+fn next_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+impl KeySet {
+    fn new(keys: Vec<Key>) -> KeySet {
+        KeySet { keys, id: next_id() }
+    }
+
     pub fn len(&self) -> usize {
         self.keys.len()
     }
@@ -144,18 +258,23 @@ impl Keys {
         self.keys.is_empty()
     }
 
-    /// A JWKS (`{"keys": [...]}`). Keys for encryption (`use: enc`) and keys of types jsonwebtoken
-    /// cannot verify with are left out; a set with no usable key is an error.
-    pub fn from_jwks(bytes: &[u8], origin: &str) -> Result<Keys> {
+    /// Whether a key of the set has this `kid`.
+    pub fn has_kid(&self, kid: &str) -> bool {
+        self.keys.iter().any(|k| k.kid.as_deref() == Some(kid))
+    }
+
+    /// A JWKS (`{"keys": [...]}`). Keys for encryption (`use: enc`) and keys of types that
+    /// cannot verify are left out; a set with no usable key is an error.
+    pub fn from_jwks(bytes: &[u8], origin: &str) -> Result<KeySet> {
         let value: Value = serde_json::from_slice(bytes).context("not JSON")?;
         let Some(Value::Array(items)) = value.get("keys") else {
             bail!("not a JWKS: no \"keys\" array");
         };
-        let mut keys = Keys::default();
+        let mut keys = Vec::new();
         let mut skipped = Vec::new();
         for (i, item) in items.iter().enumerate() {
             match key_from_jwk_value(item, origin) {
-                Ok(Some(key)) => keys.keys.push(key),
+                Ok(Some(key)) => keys.push(key),
                 Ok(None) => {}
                 Err(e) => skipped.push(format!("key {i}: {e:#}")),
             }
@@ -164,73 +283,11 @@ impl Keys {
             let why = if skipped.is_empty() { String::new() } else { format!(" ({})", skipped.join("; ")) };
             bail!("no signature key in the JWKS{why}");
         }
-        Ok(keys)
+        Ok(KeySet::new(keys))
     }
 
-    /// A `--key` file: a PEM public key (RSA, EC or Ed25519) or X.509 certificate, a single JWK,
-    /// or a JWKS.
-    pub fn from_key_file(bytes: &[u8], origin: &str) -> Result<Keys> {
-        let text = std::str::from_utf8(bytes).context("neither PEM nor JSON (not UTF-8)")?.trim_start();
-        if text.starts_with('{') {
-            let value: Value = serde_json::from_str(text).context("not JSON")?;
-            if value.get("keys").is_some() {
-                return Keys::from_jwks(bytes, origin);
-            }
-            return match key_from_jwk_value(&value, origin)? {
-                Some(key) => Ok(Keys { keys: vec![key] }),
-                None => bail!("the JWK is for encryption (use \"enc\"), not for signatures"),
-            };
-        }
-        if !text.starts_with("-----BEGIN ") {
-            bail!("neither a PEM public key nor a JWK (JSON)");
-        }
-        if text.lines().next().is_some_and(|line| line.contains("PRIVATE KEY")) {
-            bail!("this is a private key: give the public key (openssl pkey -pubout), and keep the private key secret");
-        }
-        let key = DecodingKey::from_rsa_pem(bytes)
-            .or_else(|_| DecodingKey::from_ec_pem(bytes))
-            .or_else(|_| DecodingKey::from_ed_pem(bytes))
-            .map_err(|_| anyhow::anyhow!("not an RSA, EC or Ed25519 public key in PEM"))?;
-        Ok(Keys { keys: vec![Key { kid: None, x5t: None, alg: None, key, origin: origin.to_owned() }] })
-    }
-}
-
-/// One JWK as a key; `None` for an encryption key.
-fn key_from_jwk_value(value: &Value, origin: &str) -> Result<Option<Key>> {
-    let jwk: Jwk = serde_json::from_value(value.clone()).context("not a JWK")?;
-    if matches!(jwk.common.public_key_use, Some(PublicKeyUse::Encryption)) {
-        return Ok(None);
-    }
-    if matches!(jwk.algorithm, AlgorithmParameters::OctetKey(_)) {
-        // A symmetric secret is not a public key: HMAC tokens are never accepted.
-        bail!("a symmetric (oct) key: HMAC tokens are not verified");
-    }
-    let key = DecodingKey::from_jwk(&jwk).context("unsupported key type")?;
-    let alg = match &jwk.common.key_algorithm {
-        Some(a) => Some(Algorithm::from_str(&a.to_string()).context("unsupported alg")?),
-        None => None,
-    };
-    Ok(Some(Key {
-        kid: jwk.common.key_id.clone(),
-        x5t: jwk.common.x509_sha1_fingerprint.clone(),
-        alg,
-        key,
-        origin: origin.to_owned(),
-    }))
-}
-
-/// Checks the signature of `token` (the compact JWS whose header is `header`) with `keys`;
-/// not-checked when no key was given.
-pub fn check(keys: Option<&Keys>, header: &Map<String, Value>, token: &str) -> Verification {
-    match keys {
-        Some(keys) => keys.verify(header, token),
-        None => Verification::not_checked(),
-    }
-}
-
-impl Keys {
     /// Verifies one compact JWS whose header is `header`.
-    pub fn verify(&self, header: &Map<String, Value>, token: &str) -> Verification {
+    fn verify(&self, header: &Map<String, Value>, token: &str) -> Verification {
         let alg_name = header.get("alg").and_then(Value::as_str).unwrap_or_default();
         let alg = match accepted_algorithm(alg_name) {
             Ok(alg) => alg,
@@ -252,12 +309,18 @@ impl Keys {
             last = Some(outcome);
         }
         let mut failed = last.unwrap_or_else(|| Verification::new(Signature::Invalid, "no key fits"));
-        if header.contains_key("nonce") {
-            failed.detail.push_str(
-                " (the header carries a nonce, as Microsoft Graph's tokens do: such first-party tokens are \
-                 verifiable only by the API they are for)",
-            );
+        if !header.contains_key("nonce") {
+            return failed;
         }
+        if peek(token).graph {
+            // Graph signs a hash of the nonce, not the nonce: a mismatch here says nothing about
+            // the token (and a forger cannot use this to dodge: it holds only for Graph's audience,
+            // never Partner Center's).
+            return Verification::new(Signature::Unchecked(Unchecked::GraphNonce), failed.detail);
+        }
+        failed
+            .detail
+            .push_str(" (the header carries a nonce, as Microsoft Graph's tokens do, but this token is not for Graph)");
         failed
     }
 
@@ -304,6 +367,230 @@ impl Keys {
     }
 }
 
+/// The trusted public keys of a run, loaded once and shared by every check and every thread:
+/// the keys given (`--jwks`, `--key`), or Microsoft's for each token's issuer (`--verify`), and
+/// the results already known.
+#[derive(Debug)]
+pub struct Keys {
+    given: KeySet,
+    microsoft: Option<MicrosoftKeys>,
+    cache: VerifyCache,
+}
+
+impl Default for Keys {
+    fn default() -> Self {
+        Keys { given: KeySet::new(Vec::new()), microsoft: None, cache: VerifyCache::default() }
+    }
+}
+
+/// A JWKS fetched from an URL is given up on past this size.
+pub const MAX_JWKS_BYTES: u64 = 1 << 20;
+
+/// How long fetching a JWKS may take, unless `--fetch-timeout` says otherwise.
+pub const DEFAULT_FETCH_TIMEOUT: u64 = 10;
+
+/// Loads every `--jwks` SOURCE (file or URL) and `--key` PATH; `None` when none is given.
+/// `offline` refuses URLs.
+pub fn load(jwks: &[String], key_files: &[PathBuf], timeout: Duration, offline: bool) -> Result<Option<Arc<Keys>>> {
+    if jwks.is_empty() && key_files.is_empty() {
+        return Ok(None);
+    }
+    let mut keys = Vec::new();
+    for source in jwks {
+        let bytes = if is_url(source) {
+            if offline {
+                bail!("--jwks {source}: --offline forbids fetching; give the JWKS as a file");
+            }
+            fetch(source, timeout, "--jwks")?
+        } else {
+            std::fs::read(source).with_context(|| format!("--jwks {source}: cannot read the file"))?
+        };
+        let set = KeySet::from_jwks(&bytes, source).with_context(|| format!("--jwks {source}"))?;
+        keys.extend(set.keys);
+    }
+    for path in key_files {
+        let name = path.display().to_string();
+        let bytes = std::fs::read(path).with_context(|| format!("--key {name}: cannot read the file"))?;
+        let set = Keys::from_key_file(&bytes, &name).with_context(|| format!("--key {name}"))?;
+        keys.extend(set.given.keys);
+    }
+    Ok(Some(Arc::new(Keys::from_set(KeySet::new(keys)))))
+}
+
+impl Keys {
+    fn from_set(given: KeySet) -> Keys {
+        Keys { given, ..Keys::default() }
+    }
+
+    /// `--verify`: Microsoft's published keys for each token's issuer.
+    pub fn microsoft(microsoft: MicrosoftKeys) -> Keys {
+        Keys { microsoft: Some(microsoft), ..Keys::default() }
+    }
+
+    /// The keys given (none with `--verify`, whose keys depend on each token).
+    pub fn len(&self) -> usize {
+        self.given.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.given.is_empty()
+    }
+
+    /// `--verify`: what could not be had (each missing key set and why), for the end of the run.
+    pub fn missing(&self) -> Vec<String> {
+        self.microsoft.as_ref().map(MicrosoftKeys::missing).unwrap_or_default()
+    }
+
+    /// A JWKS (`{"keys": [...]}`): see [`KeySet::from_jwks`].
+    pub fn from_jwks(bytes: &[u8], origin: &str) -> Result<Keys> {
+        KeySet::from_jwks(bytes, origin).map(Keys::from_set)
+    }
+
+    /// A `--key` file: a PEM public key (RSA, EC or Ed25519) or X.509 certificate, a single JWK,
+    /// or a JWKS.
+    pub fn from_key_file(bytes: &[u8], origin: &str) -> Result<Keys> {
+        let text = std::str::from_utf8(bytes).context("neither PEM nor JSON (not UTF-8)")?.trim_start();
+        if text.starts_with('{') {
+            let value: Value = serde_json::from_str(text).context("not JSON")?;
+            if value.get("keys").is_some() {
+                return Keys::from_jwks(bytes, origin);
+            }
+            return match key_from_jwk_value(&value, origin)? {
+                Some(key) => Ok(Keys::from_set(KeySet::new(vec![key]))),
+                None => bail!("the JWK is for encryption (use \"enc\"), not for signatures"),
+            };
+        }
+        if !text.starts_with("-----BEGIN ") {
+            bail!("neither a PEM public key nor a JWK (JSON)");
+        }
+        if text.lines().next().is_some_and(|line| line.contains("PRIVATE KEY")) {
+            bail!("this is a private key: give the public key (openssl pkey -pubout), and keep the private key secret");
+        }
+        let key = DecodingKey::from_rsa_pem(bytes)
+            .or_else(|_| DecodingKey::from_ec_pem(bytes))
+            .or_else(|_| DecodingKey::from_ed_pem(bytes))
+            .map_err(|_| anyhow::anyhow!("not an RSA, EC or Ed25519 public key in PEM"))?;
+        Ok(Keys::from_set(KeySet::new(vec![Key::new(None, None, None, &key, origin)?])))
+    }
+
+    /// Verifies one compact JWS whose header is `header` (the token's own), remembering the
+    /// result: a token checked before costs a digest and a look-up. Callable from any thread.
+    pub fn check(&self, header: &Map<String, Value>, token: &str) -> Verification {
+        // One cache for the run; the Keys are its scope (Microsoft's sets may be refetched, but a
+        // result is cached only when no refetch can change it).
+        let key = VerifyCache::key(self.given.id, token);
+        if let Some(known) = self.cache.get(&key) {
+            return known;
+        }
+        let outcome = self.verify(header, token);
+        if outcome.settled() {
+            self.cache.insert(key, outcome.clone());
+        }
+        outcome
+    }
+
+    /// [`Keys::check`] for a caller that holds only the token (decodes its header on a miss).
+    pub fn check_token(&self, token: &str) -> Verification {
+        let key = VerifyCache::key(self.given.id, token);
+        if let Some(known) = self.cache.get(&key) {
+            return known;
+        }
+        // Only the header: the caller has read the claims already.
+        let header = token.split('.').next().ok_or_else(|| "no header".to_owned()).and_then(|segment| {
+            let bytes = crate::token::jws::decode_segment("header", segment).map_err(|e| e.message)?;
+            crate::token::jws::parse_object("header", &bytes).map_err(|e| e.message)
+        });
+        match header {
+            Ok(header) => self.check(&header, token),
+            Err(e) => Verification::new(Signature::Invalid, format!("not a decodable JWS: {e}")),
+        }
+    }
+
+    /// Verifies one compact JWS whose header is `header`, without the cache.
+    pub fn verify(&self, header: &Map<String, Value>, token: &str) -> Verification {
+        let Some(microsoft) = &self.microsoft else {
+            return self.given.verify(header, token);
+        };
+        let claims = peek(token);
+        match microsoft.for_issuer(claims.iss.as_deref()) {
+            Lookup::NotMicrosoft => Verification::new(
+                Signature::Unchecked(Unchecked::IssuerNotMicrosoft),
+                claims.iss.as_deref().map_or_else(|| "no iss claim".to_owned(), |iss| format!("iss {:?}", short(iss))),
+            ),
+            Lookup::Unavailable(why) => Verification::new(Signature::Unchecked(Unchecked::KeysUnavailable), why),
+            Lookup::Keys { set, url } => {
+                let outcome = set.verify(header, token);
+                let kid = header.get("kid").and_then(Value::as_str);
+                if outcome.signature == Signature::UnknownKey
+                    && let Some(kid) = kid
+                    && let Some(newer) = microsoft.refetch(&url, kid)
+                {
+                    // Key rollover: Microsoft publishes a new key before signing with it.
+                    return newer.verify(header, token);
+                }
+                outcome
+            }
+        }
+    }
+}
+
+/// What verification reads of the payload itself: the issuer (to find Microsoft's keys) and
+/// whether the audience is Microsoft Graph.
+#[derive(Debug, Default)]
+struct Peek {
+    iss: Option<String>,
+    graph: bool,
+}
+
+fn peek(token: &str) -> Peek {
+    #[derive(serde::Deserialize)]
+    struct Claims {
+        iss: Option<Value>,
+        aud: Option<Value>,
+    }
+    let Some(payload) = token.split('.').nth(1) else { return Peek::default() };
+    let Ok(bytes) = URL_SAFE_NO_PAD.decode(payload) else { return Peek::default() };
+    let Ok(claims) = serde_json::from_slice::<Claims>(&bytes) else { return Peek::default() };
+    let is_graph = |aud: &Value| {
+        aud.as_str().is_some_and(|a| {
+            matches!(a.trim_end_matches('/'), "https://graph.microsoft.com" | "00000003-0000-0000-c000-000000000000")
+        })
+    };
+    let graph = match &claims.aud {
+        Some(Value::Array(auds)) => auds.iter().any(is_graph),
+        Some(aud) => is_graph(aud),
+        None => false,
+    };
+    Peek { iss: claims.iss.and_then(|v| v.as_str().map(str::to_owned)), graph }
+}
+
+/// One JWK as a key; `None` for an encryption key.
+fn key_from_jwk_value(value: &Value, origin: &str) -> Result<Option<Key>> {
+    let jwk: Jwk = serde_json::from_value(value.clone()).context("not a JWK")?;
+    if matches!(jwk.common.public_key_use, Some(PublicKeyUse::Encryption)) {
+        return Ok(None);
+    }
+    if matches!(jwk.algorithm, AlgorithmParameters::OctetKey(_)) {
+        // A symmetric secret is not a public key: HMAC tokens are never accepted.
+        bail!("a symmetric (oct) key: HMAC tokens are not verified");
+    }
+    let key = DecodingKey::from_jwk(&jwk).context("unsupported key type")?;
+    let alg = match &jwk.common.key_algorithm {
+        Some(a) => Some(Algorithm::from_str(&a.to_string()).context("unsupported alg")?),
+        None => None,
+    };
+    Key::new(jwk.common.key_id.clone(), jwk.common.x509_sha1_fingerprint.clone(), alg, &key, origin).map(Some)
+}
+
+/// Checks the signature of `token` (the compact JWS whose header is `header`) with `keys`;
+/// not-checked when no key was given.
+pub fn check(keys: Option<&Keys>, header: &Map<String, Value>, token: &str) -> Verification {
+    match keys {
+        Some(keys) => keys.check(header, token),
+        None => Verification::not_checked(),
+    }
+}
+
 /// The header's algorithm, when it may be verified with a public key at all.
 fn accepted_algorithm(name: &str) -> Result<Algorithm, String> {
     let name = short(name);
@@ -317,34 +604,53 @@ fn accepted_algorithm(name: &str) -> Result<Algorithm, String> {
             "alg {alg:?} is an HMAC (shared-secret) algorithm: never accepted against a public key, as \
              a token made with the public key as the secret would pass (algorithm confusion)"
         )),
-        Ok(alg) => Ok(alg),
-        Err(_) => Err(format!("alg {name:?} cannot be verified (supported: RS*, PS*, ES256, ES384, EdDSA)")),
+        Ok(alg) if lc_algorithm(alg).is_some() => Ok(alg),
+        _ => Err(format!("alg {name:?} cannot be verified (supported: RS*, PS*, ES256, ES384, EdDSA)")),
     }
 }
 
+/// Signatures longer than this (an RSA key over 8192 bits) are refused by aws-lc anyway.
+const MAX_SIGNATURE_BYTES: usize = 1024;
+
 fn verify_with(key: &Key, alg: Algorithm, message: &[u8], signature: &str) -> Verification {
-    let name = key.name();
-    if alg.family() != key.key.family() {
+    if alg.family() != key.family {
         return Verification::new(
             Signature::Invalid,
-            format!("alg {alg:?} does not fit {name}, {}: refused", family_name(key.key.family())),
+            format!("alg {alg:?} does not fit {}, {}: refused", key.name(), family_name(key.family)),
         );
     }
     if let Some(only) = key.alg.filter(|only| *only != alg) {
         return Verification::new(
             Signature::Invalid,
-            format!("alg {alg:?} is not the algorithm of {name} (its JWK says {only:?}): refused"),
+            format!("alg {alg:?} is not the algorithm of {} (its JWK says {only:?}): refused", key.name()),
         );
     }
-    match jsonwebtoken::crypto::verify(signature, message, &key.key, alg) {
-        Ok(true) => Verification::new(Signature::Verified, format!("{alg:?}, {name}")),
-        Ok(false) => Verification::new(
+    let Some((_, parsed)) = key.parsed.iter().find(|(a, _)| *a == alg) else {
+        return Verification::new(
             Signature::Invalid,
-            format!("the {alg:?} signature does not match {name}: the token was altered or signed by another key"),
-        ),
-        Err(e) => {
-            Verification::new(Signature::Invalid, format!("the {alg:?} signature cannot be checked with {name}: {e}"))
+            format!("alg {alg:?} does not fit the curve of {}: refused", key.name()),
+        );
+    };
+    // Decoded on the stack: no allocation per token.
+    let mut raw = [0u8; MAX_SIGNATURE_BYTES];
+    let raw = match URL_SAFE_NO_PAD.decode_slice(signature, &mut raw) {
+        Ok(len) => &raw[..len],
+        Err(_) => {
+            return Verification::new(
+                Signature::Invalid,
+                format!("the {alg:?} signature cannot be checked with {}: not base64url, or too long", key.name()),
+            );
         }
+    };
+    match parsed.verify_sig(message, raw) {
+        Ok(()) => Verification::new(Signature::Verified, format!("{alg:?}, {}", key.name())),
+        Err(_) => Verification::new(
+            Signature::Invalid,
+            format!(
+                "the {alg:?} signature does not match {}: the token was altered or signed by another key",
+                key.name()
+            ),
+        ),
     }
 }
 
@@ -374,27 +680,30 @@ fn is_url(source: &str) -> bool {
 }
 
 /// The host of an http(s) URL may be reached: https anywhere, plain http only on loopback.
-fn check_url(url: &str) -> Result<bool> {
-    let uri: ureq::http::Uri = url.parse().with_context(|| format!("--jwks {url}: not a valid URL"))?;
+#[cfg(feature = "fetch")]
+pub(crate) fn check_url(url: &str, option: &str) -> Result<bool> {
+    let uri: ureq::http::Uri = url.parse().with_context(|| format!("{option} {url}: not a valid URL"))?;
     let host = uri.host().unwrap_or_default();
     match uri.scheme_str() {
         Some("https") => Ok(false),
         Some("http") if is_loopback(host) => Ok(true),
         Some("http") => bail!(
-            "--jwks {url}: plain http is refused except on loopback hosts (127.0.0.0/8, localhost, ::1); use https"
+            "{option} {url}: plain http is refused except on loopback hosts (127.0.0.0/8, localhost, ::1); use https"
         ),
-        _ => bail!("--jwks {url}: only https URLs (or a file path) are accepted"),
+        _ => bail!("{option} {url}: only https URLs (or a file path) are accepted"),
     }
 }
 
-fn is_loopback(host: &str) -> bool {
+pub(crate) fn is_loopback(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-/// Fetches a JWKS over https (or http on loopback), within `timeout` and [`MAX_JWKS_BYTES`].
-fn fetch(url: &str, timeout: Duration) -> Result<Vec<u8>> {
-    let loopback = check_url(url)?;
+/// Fetches a JWKS over https (or http on loopback), within `timeout` and [`MAX_JWKS_BYTES`];
+/// `option` names what asked for it, in messages.
+#[cfg(feature = "fetch")]
+pub(crate) fn fetch(url: &str, timeout: Duration, option: &str) -> Result<Vec<u8>> {
+    let loopback = check_url(url, option)?;
     let mut config = ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
         .https_only(!loopback)
@@ -405,13 +714,22 @@ fn fetch(url: &str, timeout: Duration) -> Result<Vec<u8>> {
     }
     let agent: ureq::Agent = config.build().into();
     let fail = |e: ureq::Error| match e {
-        ureq::Error::Timeout(_) => anyhow::anyhow!("--jwks {url}: no answer within {} s", timeout.as_secs_f64()),
-        ureq::Error::StatusCode(code) => anyhow::anyhow!("--jwks {url}: the server answered HTTP {code}"),
-        ureq::Error::BodyExceedsLimit(_) => anyhow::anyhow!("--jwks {url}: larger than {MAX_JWKS_BYTES} bytes"),
-        other => anyhow::anyhow!("--jwks {url}: cannot fetch: {other}"),
+        ureq::Error::Timeout(_) => anyhow::anyhow!("{option} {url}: no answer within {} s", timeout.as_secs_f64()),
+        ureq::Error::StatusCode(code) => anyhow::anyhow!("{option} {url}: the server answered HTTP {code}"),
+        ureq::Error::BodyExceedsLimit(_) => anyhow::anyhow!("{option} {url}: larger than {MAX_JWKS_BYTES} bytes"),
+        other => anyhow::anyhow!("{option} {url}: cannot fetch: {other}"),
     };
     let mut response = agent.get(url).header("Accept", "application/json").call().map_err(fail)?;
     response.body_mut().with_config().limit(MAX_JWKS_BYTES).read_to_vec().map_err(fail)
+}
+
+/// Built without the `fetch` feature: no network request is ever made.
+#[cfg(not(feature = "fetch"))]
+pub(crate) fn fetch(url: &str, _timeout: Duration, option: &str) -> Result<Vec<u8>> {
+    bail!(
+        "{option} {url}: this mfacheck was built without the `fetch` feature, so it makes no network request; \
+         give the JWKS as a file (--jwks PATH) or build with the default features"
+    )
 }
 
 #[cfg(test)]
@@ -541,8 +859,71 @@ mod tests {
         let mut other = good.clone();
         other.push('A');
         let v = keys.verify(&header(json!({"alg":"RS256","kid":"mfacheck-test-rsa","nonce":"n"})), &other);
-        assert_eq!(v.signature, Signature::Invalid);
+        assert_eq!(v.signature, Signature::Invalid, "not for Graph: a nonce excuses nothing");
         assert!(v.detail.contains("Microsoft Graph"), "{}", v.detail);
+    }
+
+    /// A token for `aud`, signed by the test RSA key, whose header then gets a nonce (as Graph's
+    /// do: Graph signs a hash of it), so the signature no longer matches the header.
+    fn nonce_token(aud: &str) -> String {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/keys/");
+        let signer = crate::sample::Signer {
+            key: jsonwebtoken::EncodingKey::from_rsa_pem(&std::fs::read(format!("{dir}test-rsa.pem")).unwrap())
+                .unwrap(),
+            alg: Algorithm::RS256,
+        };
+        let head = header(json!({"typ":"JWT","alg":"RS256","kid":"mfacheck-test-rsa","nonce":"hashed"}));
+        let signed = crate::sample::encode(&head, &header(json!({"aud":aud,"amr":["mfa"]})), Some(&signer)).unwrap();
+        let (_, rest) = signed.split_once('.').unwrap();
+        let head =
+            URL_SAFE_NO_PAD.encode(br#"{"typ":"JWT","alg":"RS256","kid":"mfacheck-test-rsa","nonce":"original"}"#);
+        format!("{head}.{rest}")
+    }
+
+    #[test]
+    fn a_graph_token_is_not_checked_rather_than_invalid() {
+        let keys = Keys::from_jwks(JWKS, "jwks.json").unwrap();
+        for aud in
+            ["https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000", "https://graph.microsoft.com/"]
+        {
+            let v = verify(&keys, &nonce_token(aud));
+            assert_eq!(v.signature, Signature::Unchecked(Unchecked::GraphNonce), "{aud}: {}", v.detail);
+            assert_eq!(v.signature.as_str(), "not-checked");
+            assert!(!v.failed());
+        }
+        // The same forgery for Partner Center's audience is invalid: the nonce is no way around a key.
+        let v = verify(&keys, &nonce_token("https://api.partnercenter.microsoft.com"));
+        assert_eq!(v.signature, Signature::Invalid, "{}", v.detail);
+    }
+
+    #[test]
+    fn results_are_remembered_per_token() {
+        let keys = Keys::from_jwks(JWKS, "jwks.json").unwrap();
+        let good = token("mfa.jwt");
+        let head = crate::token::jws::decode(&good).unwrap().header;
+        assert!(keys.cache.is_empty());
+        assert_eq!(keys.check(&head, &good).signature, Signature::Verified);
+        assert_eq!(keys.cache.len(), 1);
+        assert_eq!(keys.check(&head, &good).signature, Signature::Verified);
+        assert_eq!(keys.check_token(&good).signature, Signature::Verified);
+        assert_eq!(keys.cache.len(), 1, "a second check is a hit");
+        // A tampered copy is another token: its own entry, its own verdict.
+        let tampered = token("attack/tampered.jwt");
+        assert_eq!(keys.check_token(&tampered).signature, Signature::Invalid);
+        assert_eq!(keys.cache.len(), 2);
+        // Unknown keys are not remembered: a refetch of Microsoft's keys may change them.
+        let other = token("attack/other-key-other-kid.jwt");
+        assert_eq!(keys.check_token(&other).signature, Signature::UnknownKey);
+        assert_eq!(keys.cache.len(), 2);
+    }
+
+    #[test]
+    fn short_rsa_keys_are_refused() {
+        // A 1024-bit modulus (the high bit set), as JWK components.
+        let n = URL_SAFE_NO_PAD.encode([0xc1u8; 128]);
+        let jwks = format!(r#"{{"keys":[{{"kty":"RSA","kid":"short","n":"{n}","e":"AQAB"}}]}}"#);
+        let err = format!("{:#}", Keys::from_jwks(jwks.as_bytes(), "x").unwrap_err());
+        assert!(err.contains("1024 bits"), "{err}");
     }
 
     #[test]
@@ -574,20 +955,21 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "fetch")]
     fn urls() {
         assert!(is_url("https://login.microsoftonline.com/common/discovery/v2.0/keys"));
         assert!(is_url("HTTP://127.0.0.1:1/"));
         assert!(is_url("ftp://127.0.0.1/k"));
         assert!(!is_url("fixtures/keys/jwks.json"));
         assert!(!is_url("dir/x://y"));
-        assert!(!check_url("https://login.microsoftonline.com/common/discovery/v2.0/keys").unwrap());
+        assert!(!check_url("https://login.microsoftonline.com/common/discovery/v2.0/keys", "--jwks").unwrap());
         for ok in ["http://127.0.0.1:8080/k", "http://127.1.2.3/k", "http://localhost/k", "http://[::1]:9/k"] {
-            assert!(check_url(ok).unwrap(), "{ok}");
+            assert!(check_url(ok, "--jwks").unwrap(), "{ok}");
         }
         for refused in ["http://example.com/keys", "http://10.0.0.1/k", "ftp://127.0.0.1/k"] {
-            assert!(check_url(refused).is_err(), "{refused}");
+            assert!(check_url(refused, "--jwks").is_err(), "{refused}");
         }
-        let err = check_url("http://example.com/keys").unwrap_err().to_string();
+        let err = check_url("http://example.com/keys", "--jwks").unwrap_err().to_string();
         assert!(err.contains("plain http is refused"), "{err}");
     }
 }
