@@ -25,6 +25,8 @@ pub mod redact;
 pub mod report;
 pub mod sample;
 pub mod scan;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod token;
 pub mod verdict;
 pub mod verify;

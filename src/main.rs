@@ -64,6 +64,8 @@ fn run() -> Result<ExitStatus> {
             }
             Ok(status)
         }
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => mfacheck::serve::run(&args, policy(&args.check)?),
         Command::Sample(args) => emit((mfacheck::sample::from_args(&args)? + "\n").as_bytes()),
         Command::Completions(args) => {
             let mut script = Vec::new();
