@@ -292,3 +292,189 @@ fn unknown_options_and_inputs_are_usage_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("only http://"));
 }
+
+// ---- proxy ----
+
+#[test]
+fn compliant_requests_are_forwarded_and_answers_come_back_as_they_are() {
+    let upstream = Upstream::start();
+    let mut server = Server::start(&["--now", NOW, "--upstream", &format!("{}/base/", upstream.url())]);
+    let token = fixture("mfa.jwt");
+    let body = "{\"cart\":1}";
+    let response = server.request(&format!(
+        "PUT /v1/carts/7?expand=true&x=%20y HTTP/1.1\r\nHost: app.example\r\nAuthorization: Bearer {token}\r\n\
+         X-Request-Id: abc\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: keep-alive\r\n\r\n{body}",
+        body.len()
+    ));
+    assert_eq!(response.status_line, "HTTP/1.1 200 OK");
+    let echo: Value = serde_json::from_slice(&response.body).unwrap();
+    assert_eq!(echo["method"], "PUT");
+    assert_eq!(echo["uri"], "/base/v1/carts/7?expand=true&x=%20y");
+    assert_eq!(echo["headers"]["authorization"], format!("Bearer {token}"));
+    assert_eq!(echo["headers"]["x-request-id"], "abc");
+    assert_eq!(echo["headers"]["content-type"], "application/json");
+    assert_eq!(echo["headers"]["host"], upstream.addr.to_string());
+    assert!(echo["headers"].get("connection").is_none(), "hop-by-hop headers stay on their hop");
+    assert_eq!(echo["length"], body.len());
+
+    // The upstream's own status line and header case come back unchanged.
+    let raw = server.raw(&format!("GET /teapot HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n"));
+    let raw = String::from_utf8(raw).unwrap();
+    assert!(raw.starts_with("HTTP/1.1 418 I'm short and stout\r\n"), "{raw}");
+    assert!(raw.ends_with("short and stout"), "{raw}");
+
+    let lines = server.log_lines(2);
+    assert_eq!((lines[0]["action"].as_str(), lines[0]["status"].as_u64()), (Some("forwarded"), Some(200)));
+    assert_eq!(lines[1]["status"], 418);
+}
+
+#[test]
+fn non_compliant_requests_never_reach_the_upstream() {
+    let upstream = Upstream::start();
+    let server = Server::start(&["--now", NOW, "--upstream", &upstream.url()]);
+    let response = server.get_with_token("/v1/customers", &fixture("password-only.jwt"));
+    assert_eq!(response.status_line, "HTTP/1.1 401 Unauthorized - MFA required");
+    let response = server.get_with_headers("/v1/customers", "");
+    assert_eq!(response.status_line, "HTTP/1.1 401 Unauthorized");
+    // With an upstream, / belongs to the app: a token-less request is refused, not redirected.
+    assert_eq!(server.get_with_headers("/", "").status(), 401);
+    assert_eq!(upstream.count(), 0);
+    assert_eq!(server.get_with_token("/v1/customers", &fixture("mfa.jwt")).status(), 200);
+    assert_eq!(upstream.count(), 1);
+}
+
+#[test]
+fn report_only_forwards_everything_and_logs_the_verdicts() {
+    let upstream = Upstream::start();
+    let mut server = Server::start(&["--now", NOW, "--upstream", &upstream.url(), "--report-only"]);
+    assert_eq!(server.get_with_token("/a", &fixture("password-only.jwt")).status(), 200);
+    assert_eq!(server.get_with_headers("/b", "").status(), 200);
+    assert_eq!(server.get_with_token("/c", &fixture("mfa.jwt")).status(), 200);
+    assert_eq!(upstream.count(), 3);
+    let lines = server.log_lines(3);
+    assert!(lines.iter().all(|l| l["action"] == "forwarded" && l["status"] == 200), "{lines:?}");
+    assert_eq!(lines[0]["result"]["mfa"], "missing");
+    assert_eq!(lines[0]["result"]["response"]["status"], 401, "the log says what Partner Center would answer");
+    assert!(lines[1]["result"].is_null());
+    assert_eq!(lines[2]["result"]["compliant"], true);
+}
+
+#[test]
+fn a_bad_upstream_gets_502_with_a_one_line_reason_never_a_hang() {
+    // Nothing listens: connection refused.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let server = Server::start(&["--upstream", &format!("http://{closed}"), "--upstream-timeout", "1"]);
+    let started = std::time::Instant::now();
+    let response = server.get_with_token("/", &fixture("mfa.jwt"));
+    assert_eq!(response.status(), 502);
+    let reason = String::from_utf8(response.body).unwrap();
+    assert_eq!(reason.trim_end().lines().count(), 1, "{reason}");
+    assert!(reason.contains("refused"), "{reason}");
+    // Listens but never answers: the upstream timeout.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let server =
+        Server::start(&["--upstream", &format!("http://{}", silent.local_addr().unwrap()), "--upstream-timeout", "1"]);
+    let response = server.get_with_token("/", &fixture("mfa.jwt"));
+    assert_eq!(response.status(), 502);
+    assert!(String::from_utf8_lossy(&response.body).contains("no answer within 1s"));
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+}
+
+/// A 100 MB upload and a 100 MB download through the proxy, read and written as they go: the
+/// server's peak memory stays far below the bodies' size.
+#[test]
+fn hundred_megabyte_bodies_stream_through_in_constant_memory() {
+    const SIZE: u64 = 100 * 1000 * 1000;
+    let upstream = Upstream::start();
+    let server = Server::start(&["--upstream", &upstream.url()]);
+    let token = fixture("app-only.jwt");
+    let before = server.peak_rss_kib();
+
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    write!(
+        stream,
+        "POST /upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Length: {SIZE}\r\n\r\n"
+    )
+    .unwrap();
+    let chunk = vec![b'u'; 1 << 16];
+    let mut sent = 0;
+    while sent < SIZE {
+        let n = (SIZE - sent).min(chunk.len() as u64) as usize;
+        stream.write_all(&chunk[..n]).unwrap();
+        sent += n as u64;
+    }
+    let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+    let response = read_response(&mut reader);
+    let echo: Value = serde_json::from_slice(&response.body).unwrap();
+    assert_eq!(echo["length"], SIZE, "the upstream got every byte");
+
+    write!(stream, "GET /download?bytes={SIZE} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n").unwrap();
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut reader, &mut line).unwrap();
+        head.push_str(&line);
+        if line == "\r\n" {
+            break;
+        }
+    }
+    assert!(head.starts_with("HTTP/1.1 200 OK") && head.contains(&format!("content-length: {SIZE}")), "{head}");
+    let mut got = 0u64;
+    let mut buf = vec![0; 1 << 16];
+    while got < SIZE {
+        let n = reader.read(&mut buf).unwrap();
+        assert!(n > 0, "closed after {got} bytes");
+        got += n as u64;
+    }
+    assert_eq!(got, SIZE);
+    let peak = server.peak_rss_kib();
+    println!("peak RSS: {before} KiB before, {peak} KiB after 2 x 100 MB");
+    assert!(peak < before + 32 * 1024, "peak RSS grew from {before} KiB to {peak} KiB");
+}
+
+#[test]
+fn a_thousand_concurrent_connections_are_served() {
+    let server = Server::start(&["--now", NOW]);
+    let tokens = [fixture("mfa.jwt"), fixture("password-only.jwt")];
+    // All open at once, each with a request sent, before any answer is read.
+    let mut streams: Vec<TcpStream> = (0..1000)
+        .map(|i| {
+            let mut stream = TcpStream::connect(server.addr).unwrap();
+            stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+            write!(stream, "GET /{i} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\r\n", tokens[i % 2]).unwrap();
+            stream
+        })
+        .collect();
+    for (i, stream) in streams.iter_mut().enumerate() {
+        let response = read_response(&mut std::io::BufReader::new(stream));
+        assert_eq!(response.status(), if i % 2 == 0 { 200 } else { 401 }, "connection {i}");
+    }
+    let peak = server.peak_rss_kib();
+    println!("peak RSS with 1,000 connections: {peak} KiB");
+    assert!(peak < 64 * 1024, "{peak} KiB");
+}
+
+#[test]
+fn sigterm_and_sigint_finish_requests_in_flight_then_exit_0() {
+    let upstream = Upstream::start();
+    for signal in ["TERM", "INT"] {
+        let mut server = Server::start(&["--upstream", &upstream.url()]);
+        let addr = server.addr;
+        let token = fixture("mfa.jwt");
+        let in_flight = std::thread::spawn(move || {
+            let mut stream = TcpStream::connect(addr).unwrap();
+            stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            write!(stream, "GET /slow HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n").unwrap();
+            read_response(&mut std::io::BufReader::new(stream))
+        });
+        // The upstream takes a second to answer: signal while the request waits for it.
+        std::thread::sleep(Duration::from_millis(300));
+        server.signal(signal);
+        let response = in_flight.join().unwrap();
+        assert_eq!((response.status(), response.body.as_slice()), (200, b"slow answer".as_slice()), "SIG{signal}");
+        let status = wait_timeout(&mut server.child, Duration::from_secs(10)).expect("exits");
+        assert_eq!(status.code(), Some(0), "SIG{signal}");
+        assert!(TcpStream::connect(addr).is_err(), "no longer listening after SIG{signal}");
+    }
+}

@@ -211,3 +211,129 @@ pub fn read_response<R: BufRead>(reader: &mut R) -> HttpResponse {
     }
     response
 }
+
+/// An upstream for proxy tests: a hyper server on a loopback port, on its own runtime thread.
+///
+/// - `GET /download?bytes=N`: N bytes, generated as they are sent (content-length, no buffer);
+/// - `POST /upload`: reads the body as it comes and answers how many bytes it counted;
+/// - `GET /slow`: answers after one second;
+/// - `GET /teapot`: `418 I'm short and stout` with an `X-Mixed-Case` header;
+/// - anything else: a JSON echo of method, URI, headers and body length.
+pub struct Upstream {
+    pub addr: SocketAddr,
+    pub requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Upstream {
+    pub fn start() -> Upstream {
+        use hyper::service::service_fn;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = requests.clone();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                loop {
+                    let (stream, _) = listener.accept().await.unwrap();
+                    let counter = counter.clone();
+                    tokio::spawn(async move {
+                        let service = service_fn(move |req| {
+                            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            upstream_answer(req)
+                        });
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                            .await;
+                    });
+                }
+            });
+        });
+        Upstream { addr, requests }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn count(&self) -> usize {
+        self.requests.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+type UpstreamBody = http_body_util::combinators::BoxBody<bytes::Bytes, std::convert::Infallible>;
+
+async fn upstream_answer(
+    req: hyper::Request<hyper::body::Incoming>,
+) -> Result<hyper::Response<UpstreamBody>, std::convert::Infallible> {
+    use http_body_util::BodyExt;
+    let full = |text: String| http_body_util::Full::new(bytes::Bytes::from(text)).boxed();
+    // Under the base path that one test gives --upstream, too.
+    let path = req.uri().path().trim_start_matches("/base").to_owned();
+    let response = match path.as_str() {
+        "/download" => {
+            let n: u64 = req.uri().query().and_then(|q| q.strip_prefix("bytes=")).unwrap().parse().unwrap();
+            hyper::Response::builder().header("content-length", n).body(Generated { left: n }.boxed()).unwrap()
+        }
+        "/slow" => {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            hyper::Response::new(full("slow answer".into()))
+        }
+        "/teapot" => {
+            let mut response = hyper::Response::new(full("short and stout".into()));
+            *response.status_mut() = hyper::StatusCode::IM_A_TEAPOT;
+            response.extensions_mut().insert(hyper::ext::ReasonPhrase::from_static(b"I'm short and stout"));
+            response.headers_mut().insert("x-mixed-case", "yes".parse().unwrap());
+            response
+        }
+        _ => {
+            let method = req.method().to_string();
+            let uri = req.uri().to_string();
+            let headers: serde_json::Map<String, Value> = req
+                .headers()
+                .iter()
+                .map(|(n, v)| (n.to_string(), Value::String(v.to_str().unwrap_or_default().to_owned())))
+                .collect();
+            let mut body = req.into_body();
+            let mut length = 0u64;
+            while let Some(frame) = body.frame().await {
+                if let Ok(data) = frame.unwrap().into_data() {
+                    length += data.len() as u64;
+                }
+            }
+            let echo = serde_json::json!({"method": method, "uri": uri, "headers": headers, "length": length});
+            hyper::Response::new(full(echo.to_string()))
+        }
+    };
+    Ok(response)
+}
+
+/// `left` bytes of `x`, made 64 KiB at a time as the reader asks for them.
+struct Generated {
+    left: u64,
+}
+
+static CHUNK: [u8; 65536] = [b'x'; 65536];
+
+impl hyper::body::Body for Generated {
+    type Data = bytes::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<bytes::Bytes>, Self::Error>>> {
+        if self.left == 0 {
+            return std::task::Poll::Ready(None);
+        }
+        let n = self.left.min(CHUNK.len() as u64) as usize;
+        self.left -= n as u64;
+        std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(bytes::Bytes::from_static(&CHUNK[..n])))))
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        hyper::body::SizeHint::with_exact(self.left)
+    }
+}
