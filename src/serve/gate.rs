@@ -1,6 +1,6 @@
 //! The gate: a request's bearer token, and the answers of a Partner Center that refuses it.
 
-use super::{Body, outcome_json};
+use super::{Body, shown};
 use crate::report::Outcome;
 use anyhow::{Context, Result, anyhow};
 use bytes::Bytes;
@@ -101,7 +101,7 @@ impl Refusal {
 
 /// A refusal for a reason other than MFA: the result object, masked under `--redact`.
 fn invalid_token(outcome: &Outcome, redact: bool) -> Response<Body> {
-    let mut response = super::json(StatusCode::UNAUTHORIZED, &outcome_json(outcome, redact));
+    let mut response = super::json(StatusCode::UNAUTHORIZED, &shown(outcome, redact));
     response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
     response
 }

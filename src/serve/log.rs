@@ -29,7 +29,7 @@ struct Entry<'a> {
     path: &'a str,
     status: u16,
     action: &'static str,
-    result: Option<serde_json::Value>,
+    result: Option<super::Shown<'a>>,
 }
 
 impl Log {
@@ -65,7 +65,7 @@ impl Log {
                 Action::Forwarded => "forwarded",
                 Action::Page => "page",
             },
-            result: outcome.map(|o| super::outcome_json(o, redact)),
+            result: outcome.map(|o| super::shown(o, redact)),
         };
         let mut line = serde_json::to_vec(&entry).expect("a log line serializes");
         line.push(b'\n');

@@ -168,7 +168,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
             let response = match &outcome {
                 None => gate::no_token(),
                 Some(outcome) if !outcome.compliant => state.refusal.refuse(outcome, state.redact),
-                Some(outcome) => json(StatusCode::OK, &outcome_json(outcome, state.redact)),
+                Some(outcome) => json(StatusCode::OK, &shown(outcome, state.redact)),
             };
             (response, Action::Answered)
         }
@@ -190,18 +190,24 @@ impl State {
     }
 }
 
-/// The result object as `check --format json` prints it (masked under `--redact`).
-pub(crate) fn outcome_json(outcome: &Outcome, redact: bool) -> serde_json::Value {
-    let value =
-        if redact { serde_json::to_value(crate::redact::outcome(outcome)) } else { serde_json::to_value(outcome) };
-    value.expect("a result object serializes")
+/// The result object as `check --format json` prints it (masked under `--redact`), borrowed
+/// when nothing is masked: it is serialized once per request, straight into the answer or the log.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+pub(crate) enum Shown<'a> {
+    Plain(&'a Outcome),
+    Masked(Box<Outcome>),
+}
+
+pub(crate) fn shown(outcome: &Outcome, redact: bool) -> Shown<'_> {
+    if redact { Shown::Masked(Box::new(crate::redact::outcome(outcome))) } else { Shown::Plain(outcome) }
 }
 
 pub(crate) fn full(bytes: impl Into<Bytes>) -> Body {
     Full::new(bytes.into()).map_err(|never| match never {}).boxed()
 }
 
-pub(crate) fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
+pub(crate) fn json(status: StatusCode, value: &impl serde::Serialize) -> Response<Body> {
     let mut body = serde_json::to_vec(value).expect("JSON serializes");
     body.push(b'\n');
     let mut response = Response::new(full(body));

@@ -116,7 +116,7 @@ fn check(pasted: &[u8], policy: &Policy, redact: bool) -> (Value, Outcome) {
     let claims: Vec<Value> =
         lines.iter().map(|l| json!({"name": l.name, "value": l.value, "meaning": l.meaning})).collect();
     let value = json!({
-        "result": super::outcome_json(&outcome, redact),
+        "result": super::shown(&outcome, redact),
         "header": header,
         "claims": claims,
         "text": String::from_utf8_lossy(&text),
