@@ -49,6 +49,14 @@ pub enum Command {
     /// `unsigned` warning. With --key, RSA keys sign RS256 and P-256 keys ES256. Use --now and
     /// --exp for reproducible output (fixtures/ is made this way).
     Sample(SampleArgs),
+    /// Run a local Partner Center MFA gate: refuse, proxy or report each request by its token
+    ///
+    /// Every request's bearer token is checked as `check` would: a token that is not compliant
+    /// gets Partner Center's 401, byte for byte; a compliant one gets 200 with the result object,
+    /// or is forwarded to --upstream. Each request is logged as one NDJSON line on stdout. A page
+    /// at /_mfacheck/ explains a pasted token (it never leaves the machine).
+    #[cfg(feature = "serve")]
+    Serve(ServeArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
     /// Print the man page (roff): mfacheck(1), or mfacheck-SUBCOMMAND(1)
@@ -199,6 +207,43 @@ pub struct ScanArgs {
     pub summary: bool,
 }
 
+/// `serve` takes the options of `check` that decide a verdict (the output options only as far as
+/// they make sense for a log: --redact, --quiet); its own say where to listen and forward.
+#[derive(Debug, Args)]
+#[command(
+    mut_arg("inputs", |arg| arg.hide(true)),
+    mut_arg("format", |arg| arg.hide(true)),
+    mut_arg("color", |arg| arg.hide(true)),
+    mut_arg("explain", |arg| arg.hide(true)),
+    mut_arg("quiet", |arg| arg.help("Log nothing on stdout")),
+)]
+pub struct ServeArgs {
+    /// The address to listen on; port 0 picks a free port (the first stderr line tells which)
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8400")]
+    pub listen: std::net::SocketAddr,
+
+    /// Forward compliant requests to this base URL (http://HOST[:PORT][/PATH]) and return its answers
+    #[arg(long, value_name = "URL")]
+    pub upstream: Option<String>,
+
+    /// Forward every request, compliant or not, and only log the verdicts
+    #[arg(long, requires = "upstream")]
+    pub report_only: bool,
+
+    /// Seconds a client may take to send a request's headers, or stay idle between requests
+    #[arg(long, value_name = "SECS", default_value_t = 10, hide = true,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub header_timeout: u64,
+
+    /// Seconds the upstream may take to connect and answer with its headers (then 502)
+    #[arg(long, value_name = "SECS", default_value_t = 60, hide = true,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub upstream_timeout: u64,
+
+    #[command(flatten)]
+    pub check: CheckArgs,
+}
+
 #[derive(Debug, Args)]
 pub struct SampleArgs {
     /// An app-only (client credentials) token instead of app+user
@@ -248,7 +293,7 @@ pub struct SampleArgs {
 #[derive(Debug, Args)]
 pub struct ManArgs {
     /// The subcommand whose page to print (default: the page of mfacheck itself)
-    #[arg(value_parser = ["check", "decode", "scan", "sample", "completions", "man"])]
+    #[arg(value_parser = ["check", "decode", "scan", "serve", "sample", "completions", "man"])]
     pub subcommand: Option<String>,
 }
 

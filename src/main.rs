@@ -3,6 +3,8 @@
 
 mod cli;
 mod docs;
+#[cfg(feature = "serve")]
+mod serve;
 
 use anyhow::{Context, Result};
 use clap::Parser;
@@ -75,6 +77,8 @@ fn run() -> Result<ExitStatus> {
             }
             Ok(status.merge(missing_keys(policy.keys.as_deref())))
         }
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => serve::run(&args, policy(&args.check)?),
         Command::Sample(args) => emit((sample(&args)? + "\n").as_bytes()),
         Command::Completions(args) => {
             let mut script = Vec::new();

@@ -1,0 +1,230 @@
+//! `mfacheck serve` (SPEC §4): an HTTP server that applies `check`'s rule to the bearer token of
+//! every request. It decides nothing about tokens itself: each verdict is [`mfacheck::check_token`]'s,
+//! each 401 is the text of the verdict's `response`, each explanation is [`mfacheck::judge::explain`]'s.
+//!
+//! - [`gate`]: the bearer token of a request, the verdict, and Partner Center's 401 as bytes;
+//! - [`proxy`]: forwarding to `--upstream`, bodies streamed both ways;
+//! - [`page`]: the paste page at `/_mfacheck/` and its check endpoint;
+//! - [`log`]: one NDJSON line per request on stdout.
+
+mod gate;
+mod log;
+mod page;
+mod proxy;
+
+use crate::cli::ServeArgs;
+use anyhow::{Context, Result, bail};
+use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use jiff::Timestamp;
+use mfacheck::Outcome;
+use mfacheck::exit_status::ExitStatus;
+use mfacheck::judge::verdict::Policy;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// The body of every response: bytes made here, or an upstream's body passed through.
+pub(crate) type Body = BoxBody<Bytes, hyper::Error>;
+
+/// Request headers above this size are refused with 431 (SPEC §4).
+const MAX_HEADER_BYTES: usize = 64 * 1024;
+
+/// How long in-flight requests may take to finish after SIGINT/SIGTERM.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// What every request handler shares.
+struct State {
+    policy: Policy,
+    /// `--now` fixes the clock; otherwise each request is judged at its own time (the 401's Date).
+    fixed_now: bool,
+    redact: bool,
+    upstream: Option<proxy::Upstream>,
+    report_only: bool,
+    refusal: gate::Refusal,
+    log: log::Log,
+}
+
+/// Runs the server until SIGINT or SIGTERM, then lets in-flight requests finish.
+pub fn run(args: &ServeArgs, policy: Policy) -> Result<ExitStatus> {
+    if !args.check.input.inputs.is_empty() {
+        bail!("serve takes no INPUT: it checks the bearer token of each request (paste one at /_mfacheck/)");
+    }
+    // The page shows `check --explain`'s text as well: never with terminal colours.
+    colored::control::set_override(false);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(serve(args, policy))?;
+    Ok(ExitStatus::Compliant)
+}
+
+async fn serve(args: &ServeArgs, policy: Policy) -> Result<()> {
+    let upstream = match &args.upstream {
+        Some(url) => Some(proxy::Upstream::new(url, Duration::from_secs(args.upstream_timeout))?),
+        None => None,
+    };
+    let listener = TcpListener::bind(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
+    let state = Arc::new(State {
+        policy,
+        fixed_now: args.check.now.is_some(),
+        redact: args.check.output.redact,
+        upstream,
+        report_only: args.report_only,
+        refusal: gate::Refusal::new().await?,
+        log: log::Log::start(!args.check.output.quiet),
+    });
+    // The first line on stderr, so that a script or test that asked for port 0 learns the port.
+    eprintln!("mfacheck serve: listening on http://{}", listener.local_addr()?);
+
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(args.header_timeout))
+        .max_header_size(MAX_HEADER_BYTES)
+        // hyper's default of 100 headers would refuse a legitimate request below 64 KiB.
+        .max_headers(1000);
+    let graceful = GracefulShutdown::new();
+    let mut stop = std::pin::pin!(shutdown_signal());
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        // Out of file descriptors, say: wait a little rather than spin.
+                        eprintln!("mfacheck serve: accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let state = state.clone();
+                let service = service_fn(move |req| handle(state.clone(), req));
+                let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+                tokio::spawn(async move {
+                    // A client that goes away or times out is no error of the server's.
+                    let _ = connection.await;
+                });
+            }
+            () = &mut stop => break,
+        }
+    }
+    drop(listener);
+    eprintln!("mfacheck serve: stopping, finishing requests in flight");
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await.is_err() {
+        eprintln!("mfacheck serve: requests still in flight after {}s, stopping anyway", SHUTDOWN_GRACE.as_secs());
+    }
+    state.log.finish();
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+/// What the server did with a request, for the log.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Action {
+    /// Answered here: 401 for a missing or non-compliant token, 200 with the result object.
+    Answered,
+    /// Sent on to the upstream.
+    Forwarded,
+    /// The paste page or its check endpoint.
+    Page,
+}
+
+async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+    let at = Timestamp::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    if page::owns(&path) {
+        let (response, outcome) = page::handle(req, &state.policy_at(at), state.redact).await;
+        state.log.request(at, &method, &path, response.status(), Action::Page, outcome.as_ref(), state.redact);
+        return Ok(response);
+    }
+    let token = gate::bearer(req.headers());
+    if state.upstream.is_none() && path == "/" && method == Method::GET && token.is_none() {
+        let response = redirect(page::PATH);
+        state.log.request(at, &method, &path, response.status(), Action::Answered, None, state.redact);
+        return Ok(response);
+    }
+    let outcome = token.map(|token| mfacheck::check_token("request", &token, &state.policy_at(at)));
+    let compliant = outcome.as_ref().is_some_and(|o| o.compliant);
+    let (response, action) = match &state.upstream {
+        Some(upstream) if compliant || state.report_only => (upstream.forward(req).await, Action::Forwarded),
+        _ => {
+            let response = match &outcome {
+                None => gate::no_token(),
+                Some(outcome) if !outcome.compliant => state.refusal.refuse(outcome, state.redact),
+                Some(outcome) => json(StatusCode::OK, &shown(outcome, state.redact)),
+            };
+            (response, Action::Answered)
+        }
+    };
+    state.log.request(at, &method, &path, response.status(), action, outcome.as_ref(), state.redact);
+    Ok(response)
+}
+
+impl State {
+    /// The policy of `check`, its clock set to `at` (to the second: the 401's Date) unless `--now`
+    /// fixed it.
+    fn policy_at(&self, at: Timestamp) -> std::borrow::Cow<'_, Policy> {
+        if self.fixed_now {
+            return std::borrow::Cow::Borrowed(&self.policy);
+        }
+        let mut policy = self.policy.clone();
+        policy.now = Timestamp::from_second(at.as_second()).expect("the current time is in range");
+        std::borrow::Cow::Owned(policy)
+    }
+}
+
+/// The result object as `check --format json` prints it (masked under `--redact`), borrowed
+/// when nothing is masked: it is serialized once per request, straight into the answer or the log.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+pub(crate) enum Shown<'a> {
+    Plain(&'a Outcome<'a>),
+    Masked(Box<Outcome<'a>>),
+}
+
+pub(crate) fn shown<'a>(outcome: &'a Outcome<'a>, redact: bool) -> Shown<'a> {
+    if redact { Shown::Masked(Box::new(mfacheck::report::redact::outcome(outcome))) } else { Shown::Plain(outcome) }
+}
+
+pub(crate) fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into()).map_err(|never| match never {}).boxed()
+}
+
+pub(crate) fn json(status: StatusCode, value: &impl serde::Serialize) -> Response<Body> {
+    let mut body = serde_json::to_vec(value).expect("JSON serializes");
+    body.push(b'\n');
+    let mut response = Response::new(full(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+pub(crate) fn text(status: StatusCode, message: &str) -> Response<Body> {
+    let mut response = Response::new(full(format!("{message}\n")));
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    response
+}
+
+fn redirect(location: &'static str) -> Response<Body> {
+    let mut response = text(StatusCode::FOUND, location);
+    response.headers_mut().insert(header::LOCATION, HeaderValue::from_static(location));
+    response
+}

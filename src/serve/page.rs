@@ -1,0 +1,129 @@
+//! The paste page (`GET /_mfacheck/`) and its check endpoint (`POST /_mfacheck/check`). The page
+//! is one file with its style and script inline, allowed by hash in a Content-Security-Policy
+//! that forbids everything else, so it cannot load or send anything but to this server.
+
+use super::Body;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use mfacheck::Outcome;
+use mfacheck::judge::verdict::Policy;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::sync::LazyLock;
+
+/// Where the page lives; every path under it is the page's, never forwarded.
+pub const PATH: &str = "/_mfacheck/";
+const CHECK: &str = "/_mfacheck/check";
+/// A pasted token (or an `az` JSON answer holding one) is far below this.
+const MAX_PASTE: usize = 64 * 1024;
+
+const HTML: &str = include_str!("page.html");
+
+/// The page's Content-Security-Policy: its one style and one script by hash, requests only to
+/// this server, no frames, forms, plugins, fonts or remote images.
+static CSP: LazyLock<HeaderValue> = LazyLock::new(|| {
+    let hash = |open: &str, close: &str| {
+        let start = HTML.find(open).expect("the page has the element") + open.len();
+        let end = start + HTML[start..].find(close).expect("the element is closed");
+        let digest = Sha256::digest(&HTML.as_bytes()[start..end]);
+        format!("'sha256-{}'", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, digest))
+    };
+    let policy = format!(
+        "default-src 'none'; script-src {}; style-src {}; connect-src 'self'; img-src data:; \
+         base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        hash("<script>", "</script>"),
+        hash("<style>", "</style>")
+    );
+    HeaderValue::try_from(policy).expect("a header value")
+});
+
+pub fn owns(path: &str) -> bool {
+    path == "/_mfacheck" || path.starts_with(PATH)
+}
+
+/// The page, or a pasted token checked; the result goes in the log as any other request's.
+pub async fn handle(
+    req: Request<Incoming>,
+    policy: &Policy,
+    redact: bool,
+) -> (Response<Body>, Option<Outcome<'static>>) {
+    match (req.method(), req.uri().path()) {
+        (&Method::GET | &Method::HEAD, PATH) => (page(), None),
+        (&Method::GET | &Method::HEAD, "/_mfacheck") => {
+            let mut response = super::text(StatusCode::MOVED_PERMANENTLY, PATH);
+            response.headers_mut().insert(header::LOCATION, HeaderValue::from_static(PATH));
+            (response, None)
+        }
+        (&Method::POST, CHECK) => match Limited::new(req.into_body(), MAX_PASTE).collect().await {
+            Ok(body) => {
+                let (value, outcome) = check(&body.to_bytes(), policy, redact);
+                (secure(super::json(StatusCode::OK, &value)), Some(outcome))
+            }
+            Err(e) => (super::text(StatusCode::PAYLOAD_TOO_LARGE, &format!("cannot read the pasted text: {e}")), None),
+        },
+        (_, PATH | CHECK) => (super::text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"), None),
+        _ => (super::text(StatusCode::NOT_FOUND, "no such page"), None),
+    }
+}
+
+fn page() -> Response<Body> {
+    let mut response = Response::new(super::full(Bytes::from_static(HTML.as_bytes())));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, CSP.clone());
+    secure(response)
+}
+
+/// What no answer of the page's should allow: caching a verdict, sniffing, leaking the URL.
+fn secure(mut response: Response<Body>) -> Response<Body> {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
+}
+
+/// What `check --explain` shows for the pasted text: the result object, the decoded header and
+/// claims with their one-line meanings, and the command's own text rendering.
+fn check(pasted: &[u8], policy: &Policy, redact: bool) -> (Value, Outcome<'static>) {
+    let source = "page".to_owned();
+    let token = match std::str::from_utf8(pasted) {
+        Ok(text) => mfacheck::input::from_text(text),
+        Err(e) => Err(mfacheck::input::not_utf8(1, e)),
+    };
+    let outcome = match &token {
+        Ok(token) => mfacheck::check_token(&source, token, policy),
+        Err(error) => Outcome::failed(source, error.clone()),
+    };
+    let shown = if redact { mfacheck::report::redact::outcome(&outcome) } else { outcome.clone() };
+    let decoded = token.ok().and_then(|token| mfacheck::token::jws::decode(&token).ok());
+    let now = policy.now.as_second();
+    let (header, lines) = match decoded {
+        Some(mut jws) => {
+            if redact {
+                mfacheck::report::redact::claims(&mut jws.header);
+                mfacheck::report::redact::claims(&mut jws.claims);
+            }
+            (Some(jws.header), mfacheck::judge::explain::claims(&jws.claims, now))
+        }
+        None => (None, Vec::new()),
+    };
+    let mut text = Vec::new();
+    // Writing to memory cannot fail.
+    let _ = mfacheck::report::text::outcome(&mut text, &shown, now, true);
+    if !lines.is_empty() {
+        let _ = mfacheck::report::text::explanation(&mut text, &lines, "    ");
+    }
+    let claims: Vec<Value> =
+        lines.iter().map(|l| json!({"name": l.name, "value": l.value, "meaning": l.meaning})).collect();
+    let value = json!({
+        "result": super::shown(&outcome, redact),
+        "header": header,
+        "claims": claims,
+        "text": String::from_utf8_lossy(&text),
+    });
+    (value, outcome)
+}

@@ -1,0 +1,200 @@
+//! The paste page in a real browser (issue 13 §4): Debian's headless Chromium driven over
+//! WebDriver by chromedriver. Paste a fixture token, read the verdict from the page, and check that
+//! the page made no request beyond this loopback server. Skipped, with the reason printed, only
+//! when chromedriver is absent outside CI; in CI (`.ci/run` installs it) a missing driver fails.
+//!
+//! `MFACHECK_SCREENSHOT=docs/serve-page.png cargo test --test serve_browser` refreshes README's
+//! screenshot.
+#![cfg(feature = "serve")]
+
+mod serve_support;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use serve_support::*;
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const NOW: &str = "2026-01-01T00:00:00Z";
+
+fn chromedriver() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path).map(|dir| dir.join("chromedriver")).find(|p| p.is_file())
+}
+
+/// chromedriver on a free loopback port, stopped on drop with its browser profile removed.
+struct Driver {
+    child: Child,
+    port: u16,
+    profiles: Vec<PathBuf>,
+}
+
+impl Driver {
+    fn start(path: PathBuf) -> Driver {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new(path)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(20), "chromedriver did not listen on {port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Driver { child, port, profiles: Vec::new() }
+    }
+
+    /// A new headless Chromium session; `extra` flags after the ones this machine needs.
+    async fn browser(&mut self, extra: &[&str]) -> Client {
+        let profile =
+            std::env::temp_dir().join(format!("mfacheck-chromium-{}-{}", std::process::id(), self.profiles.len()));
+        let _ = std::fs::remove_dir_all(&profile);
+        std::fs::create_dir_all(&profile).unwrap();
+        let mut args: Vec<String> = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--hide-scrollbars",
+            "--window-size=1000,1300",
+        ]
+        .map(String::from)
+        .to_vec();
+        args.push(format!("--user-data-dir={}", profile.display()));
+        args.extend(extra.iter().map(|s| s.to_string()));
+        self.profiles.push(profile);
+        let mut options = json!({ "args": args });
+        if std::path::Path::new("/usr/bin/chromium").exists() {
+            options["binary"] = json!("/usr/bin/chromium");
+        }
+        let capabilities = json!({ "goog:chromeOptions": options });
+        let Value::Object(capabilities) = capabilities else { unreachable!() };
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .expect("a Chromium session")
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        for profile in &self.profiles {
+            let _ = std::fs::remove_dir_all(profile);
+        }
+    }
+}
+
+async fn js(client: &Client, script: &str) -> Value {
+    client.execute(script, Vec::new()).await.expect("the script runs")
+}
+
+/// Pastes `token` into the page, presses Check, and waits for a verdict other than `previous`.
+async fn paste_and_check(client: &Client, token: &str, previous: &str) -> String {
+    let area = client.find(Locator::Css("#token")).await.unwrap();
+    area.clear().await.unwrap();
+    area.send_keys(token).await.unwrap();
+    client.find(Locator::Css("#check")).await.unwrap().click().await.unwrap();
+    let started = Instant::now();
+    loop {
+        let verdict = js(client, "return document.getElementById('verdict').textContent").await;
+        let verdict = verdict.as_str().unwrap_or_default().to_owned();
+        if !verdict.is_empty() && verdict != previous {
+            return verdict;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "no verdict shown");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_paste_page_shows_the_verdict_in_a_real_browser_and_calls_nothing_else() {
+    let Some(path) = chromedriver() else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "chromedriver is missing in CI: .ci/run installs chromium and chromium-driver"
+        );
+        println!("skipped: no chromedriver on PATH (apt-get install chromium chromium-driver)");
+        return;
+    };
+    let mut server = Server::start(&["--now", NOW]);
+    let origin = server.url("");
+    let mut driver = Driver::start(path);
+    let client = driver.browser(&[]).await;
+
+    client.goto(&server.url("/")).await.unwrap();
+    assert_eq!(client.current_url().await.unwrap().as_str(), server.url("/_mfacheck/"), "/ redirects to the page");
+    // The inline style ran under the page's CSP (body margin 0, not the browser's 8px).
+    assert_eq!(js(&client, "return getComputedStyle(document.body).marginTop").await, "0px");
+
+    let verdict = paste_and_check(&client, &fixture("password-only.jwt"), "").await;
+    assert_eq!(verdict, "✘ not compliant: app+user, MFA missing");
+    let text = |id: &str| {
+        let client = client.clone();
+        let id = id.to_owned();
+        async move {
+            let value = js(&client, &format!("return document.getElementById('{id}').innerText")).await;
+            value.as_str().unwrap().to_owned()
+        }
+    };
+    let facts = text("facts").await;
+    assert!(facts.contains("scp claim present") && facts.contains("[pwd]"), "{facts}");
+    assert!(text("response").await.starts_with("HTTP/1.1 401 Unauthorized - MFA required"));
+    let findings = text("findings").await;
+    assert!(findings.contains("password-only"), "{findings}");
+    let claims = text("claims").await;
+    assert!(claims.contains("pwd = password"), "{claims}");
+    assert!(text("header").await.contains("RS256"));
+
+    let shot = client.screenshot().await.unwrap();
+    assert!(shot.starts_with(b"\x89PNG"), "a PNG screenshot");
+    std::fs::write(std::env::temp_dir().join("mfacheck-serve-page.png"), &shot).unwrap();
+    if let Some(target) = std::env::var_os("MFACHECK_SCREENSHOT") {
+        std::fs::write(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(target), &shot).unwrap();
+    }
+
+    let verdict = paste_and_check(&client, &fixture("mfa.jwt"), &verdict).await;
+    assert_eq!(verdict, "✔ compliant: app+user, MFA satisfied");
+    assert_eq!(js(&client, "return document.getElementById('refusal').hidden").await, true);
+
+    // Readable on a narrow window: nothing wider than the viewport.
+    client.set_window_size(360, 800).await.unwrap();
+    let overflow =
+        js(&client, "return document.documentElement.scrollWidth - document.documentElement.clientWidth").await;
+    assert!(overflow.as_i64().unwrap() <= 0, "the page is {overflow}px wider than a narrow window");
+
+    // No request left this server: every resource the page loaded, and every request the server saw.
+    let names = js(&client, "return performance.getEntries().map(e => e.name).filter(n => n.includes('://'))").await;
+    let names: Vec<&str> = names.as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(names.iter().any(|n| n.ends_with("/_mfacheck/check")), "{names:?}");
+    for name in &names {
+        assert!(name.starts_with(&origin), "the page requested {name}");
+    }
+    client.close().await.unwrap();
+    let log = server.stop();
+    let paths: Vec<String> =
+        log.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["path"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(paths.iter().filter(|p| *p == "/_mfacheck/check").count(), 2, "{paths:?}");
+    assert!(paths.iter().all(|p| p == "/" || p.starts_with("/_mfacheck")), "{paths:?}");
+
+    // Dark mode: the colours follow the system preference.
+    let dark = driver.browser(&["--force-dark-mode", "--blink-settings=preferredColorScheme=0"]).await;
+    let mut server = Server::start(&["--now", NOW]);
+    dark.goto(&server.url("/_mfacheck/")).await.unwrap();
+    assert_eq!(js(&dark, "return matchMedia('(prefers-color-scheme: dark)').matches").await, true);
+    let background = js(&dark, "return getComputedStyle(document.body).backgroundColor").await;
+    assert_eq!(background, "rgb(21, 21, 23)", "the dark background");
+    dark.close().await.unwrap();
+    server.stop();
+}
