@@ -4,6 +4,7 @@
 #
 #   benches/throughput.sh [N]          # e.g. benches/throughput.sh 1000000
 #   RUNS=5 PY_N=200000 benches/throughput.sh
+#   BASELINE_BIN=/path/to/older/mfacheck benches/throughput.sh   # before/after, same run, ratios
 #
 # Needs GNU time (/usr/bin/time). Optional, never installed by this script: PyJWT for the Python
 # baseline (`pip install pyjwt`), jq, jwt-cli (`jwt`). Token files go to target/bench/ (about
@@ -39,14 +40,48 @@ echo "tokens: $N, mean length $(head -n 10000 "$TOKENS" | awk '{s+=length($0)} E
 measure() {
     local label=$1 count=$2 input=$3
     shift 3
+    : > "$DIR/walls.txt"
     for run in $(seq "$RUNS"); do
         /usr/bin/time -f "%e %U %S %M" -o "$DIR/time.txt" "$@" < "$input" > /dev/null || true
         read -r wall user sys rss < <(tail -n 1 "$DIR/time.txt")
+        echo "$wall" >> "$DIR/walls.txt"
         awk -v l="$label" -v r="$run" -v n="$count" -v w="$wall" -v u="$user" -v s="$sys" -v m="$rss" 'BEGIN {
             printf "%-28s run %d: %7.2f s wall, %6.2f s CPU, peak RSS %6.1f MiB, %10.0f tokens/s\n",
                 l, r, w, u + s, m / 1024, (w > 0 ? n / w : 0) }'
     done
+    MEDIAN=$(sort -n "$DIR/walls.txt" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
 }
+
+# compare LABEL ARGS...: the baseline and this build, run after run in turn (so both see the same
+# machine), RUNS runs each; the medians and their ratio.
+compare() {
+    local label=$1
+    shift
+    : > "$DIR/before.txt"
+    : > "$DIR/after.txt"
+    for _ in $(seq "$RUNS"); do
+        for side in before after; do
+            local bin=$BIN
+            [ "$side" = before ] && bin=$BASELINE_BIN
+            /usr/bin/time -f "%e %M" -o "$DIR/time.txt" "$bin" "$@" < "$TOKENS" > /dev/null || true
+            tail -n 1 "$DIR/time.txt" >> "$DIR/$side.txt"
+        done
+    done
+    median() { sort -n "$1" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+    rss() { sort -n -k2 "$1" | tail -n 1 | awk '{ printf "%.1f", $2 / 1024 }'; }
+    awk -v l="$label" -v b="$(median "$DIR/before.txt")" -v a="$(median "$DIR/after.txt")" -v n="$N" \
+        -v rb="$(rss "$DIR/before.txt")" -v ra="$(rss "$DIR/after.txt")" -v runs="$RUNS" 'BEGIN {
+        printf "%-24s median of %d: before %9.0f tokens/s (%.1f MiB), after %9.0f tokens/s (%.1f MiB), after/before %.3f\n",
+            l, runs, n / b, rb, n / a, ra, b / a }'
+}
+
+if [ -n "${BASELINE_BIN:-}" ]; then
+    echo "== before ($BASELINE_BIN) and after ($BIN), $N tokens on stdin, same run"
+    compare "check --format ndjson" check --format ndjson --now "$NOW" -
+    compare "check --quiet" check --quiet --now "$NOW" -
+    compare "check --format json" check --format json --now "$NOW" -
+    exit 0
+fi
 
 echo "== mfacheck ($N tokens from a file on stdin, results to /dev/null)"
 measure "check --format ndjson" "$N" "$TOKENS" "$BIN" check --format ndjson --now "$NOW" -

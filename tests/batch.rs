@@ -82,8 +82,8 @@ fn run(args: &[&str], stdin: Option<Vec<u8>>) -> (Vec<u8>, i32) {
 #[test]
 fn batch_equals_one_at_a_time_in_every_format() {
     let text = mix();
-    let dir = tempdir();
-    let path = dir.join("mix.txt");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mix.txt");
     std::fs::write(&path, &text).unwrap();
     let file_arg = format!("@{}", path.display());
     for (format, name) in [(Format::Ndjson, "ndjson"), (Format::Json, "json"), (Format::Text, "text")] {
@@ -244,12 +244,6 @@ fn deep_nesting_is_an_error() {
     let (out, code) = run(&["--format", "ndjson", &format!("@{}", path.display())], None);
     assert_eq!(code, 2);
     assert!(String::from_utf8(out).unwrap().contains(r#""code":"too-deep""#));
-}
-
-fn tempdir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mfacheck-batch-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// The chunked batch must not bypass `--redact` or signature verification.

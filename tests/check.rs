@@ -300,7 +300,9 @@ fn a_closed_stdout_ends_quietly() {
     drop(child.stdout.take());
     let out = child.wait_with_output().unwrap();
     writer.join().unwrap();
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"), "{}", String::from_utf8_lossy(&out.stderr));
+    // A reader that went away is not an error: no message at all, and the status of what was checked.
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    assert_eq!(out.status.code(), Some(0));
 }
 
 #[test]
@@ -380,16 +382,14 @@ fn scp_of_any_type_means_app_user() {
 
 #[test]
 fn a_byte_order_mark_before_the_first_line_is_skipped() {
-    let dir = std::env::temp_dir().join(format!("mfacheck-bom-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let token_file = dir.join("bom.txt");
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("bom.txt");
     std::fs::write(&token_file, format!("\u{feff}{}\n", fixture("mfa.jwt"))).unwrap();
-    let az_file = dir.join("bom.json");
+    let az_file = dir.path().join("bom.json");
     std::fs::write(&az_file, format!("\u{feff}{}\n", fixture("inputs/az-get-access-token.json"))).unwrap();
     for file in [&token_file, &az_file] {
         mfacheck().args(["check", "-q", &format!("@{}", file.display())]).assert().code(0);
         mfacheck().args(["decode", "-q", &format!("@{}", file.display())]).assert().code(0);
     }
     mfacheck().args(["check", "-q"]).write_stdin(std::fs::read(&token_file).unwrap()).assert().code(0);
-    std::fs::remove_dir_all(dir).unwrap();
 }

@@ -83,12 +83,9 @@ impl Server {
     }
 }
 
-/// A fresh, empty cache directory for one test.
-fn cache_home(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mfacheck-keys-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh, empty cache directory for one test, removed when dropped.
+fn cache_home(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(&format!("mfacheck-keys-{name}-")).tempdir().unwrap()
 }
 
 fn mfacheck(server: &Server, cache: &Path) -> Command {
@@ -149,7 +146,8 @@ fn v1_and_v2_issuers_take_the_keys_at_their_own_paths() {
     let server = Server::start();
     server.serve(&v1_path(), &jwks());
     server.serve(&v2_path(), &jwks());
-    let cache = cache_home("paths");
+    let cache_dir = cache_home("paths");
+    let cache = cache_dir.path().to_path_buf();
     let (v1, v2) = (sample("1.0", &[]), sample("2.0", &[]));
     let run = check(&server, &cache, &["--verify"], &[v1, v2]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -168,7 +166,8 @@ fn v1_and_v2_issuers_take_the_keys_at_their_own_paths() {
 fn the_cache_file_is_reused_until_it_expires() {
     let server = Server::start();
     server.serve(&v2_path(), &jwks());
-    let cache = cache_home("reuse");
+    let cache_dir = cache_home("reuse");
+    let cache = cache_dir.path().to_path_buf();
     let token = sample("2.0", &[]);
     // Three copies of one token: one fetch (and one verification) for the run.
     let first = check(&server, &cache, &["--verify"], &[token.clone(), token.clone(), token.clone()]);
@@ -189,7 +188,8 @@ fn the_cache_file_is_reused_until_it_expires() {
 #[test]
 fn an_unknown_kid_causes_exactly_one_refetch() {
     let server = Server::start();
-    let cache = cache_home("rollover");
+    let cache_dir = cache_home("rollover");
+    let cache = cache_dir.path().to_path_buf();
     // Yesterday's set: the RSA key is not published yet.
     server.serve(&v2_path(), &jwks_without_rsa());
     let es = Command::cargo_bin("mfacheck")
@@ -227,7 +227,8 @@ fn an_unknown_kid_causes_exactly_one_refetch() {
 fn offline_with_an_empty_cache_says_what_is_missing() {
     let server = Server::start();
     server.serve(&v2_path(), &jwks());
-    let cache = cache_home("offline");
+    let cache_dir = cache_home("offline");
+    let cache = cache_dir.path().to_path_buf();
     let run = check(&server, &cache, &["--verify", "--offline"], &[sample("2.0", &[])]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(server.requests().is_empty(), "--offline fetches nothing");
@@ -262,7 +263,8 @@ fn key_urls_named_by_the_token_are_never_fetched() {
     microsoft.serve(&v1_path(), &jwks());
     let attacker = Server::start();
     attacker.serve("/jwks", &jwks());
-    let cache = cache_home("jku");
+    let cache_dir = cache_home("jku");
+    let cache = cache_dir.path().to_path_buf();
     let run = check(&microsoft, &cache, &["--verify"], &[token_with_key_urls(&attacker.base)]);
     assert!(attacker.requests().is_empty(), "{:?}", attacker.requests());
     assert_eq!(microsoft.requests(), vec![v1_path()]);
@@ -274,7 +276,8 @@ fn key_urls_named_by_the_token_are_never_fetched() {
 #[test]
 fn an_issuer_off_microsofts_hosts_is_not_checked_and_not_compliant() {
     let server = Server::start();
-    let cache = cache_home("issuer");
+    let cache_dir = cache_home("issuer");
+    let cache = cache_dir.path().to_path_buf();
     let token = sample("2.0", &["--claim", &format!("iss=https://login.example.com/{TID}/v2.0")]);
     let run = check(&server, &cache, &["--verify"], &[token]);
     assert!(server.requests().is_empty());
@@ -288,7 +291,7 @@ fn an_issuer_off_microsofts_hosts_is_not_checked_and_not_compliant() {
 #[test]
 fn verify_and_explicit_keys_do_not_mix() {
     let server = Server::start();
-    let out = mfacheck(&server, &cache_home("mix"))
+    let out = mfacheck(&server, cache_home("mix").path())
         .args(["check", "--verify", "--jwks", "fixtures/keys/jwks.json", "@fixtures/mfa.jwt"])
         .output()
         .unwrap();
@@ -302,7 +305,7 @@ fn the_test_base_url_must_be_loopback() {
         .unwrap()
         .current_dir(root())
         .env("MFACHECK_TEST_LOGIN_BASE", "http://login.example.com")
-        .env("XDG_CACHE_HOME", cache_home("base"))
+        .env("XDG_CACHE_HOME", cache_home("base").path())
         .args(["check", "--verify", "@fixtures/mfa.jwt"])
         .output()
         .unwrap();

@@ -101,7 +101,9 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
         let policy = strict();
+        let mut results = 0;
         input::read_stream(&bytes[..], "prop", &mut |item: Item| {
+            results += 1;
             let outcome = check_item(item.clone(), &policy);
             assert_mfa_rule(&outcome);
             assert_ne!(outcome.signature.signature, Signature::Verified);
@@ -109,6 +111,19 @@ proptest! {
             Ok(())
         })
         .unwrap();
+        prop_assert!(results >= 1, "every stream yields at least one result");
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics(text in ".{0,400}") {
+        let outcome = check_token("prop", &text, &strict());
+        assert_mfa_rule(&outcome);
+    }
+
+    #[test]
+    fn three_arbitrary_segments_never_panic(a in "[A-Za-z0-9_=+/-]{0,60}", b in "[A-Za-z0-9_-]{0,200}", c in "[A-Za-z0-9_-]{0,40}") {
+        let outcome = check_token("prop", &format!("{a}.{b}.{c}"), &strict());
+        assert_mfa_rule(&outcome);
     }
 
     #[test]
