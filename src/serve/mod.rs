@@ -1,6 +1,7 @@
 //! `mfacheck serve` (SPEC §4): an HTTP server that applies `check`'s rule to the bearer token of
-//! every request. It decides nothing about tokens itself: each verdict is [`mfacheck::check_token`]'s,
-//! each 401 is the text of the verdict's `response`, each explanation is [`mfacheck::judge::explain`]'s.
+//! every request. It decides nothing about tokens itself: each verdict is [`Checker::check`]'s (the
+//! per-token function of every engine), each 401 is the text of the verdict's `response`, each
+//! explanation is [`mfacheck::judge::explain`]'s.
 //!
 //! - [`gate`]: the bearer token of a request, the verdict, and Partner Center's 401 as bytes;
 //! - [`proxy`]: forwarding to `--upstream`, bodies streamed both ways;
@@ -26,6 +27,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use jiff::Timestamp;
 use mfacheck::Outcome;
+use mfacheck::judge::Checker;
 use mfacheck::exit_status::ExitStatus;
 use mfacheck::judge::verdict::Policy;
 use std::convert::Infallible;
@@ -160,7 +162,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         state.log.request(at, &method, &path, response.status(), Action::Answered, None, state.redact);
         return Ok(response);
     }
-    let outcome = token.map(|token| mfacheck::check_token("request", &token, &state.policy_at(at)));
+    let outcome = token.map(|token| check("request", &token, &state.policy_at(at)));
     let compliant = outcome.as_ref().is_some_and(|o| o.compliant);
     let (response, action) = match &state.upstream {
         Some(upstream) if compliant || state.report_only => (upstream.forward(req).await, Action::Forwarded),
@@ -175,6 +177,15 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
     };
     state.log.request(at, &method, &path, response.status(), action, outcome.as_ref(), state.redact);
     Ok(response)
+}
+
+/// The per-token function of every engine (the fast decoder when it can read the token), one per
+/// runtime thread; the result is detached from the decoder's buffers to live across the forward.
+fn check(source: &str, token: &str, policy: &Policy) -> Outcome<'static> {
+    thread_local! {
+        static CHECKER: std::cell::RefCell<Checker> = std::cell::RefCell::new(Checker::new());
+    }
+    CHECKER.with_borrow_mut(|checker| checker.check(source, token, policy, |outcome| outcome.clone().into_owned()))
 }
 
 impl State {
