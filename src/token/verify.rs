@@ -160,13 +160,10 @@ const MIN_RSA_BITS: usize = 2048;
 
 /// aws-lc's verification parameters for `alg`; `None` for algorithms never verified here.
 fn lc_algorithm(alg: Algorithm) -> Option<&'static dyn lc::VerificationAlgorithm> {
+    if let Some(rsa) = rsa_parameters(alg) {
+        return Some(rsa);
+    }
     Some(match alg {
-        Algorithm::RS256 => &lc::RSA_PKCS1_2048_8192_SHA256,
-        Algorithm::RS384 => &lc::RSA_PKCS1_2048_8192_SHA384,
-        Algorithm::RS512 => &lc::RSA_PKCS1_2048_8192_SHA512,
-        Algorithm::PS256 => &lc::RSA_PSS_2048_8192_SHA256,
-        Algorithm::PS384 => &lc::RSA_PSS_2048_8192_SHA384,
-        Algorithm::PS512 => &lc::RSA_PSS_2048_8192_SHA512,
         Algorithm::ES256 => &lc::ECDSA_P256_SHA256_FIXED,
         Algorithm::ES384 => &lc::ECDSA_P384_SHA384_FIXED,
         Algorithm::EdDSA => &lc::ED25519,
