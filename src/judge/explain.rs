@@ -3,7 +3,8 @@
 //! directory roles in `wids` by name, scopes, roles and times.
 
 use crate::clock;
-use crate::token::claims::{Claims, PARTNER_CENTER_AUDIENCES};
+use crate::token::audience;
+use crate::token::claims::Claims;
 use serde_json::{Map, Value};
 
 /// One claim explained: its name, its value as text, and what it means.
@@ -54,16 +55,10 @@ fn meaning(name: &str, value: &Value, all: &Map<String, Value>, now: i64) -> Str
                 Value::Array(items) => items.first().and_then(Value::as_str).unwrap_or_default(),
                 _ => text,
             };
-            let whose = if PARTNER_CENTER_AUDIENCES.contains(&first) {
-                " (Partner Center)"
-            } else if first.starts_with("https://graph.microsoft.com")
-                || first == "00000003-0000-0000-c000-000000000000"
-            {
-                " (Microsoft Graph, not Partner Center)"
-            } else if first.starts_with("https://management.") {
-                " (Azure Resource Manager, not Partner Center)"
-            } else {
-                " (not Partner Center)"
+            let whose = match audience::name(first) {
+                Some(audience::PARTNER_CENTER) => " (Partner Center)".to_owned(),
+                Some(name) => format!(" ({name}, not Partner Center)"),
+                None => " (not Partner Center)".to_owned(),
             };
             format!("audience: the API this token is for{whose}")
         }
