@@ -6,6 +6,7 @@
 pub mod classify;
 pub mod explain;
 pub mod outcome;
+pub mod roles;
 pub mod verdict;
 
 use crate::input::Item;
