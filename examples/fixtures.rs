@@ -427,6 +427,21 @@ fn main() -> Result<()> {
             )
         },
     )?;
+    // Microsoft's docs print sample tokens in padded standard base64: check refuses them (exit 2),
+    // decode shows their claims with a warning, scan reports them.
+    let padded_std = |bytes: &[u8]| base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes);
+    let docs_sample = format!(
+        "{}.{}.{}",
+        padded_std(&serde_json::to_vec(&header("RS256", RSA_KID))?),
+        padded_std(&serde_json::to_vec(&user(json!({"amr": ["pwd"]})))?),
+        password_token.rsplit_once('.').context("three segments")?.1
+    );
+    assert!(docs_sample.contains('='), "the sample must show padding");
+    write(
+        "which/docs-sample.txt",
+        &line(docs_sample),
+        bad("password-only.jwt as documentation prints samples: padded standard base64", "bad-base64"),
+    )?;
     write(
         "which/msa-opaque.txt",
         "EwCAA8l6BAAUbDba3x2OMJElkF7gJ4z/VbCPEz0AAWVs8EXAMPLEONLYnotARealTokenAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\n",

@@ -76,7 +76,7 @@ pub fn decode(token: &str) -> Result<Jws, InputError> {
             return Err(InputError::new(
                 ErrorCode::NotAJwt,
                 format!(
-                    "an Entra ID refresh token ({}, {} characters): opaque, not an access token. Exchange it \
+                    "an Entra ID refresh token ({}, {} characters): opaque, not an access token; exchange it \
                      for an access token first (grant_type=refresh_token, for \
                      https://api.partnercenter.microsoft.com) and check that one",
                     preview(token),
