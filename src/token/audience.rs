@@ -77,7 +77,12 @@ pub fn name(aud: &str) -> Option<&'static str> {
         return Some(entry.name);
     }
     let host = aud.strip_prefix("https://")?.split('/').next()?;
-    host.to_ascii_lowercase().ends_with(".sharepoint.com").then_some("SharePoint Online")
+    ends_with_ignore_case(host, ".sharepoint.com").then_some("SharePoint Online")
+}
+
+/// Without allocating: this runs on every token of the hot path.
+pub fn ends_with_ignore_case(text: &str, suffix: &str) -> bool {
+    text.len() >= suffix.len() && text.as_bytes()[text.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
 }
 
 pub fn is_partner_center(aud: &str) -> bool {

@@ -394,7 +394,7 @@ impl<'a> Claims<'a> {
     pub fn is_b2c(&self) -> bool {
         let host = self.iss.and_then(|iss| iss.strip_prefix("https://")).and_then(|rest| rest.split('/').next());
         self.tfp.is_some()
-            || host.is_some_and(|h| h.to_ascii_lowercase().ends_with(".b2clogin.com"))
+            || host.is_some_and(|h| audience::ends_with_ignore_case(h, ".b2clogin.com"))
             || self.acr.is_some_and(|acr| acr.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("b2c_1_")))
             || self.acr.is_some_and(|acr| acr.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("b2c_1a_")))
     }
@@ -419,7 +419,7 @@ impl<'a> Claims<'a> {
         self.idp.is_some_and(|idp| {
             idp.eq_ignore_ascii_case("live.com")
                 || idp.eq_ignore_ascii_case("https://live.com")
-                || idp.to_ascii_lowercase().contains(CONSUMER_TENANT)
+                || issuer_tenant(idp).is_some_and(|t| t.eq_ignore_ascii_case(CONSUMER_TENANT))
         })
     }
 
@@ -444,7 +444,7 @@ fn issuer_tenant(url: &str) -> Option<&str> {
     let rest = url.strip_prefix("https://")?;
     let (host, path) = rest.split_once('/')?;
     let known = ["sts.windows.net", "login.microsoftonline.com", "login.windows.net"];
-    let b2c = host.to_ascii_lowercase().ends_with(".b2clogin.com");
+    let b2c = audience::ends_with_ignore_case(host, ".b2clogin.com");
     if !b2c && !known.iter().any(|k| host.eq_ignore_ascii_case(k)) {
         return None;
     }
@@ -553,6 +553,35 @@ mod tests {
         assert!(!Claims::of_map(&m).cross_tenant());
         let m = map(json!({"iss":"https://login.microsoftonline.com/a/v2.0","idp":"live.com"}));
         assert!(Claims::of_map(&m).cross_tenant());
+    }
+
+    #[test]
+    fn which_token() {
+        let m = map(json!({"aud":"6e74172b-be56-4843-9ff4-e66a39bb12e3","upn":"u"}));
+        assert_eq!(Claims::of_map(&m).token_type(), TokenType::Id, "aud the client's own id, no client named");
+        let m = map(json!({"aud":"6e74172b-be56-4843-9ff4-e66a39bb12e3","azp":"6e74172b-be56-4843-9ff4-e66a39bb12e3"}));
+        assert_eq!(Claims::of_map(&m).token_type(), TokenType::Access);
+        let m = map(json!({"aud":"https://graph.microsoft.com","upn":"u"}));
+        assert_eq!(Claims::of_map(&m).token_type(), TokenType::Access);
+        let m = map(json!({"iss":"https://Contoso.B2CLogin.com/t/v2.0/"}));
+        assert!(Claims::of_map(&m).is_b2c());
+        assert_eq!(Claims::of_map(&m).issuer_version(), Some("2.0"));
+        let m = map(json!({"idp":"https://sts.windows.net/9188040d-6c67-4c5b-b112-36a304b66dad/"}));
+        assert!(Claims::of_map(&m).personal_account());
+        let m = map(json!({"iss":"https://sts.windows.net/11111111-1111-1111-1111-111111111111/",
+                           "tid":"11111111-1111-1111-1111-111111111111"}));
+        assert_eq!(Claims::of_map(&m).issuer_tenant_mismatch(), None);
+    }
+
+    #[test]
+    fn signature_lengths() {
+        assert_eq!(decoded_len(&"A".repeat(342)), 256);
+        assert_eq!(decoded_len(&"A".repeat(86)), 64);
+        assert_eq!(decoded_len(""), 0);
+        let rs = |len| Header { alg: "RS256", signature_len: len, ..Header::default() }.truncated_signature();
+        assert_eq!((rs(255), rs(256), rs(512)), (Some(255), None, None));
+        let es = |len| Header { alg: "ES256", signature_len: len, ..Header::default() }.truncated_signature();
+        assert_eq!((es(63), es(64), es(72)), (Some(63), None, Some(72)));
     }
 
     #[test]
