@@ -6,7 +6,7 @@ use crate::clock;
 use crate::judge::classify::{Kind, classify};
 use crate::judge::roles;
 use crate::token::audience;
-use crate::token::claims::Claims;
+use crate::token::claims::{Claims, TokenType};
 use serde_json::{Map, Value};
 
 /// One claim explained: its name, its value as text, and what it means.
@@ -56,6 +56,11 @@ fn meaning(name: &str, value: &Value, all: &Map<String, Value>, now: i64) -> Str
     let app_only = classify(&view).kind == Kind::AppOnly;
     let subject = if app_only { "the service principal (app-only: there is no user)" } else { "the user" };
     match name {
+        "aud" if view.token_type() == TokenType::Id => {
+            "audience: the client app's own id (an ID token is for the app that signed the user in, not for an \
+             API)"
+                .into()
+        }
         "aud" => {
             let first = match value {
                 Value::Array(items) => items.first().and_then(Value::as_str).unwrap_or_default(),
@@ -180,6 +185,7 @@ fn meaning(name: &str, value: &Value, all: &Map<String, Value>, now: i64) -> Str
         "deviceid" => "object id in Entra ID of the device the user signed in on".into(),
         "sid" => "session id of the sign-in".into(),
         "in_corp" => "the sign-in came from inside the corporate network".into(),
+        "ver" if view.is_b2c() => "token format as Azure AD B2C labels it (its issuer's form is what counts)".into(),
         "ver" => match text {
             "1.0" => "token format 1.0 (appid, upn, sts.windows.net issuer): what Partner Center takes".into(),
             "2.0" => "token format 2.0 (azp, preferred_username; amr only as an optional claim)".into(),
@@ -331,6 +337,10 @@ mod tests {
         for line in &got {
             assert_ne!(line.1, "not a claim mfacheck describes", "{}", line.0);
         }
+        let got = explain(json!({"aud": "6e74172b-be56-4843-9ff4-e66a39bb12e3", "nonce": "n", "upn": "u"}));
+        assert!(got[0].1.contains("client app's own id"), "{}", got[0].1);
+        let got = explain(json!({"ver": "1.0", "tfp": "B2C_1_x"}));
+        assert!(got[0].1.contains("B2C"), "{}", got[0].1);
     }
 
     #[test]
