@@ -103,7 +103,8 @@ fn b2c_tokens_get_their_issuer_form_and_no_sign_in_advice() {
     let (_, text) = check_text("which/b2c.jwt", &["--explain"]);
     assert!(text.contains("/v2.0/ (v2.0 issuer, ver 1.0, RS256)"), "{text}");
     assert!(text.contains("B2C user flow or custom policy"), "{text}");
-    for advice in ["interactive", "MFA-enabled account", "Conditional Access", "v1.0 authentication"] {
+    for advice in ["interactive", "MFA-enabled account", "Conditional Access", "v1.0 authentication", "delegated-admin"]
+    {
         assert!(!text.contains(advice), "{advice} in {text}");
     }
 }

@@ -245,7 +245,9 @@ pub fn judge(
     let other_api = !claims.is_partner_center() && claims.token_type() == TokenType::Access;
     if let Some(aud) = claims.aud.filter(|_| other_api) {
         let name = claims.audience_name().map(|n| format!(" ({n})")).unwrap_or_default();
-        let tail = if class.kind == Kind::AppOnly {
+        let tail = if claims.is_b2c() {
+            "a B2C token is for the app's own API, never Partner Center's (see b2c-token)"
+        } else if class.kind == Kind::AppOnly {
             "it is an app-only token, to which the MFA rule does not apply"
         } else {
             "for delegated-admin access to other Microsoft APIs, Entra ID itself enforces MFA at sign-in"
@@ -687,6 +689,7 @@ mod tests {
         let v = verdict(b2c, "RS256", &policy());
         assert_eq!(codes(&v), ["b2c-token", "no-mfa", "not-partner-center"]);
         assert!(!v.findings[1].message.contains("interactive"), "{}", v.findings[1].message);
+        assert!(!v.findings[2].message.contains("delegated-admin"), "{}", v.findings[2].message);
     }
 
     #[test]
