@@ -309,7 +309,7 @@ impl KeySet {
             last = Some(outcome);
         }
         let mut failed = last.unwrap_or_else(|| Verification::new(Signature::Invalid, "no key fits"));
-        if !header.contains_key("nonce") {
+        if !header.contains_key(crate::token::claims::HeaderMember::Nonce.name()) {
             return failed;
         }
         if peek(token).graph {
