@@ -233,17 +233,17 @@ fn main() -> Result<()> {
     write(
         "amr-case.jwt",
         &line(rs(user(json!({"amr": ["pwd", "MFA"]})))),
-        ok("amr [pwd, MFA]: values are case-sensitive", "app+user", "missing", 1, &["amr-case"]),
+        ok("amr [pwd, MFA]: values are case-sensitive", "app+user", "missing", 1, &["amr-case", "no-mfa"]),
     )?;
     write(
         "amr-nomfa.jwt",
         &line(rs(user(json!({"amr": ["nomfa"]})))),
-        ok("amr [nomfa]: a substring is not the element", "app+user", "missing", 1, &[]),
+        ok("amr [nomfa]: a substring is not the element", "app+user", "missing", 1, &["no-mfa"]),
     )?;
     write(
         "amr-not-array.jwt",
         &line(rs(user(json!({"amr": "mfa"})))),
-        ok("amr is the string \"mfa\", not an array", "app+user", "missing", 1, &["amr-not-array"]),
+        ok("amr is the string \"mfa\", not an array", "app+user", "missing", 1, &["amr-not-array", "no-mfa"]),
     )?;
     let unsigned = encode(&obj(json!({"typ": "JWT", "alg": "none"})), &user(json!({})), None)?;
     write(
@@ -307,6 +307,150 @@ fn main() -> Result<()> {
         "not-yet-valid.jwt",
         &line(rs(user(json!({"nbf": 4_000_000_000i64})))),
         ok("nbf in 2096: not valid yet", "app+user", "satisfied", 0, &["not-yet-valid"]),
+    )?;
+
+    // Which token it is (SPEC §1 "Which token is it").
+    fs::create_dir_all(dir.join("which"))?;
+    write(
+        "which/pc-app-id-audience.jwt",
+        &line(rs(user(json!({"aud": "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd"})))),
+        ok("aud is Partner Center's application id, MFA", "app+user", "satisfied", 0, &[]),
+    )?;
+    let graph_header = obj(
+        json!({"typ": "JWT", "nonce": "x3Jd1uSYvp1Wn2Ux5U4sM8bqHvK0tA9cE7fG6hJ2kL4", "alg": "RS256", "kid": RSA_KID}),
+    );
+    write(
+        "which/graph.jwt",
+        &line(encode(
+            &graph_header,
+            &user(json!({"aud": "00000003-0000-0000-c000-000000000000", "scp": "User.Read"})),
+            Some(&rsa),
+        )?),
+        ok(
+            "a Microsoft Graph access token (app id audience, nonce in the header): an access token, not an ID token",
+            "app+user",
+            "satisfied",
+            0,
+            &["not-partner-center"],
+        ),
+    )?;
+    write(
+        "which/app-only-graph.jwt",
+        &line(rs(app_only(json!({"aud": "https://graph.microsoft.com"})))),
+        ok("an app-only token for Microsoft Graph", "app-only", "not-required", 0, &["not-partner-center"]),
+    )?;
+    let id_token = json!({
+        "aud": APP, "appid": null, "appidacr": null, "scp": null, "acr": null,
+        "nonce": "638700000000000000.YzBkNzFhZjMtZTY1Ni00", "sub": "kQ3h0pRZ7mX2bN5vC8dF1gH4jK6lM9nP0qR2sT5uV7w"
+    });
+    write(
+        "which/id-token.jwt",
+        &line(rs(user(id_token))),
+        ok(
+            "a v1.0 ID token (aud the client's id, nonce, no appid or scp), amr [pwd, mfa]",
+            "app+user",
+            "satisfied",
+            1,
+            &["id-token"],
+        ),
+    )?;
+    write(
+        "which/id-token-v2.jwt",
+        &line(rs(user(json!({
+            "ver": "2.0", "iss": format!("https://login.microsoftonline.com/{TENANT}/v2.0"), "aud": APP,
+            "appid": null, "appidacr": null, "scp": null, "acr": null, "amr": null, "upn": null, "unique_name": null,
+            "preferred_username": "Isaiah.Williams@testtestpartner.onmicrosoft.com",
+            "sub": "kQ3h0pRZ7mX2bN5vC8dF1gH4jK6lM9nP0qR2sT5uV7w"
+        })))),
+        ok("a v2.0 ID token without nonce or amr: no optional-claim advice", "app+user", "missing", 1, &["id-token"]),
+    )?;
+    write(
+        "which/v2-own-api.jwt",
+        &line(rs(user(json!({
+            "ver": "2.0", "iss": format!("https://login.microsoftonline.com/{TENANT}/v2.0"), "aud": APP,
+            "appid": null, "appidacr": null, "azp": APP, "azpacr": "0", "scp": "access_as_user",
+            "amr": ["pwd", "mfa"], "upn": null, "unique_name": null
+        })))),
+        ok(
+            "a v2.0 access token for the app's own API (aud = azp): an access token",
+            "app+user",
+            "satisfied",
+            0,
+            &["not-partner-center"],
+        ),
+    )?;
+    const B2C_TENANT: &str = "775527ff-9a37-4307-8b3d-cc311f58d925";
+    let b2c = obj(json!({
+        "iss": format!("https://contoso.b2clogin.com/{B2C_TENANT}/v2.0/"), "exp": EXP, "nbf": IAT, "iat": IAT,
+        "aud": "90c0fe63-bcf2-44d5-8fb7-b8bbc0b29dc6", "sub": "45b7b3b1-0a9b-4c36-8d45-0b8f6a1b2c3d",
+        "name": "Customer Example", "tfp": "B2C_1_signupsignin1", "scp": "demo.read",
+        "azp": "90c0fe63-bcf2-44d5-8fb7-b8bbc0b29dc6", "ver": "1.0"
+    }));
+    write(
+        "which/b2c.jwt",
+        &line(rs(b2c)),
+        ok(
+            "an Azure AD B2C access token (b2clogin.com v2.0 issuer, ver 1.0, tfp)",
+            "app+user",
+            "missing",
+            1,
+            &["b2c-token", "no-mfa", "not-partner-center"],
+        ),
+    )?;
+    write(
+        "which/wia.jwt",
+        &line(rs(user(json!({"amr": ["wia"]})))),
+        ok("amr [wia]: Windows integrated authentication, one factor", "app+user", "missing", 1, &["wia-no-mfa"]),
+    )?;
+    write(
+        "which/personal-guest.jwt",
+        &line(rs(user(json!({"idp": "live.com", "upn": null, "email": "someone@outlook.example"})))),
+        ok("a personal Microsoft account guest (idp live.com), MFA", "app+user", "satisfied", 0, &["cross-tenant"]),
+    )?;
+    write(
+        "which/issuer-tenant-mismatch.jwt",
+        &line(rs(user(json!({"tid": CUSTOMER})))),
+        ok("iss names the partner tenant, tid another tenant", "app+user", "satisfied", 0, &["issuer-tenant-mismatch"]),
+    )?;
+    let (signed, full_signature) = mfa_token.rsplit_once('.').context("three segments")?;
+    write(
+        "which/truncated-signature.jwt",
+        &line(format!("{signed}.{}", &full_signature[..200])),
+        Expect {
+            signature: Some("invalid"),
+            ..ok(
+                "mfa.jwt with its RS256 signature cut to 150 bytes",
+                "app+user",
+                "satisfied",
+                0,
+                &["truncated-signature"],
+            )
+        },
+    )?;
+    // Microsoft's docs print sample tokens in padded standard base64: check refuses them (exit 2),
+    // decode shows their claims with a warning, scan reports them.
+    let padded_std = |bytes: &[u8]| base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes);
+    let docs_sample = format!(
+        "{}.{}.{}",
+        padded_std(&serde_json::to_vec(&header("RS256", RSA_KID))?),
+        padded_std(&serde_json::to_vec(&user(json!({"amr": ["pwd"]})))?),
+        password_token.rsplit_once('.').context("three segments")?.1
+    );
+    assert!(docs_sample.contains('='), "the sample must show padding");
+    write(
+        "which/docs-sample.txt",
+        &line(docs_sample),
+        bad("password-only.jwt as documentation prints samples: padded standard base64", "bad-base64"),
+    )?;
+    write(
+        "which/msa-opaque.txt",
+        "EwCAA8l6BAAUbDba3x2OMJElkF7gJ4z/VbCPEz0AAWVs8EXAMPLEONLYnotARealTokenAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\n",
+        bad("a consumer Microsoft account token (EwC…): opaque", "opaque"),
+    )?;
+    write(
+        "which/refresh-token.txt",
+        "0.AXkAExampleOnlyNotARealRefreshTokenAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA-_AAAAAAAAAAAAAAAAAAAAAA\n",
+        bad("an Entra ID refresh token (0.A…): opaque", "not-a-jwt"),
     )?;
 
     // Bad input: every class of SPEC §3.

@@ -46,6 +46,8 @@ authorization code) with an MFA-enabled account; the user can register for MFA w
       Request-Context: appId=cid-v1:03ce8ca8-8373-4021-8f25-d5dd45c7b12f
       WWW-Authenticate: Bearer error=\"invalid_token\"
       Date: Thu, 26 Nov 2026 12:00:00 GMT
+    Since 2026 Partner Center enforces this rule on every app+user API call (progressively from April 2026) \
+and reports the refusal as a 401 with error code 900421; app-only calls are not affected.
 ";
     mfacheck()
         .args(["check", "--now", NOW, &fixture("password-only.jwt")])

@@ -78,6 +78,13 @@ fn value() -> impl Strategy<Value = String> {
         Just(format!("\"{ISS}\"")),
         Just("\"https://sts.windows.net/00000000-0000-0000-0000-000000000001/\"".to_string()),
         Just("\"live.com\"".to_string()),
+        // Which token it is: B2C issuer and policy, the consumer tenant, an own-id audience, Graph.
+        Just("\"https://contoso.b2clogin.com/00000000-0000-0000-0000-000000000001/v2.0/\"".to_string()),
+        Just("\"B2C_1_signupsignin1\"".to_string()),
+        Just("\"https://sts.windows.net/9188040d-6c67-4c5b-b112-36a304b66dad/\"".to_string()),
+        Just("\"00000000-0000-0000-0000-000000000001\"".to_string()),
+        Just("\"00000003-0000-0000-c000-000000000000\"".to_string()),
+        Just("\"638700000000000000.YzBkNzFhZjMtZTY1Ni00\"".to_string()),
         Just("\"someone@contoso.com\"".to_string()),
         Just("\"same-id\"".to_string()),
         Just("\"ü\\u00fc\"".to_string()),
@@ -127,10 +134,15 @@ fn payload() -> impl Strategy<Value = String> {
 }
 
 fn header() -> impl Strategy<Value = (&'static str, &'static str)> {
+    // 342 characters: the 256 bytes of a 2048-bit RSA signature.
+    let sig_256: &'static str = "A".repeat(342).leak();
     prop_oneof![
         Just((r#"{"typ":"JWT","alg":"RS256","kid":"k1"}"#, "c2lnbmF0dXJl")),
         Just((r#"{"alg":"none"}"#, "")),
         Just((r#"{"alg":"ES256","kid":"k2"}"#, "c2ln")),
+        // A Graph token's header nonce; a full-length RS256 signature (no truncated-signature).
+        Just((r#"{"alg":"RS256","nonce":"n0","kid":"k1"}"#, "c2lnbmF0dXJl")),
+        Just((r#"{"alg":"RS256"}"#, sig_256)),
     ]
 }
 

@@ -314,7 +314,7 @@ fn check_explain_spells_out_the_claims() {
     );
     assert_eq!(
         lines[6],
-        "      amr                 pwd — authentication methods: pwd = password (or an app's client secret); no mfa element, which Partner Center requires of app+user tokens"
+        "      amr                 pwd — authentication methods: pwd = password (or an app's client secret); no mfa element, which Partner Center requires of app+user tokens (since 2026 enforced on every app+user call: a 401 with error code 900421)"
     );
     assert_eq!(
         lines[8],

@@ -55,8 +55,9 @@ fn token_field(map: &Map<String, Value>) -> Result<String, InputError> {
     }
 }
 
-/// Trims what a paste brings along: whitespace, a trailing comma, surrounding quotes, and an
-/// `Authorization: Bearer` or `Bearer` prefix.
+/// Trims what a paste brings along: whitespace, a trailing comma, surrounding quotes or square
+/// brackets (`Bearer [eyJ…]`, as some logs print it), and an `Authorization: Bearer` or `Bearer`
+/// prefix.
 pub fn clean(raw: &str) -> &str {
     let mut text = unquote(raw.trim().trim_end_matches(',').trim_end());
     if let Some(rest) = strip_prefix_ignore_case(text, "authorization:") {
@@ -71,8 +72,8 @@ pub fn clean(raw: &str) -> &str {
 }
 
 fn unquote(text: &str) -> &str {
-    for quote in ['"', '\''] {
-        if text.len() >= 2 && text.starts_with(quote) && text.ends_with(quote) {
+    for (open, close) in [('"', '"'), ('\'', '\''), ('[', ']')] {
+        if text.len() >= 2 && text.starts_with(open) && text.ends_with(close) {
             return text[1..text.len() - 1].trim();
         }
     }
@@ -82,4 +83,16 @@ fn unquote(text: &str) -> &str {
 fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
     let head = text.get(..prefix.len())?;
     head.eq_ignore_ascii_case(prefix).then(|| &text[prefix.len()..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn brackets_are_cleaned_like_quotes() {
+        assert_eq!(clean("Bearer [eyJa.eyJb.c]"), "eyJa.eyJb.c");
+        assert_eq!(clean("Authorization: Bearer [ eyJa.eyJb.c ]"), "eyJa.eyJb.c");
+        assert_eq!(clean("[\"eyJa.eyJb.c\"]"), "[\"eyJa.eyJb.c\"]".trim_matches(['[', ']']).trim_matches('"'));
+    }
 }

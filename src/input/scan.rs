@@ -240,9 +240,15 @@ fn is_base64url(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
 }
 
-/// The end of the base64url run that starts at `from`.
-fn run_end(text: &[u8], from: usize) -> usize {
-    from + text[from..].iter().take_while(|&&b| is_base64url(b)).count()
+/// Documentation samples carry `=` padding or the standard alphabet: not valid JWS, but reported
+/// (with `check`'s error, which says so) rather than dropped.
+fn is_base64_loose(b: u8) -> bool {
+    is_base64url(b) || matches!(b, b'+' | b'/' | b'=')
+}
+
+/// The end of the run of `alphabet` bytes that starts at `from`.
+fn run_end(text: &[u8], from: usize, alphabet: fn(u8) -> bool) -> usize {
+    from + text[from..].iter().take_while(|&&b| alphabet(b)).count()
 }
 
 /// Every JWT in `text`, in order. Linear: a failed candidate is re-read at most once per segment.
@@ -276,15 +282,28 @@ fn find_start(text: &[u8]) -> Option<usize> {
     None
 }
 
-/// The end of the token that starts at `start` (at `eyJ`), or `None` when it is not one.
+/// The end of the token that starts at `start` (at `eyJ`), or `None` when it is not one. A
+/// candidate whose header or payload has `=`, `+` or `/` (a re-encoded documentation sample) is
+/// taken whole; those characters only in the signature are text after it (a URL path).
 fn token_end(text: &[u8], start: usize) -> Option<usize> {
-    let mut ends = vec![run_end(text, start)];
+    if let Some(end) = token_end_in(text, start, is_base64_loose) {
+        let mut segments = text[start..end].split(|&b| b == b'.');
+        let head_and_payload = segments.next().into_iter().chain(segments.next());
+        if head_and_payload.flatten().any(|&b| !is_base64url(b)) {
+            return Some(end);
+        }
+    }
+    token_end_in(text, start, is_base64url)
+}
+
+fn token_end_in(text: &[u8], start: usize, alphabet: fn(u8) -> bool) -> Option<usize> {
+    let mut ends = vec![run_end(text, start, alphabet)];
     while ends.len() < 5 {
         let last = *ends.last().expect("one segment");
         if text.get(last) != Some(&b'.') {
             break;
         }
-        ends.push(run_end(text, last + 1));
+        ends.push(run_end(text, last + 1, alphabet));
     }
     let segment = |k: usize| &text[ends[k - 1] + 1..ends[k]];
     if ends.len() == 5 && (2..5).all(|k| !segment(k).is_empty()) {
@@ -324,6 +343,14 @@ mod tests {
     #[test]
     fn jwe_has_five_segments_with_an_optional_key() {
         assert_eq!(tokens(b"eyJhbGciOiJkaXIifQ..aXY.Y3Q.dGFn,"), ["eyJhbGciOiJkaXIifQ..aXY.Y3Q.dGFn"]);
+    }
+
+    #[test]
+    fn docs_samples_are_candidates() {
+        let padded = b"token: eyJhbGciOiJub25lIn0=.eyJhIjoxfQ==.c2ln rest";
+        assert_eq!(tokens(padded), ["eyJhbGciOiJub25lIn0=.eyJhIjoxfQ==.c2ln"]);
+        let path = b"GET /x/eyJhbGciOiJub25lIn0.eyJhIjoxfQ.c2ln/more";
+        assert_eq!(tokens(path), ["eyJhbGciOiJub25lIn0.eyJhIjoxfQ.c2ln"]);
     }
 
     #[test]
@@ -400,7 +427,7 @@ mod tests {
         fn any_bytes_scan_without_panic_and_yield_only_token_shapes(text in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
             for token in tokens(&text) {
                 proptest::prop_assert!(token.starts_with("eyJ"));
-                proptest::prop_assert!(token.bytes().all(|b| is_base64url(b) || b == b'.'));
+                proptest::prop_assert!(token.bytes().all(|b| is_base64_loose(b) || b == b'.'));
                 proptest::prop_assert!(matches!(token.matches('.').count(), 2 | 4));
             }
         }

@@ -3,7 +3,10 @@
 //! directory roles in `wids` by name, scopes, roles and times.
 
 use crate::clock;
-use crate::token::claims::{Claims, PARTNER_CENTER_AUDIENCES};
+use crate::judge::classify::{Kind, classify};
+use crate::judge::roles;
+use crate::token::audience;
+use crate::token::claims::{Claims, TokenType};
 use serde_json::{Map, Value};
 
 /// One claim explained: its name, its value as text, and what it means.
@@ -48,32 +51,36 @@ fn strings(value: &Value) -> Vec<&str> {
 fn meaning(name: &str, value: &Value, all: &Map<String, Value>, now: i64) -> String {
     let text = value.as_str().unwrap_or_default();
     let time = || value.as_i64().and_then(clock::rfc3339).unwrap_or_else(|| "not a NumericDate".into());
+    let view = Claims::of_map(all);
+    // An app-only token has no user: its idp, wids and oid are the service principal's.
+    let app_only = classify(&view).kind == Kind::AppOnly;
+    let subject = if app_only { "the service principal (app-only: there is no user)" } else { "the user" };
     match name {
+        "aud" if view.token_type() == TokenType::Id => {
+            "audience: the client app's own id (an ID token is for the app that signed the user in, not for an \
+             API)"
+                .into()
+        }
         "aud" => {
             let first = match value {
                 Value::Array(items) => items.first().and_then(Value::as_str).unwrap_or_default(),
                 _ => text,
             };
-            let whose = if PARTNER_CENTER_AUDIENCES.contains(&first) {
-                " (Partner Center)"
-            } else if first.starts_with("https://graph.microsoft.com")
-                || first == "00000003-0000-0000-c000-000000000000"
-            {
-                " (Microsoft Graph, not Partner Center)"
-            } else if first.starts_with("https://management.") {
-                " (Azure Resource Manager, not Partner Center)"
-            } else {
-                " (not Partner Center)"
+            let whose = match audience::name(first) {
+                Some(audience::PARTNER_CENTER) => " (Partner Center)".to_owned(),
+                Some(name) => format!(" ({name}, not Partner Center)"),
+                None => " (not Partner Center)".to_owned(),
             };
             format!("audience: the API this token is for{whose}")
         }
+        "iss" if view.is_b2c() => {
+            let form = if view.issuer_version() == Some("2.0") { " (v2.0 form)" } else { "" };
+            format!("issuer: an Azure AD B2C tenant (customer identities, never a partner's staff){form}")
+        }
         "iss" => {
-            let form = if text.starts_with("https://sts.windows.net/") {
-                " (v1.0 form)"
-            } else if text.starts_with("https://login.microsoftonline.com/") && text.ends_with("/v2.0") {
-                " (v2.0 form)"
-            } else {
-                ""
+            let form = match view.issuer_version() {
+                Some(version) => format!(" (v{version} form)"),
+                None => String::new(),
             };
             format!("issuer: the Entra ID tenant whose token service issued the token{form}")
         }
@@ -87,12 +94,34 @@ fn meaning(name: &str, value: &Value, all: &Map<String, Value>, now: i64) -> Str
             None => "expiry, not a NumericDate".into(),
         },
         "auth_time" => format!("the user last authenticated at {}", time()),
-        "xms_tcdt" => format!("the tenant was created at {}", time()),
+        "xms_tcdt" => match value.as_i64().and_then(clock::rfc3339) {
+            Some(date) => format!("the tenant was created at {date}"),
+            None => format!("when the tenant was created (given as {}, not as a NumericDate)", show(value)),
+        },
+        "acr" if view.is_b2c() => "Azure AD B2C: the user flow or custom policy that issued the token".into(),
         "acr" => match text {
             "0" => "authentication context class 0: the sign-in did not meet ISO/IEC 29115 (v1.0)".into(),
             _ => "authentication context class of the sign-in (v1.0)".into(),
         },
-        "acrs" => "Conditional Access authentication contexts the sign-in satisfied".into(),
+        "tfp" => "trust framework policy: the Azure AD B2C user flow or custom policy that issued the token \
+                  (a B2C token: Partner Center does not accept it)"
+            .into(),
+        "acrs" => "Conditional Access authentication contexts the sign-in satisfied (step-up requirements)".into(),
+        "acct" => match value.as_i64() {
+            Some(0) => "account type: 0 = a member of the tenant".into(),
+            Some(1) => "account type: 1 = a guest in the tenant".into(),
+            _ => "account type in the tenant (0 member, 1 guest)".into(),
+        },
+        "xms_mirid" => "resource id of the managed identity the token was issued to (Azure)".into(),
+        "signin_state" => "sign-in state: kmsi = the user chose to stay signed in, inknownntwk = from a trusted \
+                           network, dvc_mngd / dvc_cmp = a managed / compliant device"
+            .into(),
+        "xms_idrel" => "the principal's relationship to the tenant (Entra ID's codes, e.g. member or guest)".into(),
+        "nonce" => "OpenID Connect nonce: a sign of an ID token, which no API accepts as a bearer token".into(),
+        "at_hash" => "hash of the access token issued with this ID token: this is an ID token, send the access \
+                      token instead"
+            .into(),
+        "c_hash" => "hash of the authorization code issued with this ID token".into(),
         "amr" => amr_meaning(value),
         "appid" | "azp" => "application (client) id of the app that asked for the token".into(),
         "appidacr" | "azpacr" => match text {
@@ -106,8 +135,14 @@ fn meaning(name: &str, value: &Value, all: &Map<String, Value>, now: i64) -> Str
             "user" => "token type: user = app+user (Partner Center requires mfa in amr)".into(),
             _ => "token type (optional claim): app = app-only, user = app+user".into(),
         },
+        "idp" if app_only => format!("identity provider of {subject}"),
+        "idp" if view.personal_account() => {
+            "identity provider that authenticated the user: a personal Microsoft account (consumer), so a \
+             guest, not a partner's delegated-admin sign-in"
+                .into()
+        }
         "idp" => {
-            if !Claims::of_map(all).cross_tenant() {
+            if !view.cross_tenant() {
                 "identity provider that authenticated the user: the issuing tenant itself".into()
             } else {
                 "identity provider that authenticated the user: not the issuer, so a cross-tenant sign-in \
@@ -115,10 +150,9 @@ fn meaning(name: &str, value: &Value, all: &Map<String, Value>, now: i64) -> Str
                     .into()
             }
         }
+        "oid" if app_only => "object id of the app's service principal in Entra ID (app-only: no user)".into(),
         "oid" => "object id of the signed-in principal in Entra ID (the same for every app)".into(),
         "sub" => {
-            let claims = Claims::of_map(all);
-            let app_only = crate::judge::classify::classify(&claims).kind == crate::judge::classify::Kind::AppOnly;
             if all.get("oid").is_some_and(|oid| oid == value) && app_only {
                 "subject: equals oid, so the principal is the app's own service principal (app-only)".into()
             } else if all.get("oid").is_some_and(|oid| oid == value) {
@@ -131,7 +165,7 @@ fn meaning(name: &str, value: &Value, all: &Map<String, Value>, now: i64) -> Str
         "roles" => {
             "app roles granted: application permissions in an app-only token, the user's roles in a user token".into()
         }
-        "wids" => wids_meaning(value),
+        "wids" => wids_meaning(value, subject),
         "groups" => "object ids of the user's groups".into(),
         "hasgroups" => "the user is in too many groups to list here: ask Microsoft Graph".into(),
         "tid" => "tenant id: the Entra ID directory the token was issued in".into(),
@@ -148,18 +182,19 @@ fn meaning(name: &str, value: &Value, all: &Map<String, Value>, now: i64) -> Str
         "ipaddr" => "IP address the user signed in from".into(),
         "fwd" => "IP address of the original client, when a proxy forwarded the sign-in".into(),
         "onprem_sid" => "the user's on-premises Active Directory security identifier".into(),
-        "deviceid" => "id of the device the user signed in on".into(),
+        "deviceid" => "object id in Entra ID of the device the user signed in on".into(),
         "sid" => "session id of the sign-in".into(),
         "in_corp" => "the sign-in came from inside the corporate network".into(),
+        "ver" if view.is_b2c() => "token format as Azure AD B2C labels it (its issuer's form is what counts)".into(),
         "ver" => match text {
             "1.0" => "token format 1.0 (appid, upn, sts.windows.net issuer): what Partner Center takes".into(),
             "2.0" => "token format 2.0 (azp, preferred_username; amr only as an optional claim)".into(),
             _ => "token format version".into(),
         },
-        "xms_cc" => "client capabilities (CP1: the app handles claims challenges)".into(),
-        "aio" | "rh" | "uti" | "puid" | "xms_st" | "xms_idrel" | "xms_ftd" => {
-            "internal to Entra ID: do not rely on it".into()
-        }
+        "xms_cc" => "client capabilities: CP1 = the client can handle claims challenges, so it gets continuous \
+                     access evaluation (CAE) and long-lived tokens that are revoked on events"
+            .into(),
+        "aio" | "rh" | "uti" | "puid" | "xms_st" | "xms_ftd" => "internal to Entra ID: do not rely on it".into(),
         _ => "not a claim mfacheck describes".into(),
     }
 }
@@ -181,7 +216,8 @@ fn amr_meaning(value: &Value) -> String {
     let verdict = if items.iter().any(|m| m == "mfa") {
         "mfa present, as Partner Center requires"
     } else {
-        "no mfa element, which Partner Center requires of app+user tokens"
+        "no mfa element, which Partner Center requires of app+user tokens (since 2026 enforced on every \
+         app+user call: a 401 with error code 900421)"
     };
     format!("authentication methods: {}; {verdict}", methods.join("; "))
 }
@@ -220,39 +256,29 @@ pub fn amr_method(method: &str) -> Option<&'static str> {
     })
 }
 
-fn wids_meaning(value: &Value) -> String {
+fn wids_meaning(value: &Value, subject: &str) -> String {
     let ids = strings(value);
     if ids.is_empty() {
-        return "directory roles of the user (role template ids)".into();
+        return format!("directory roles of {subject} (role template ids)");
     }
-    let names: Vec<&str> = ids.iter().map(|id| role_name(id).unwrap_or("a role mfacheck does not name")).collect();
-    format!("directory roles of the user: {}", names.join(", "))
+    let mut names: Vec<&str> = ids.iter().filter_map(|id| roles::name(id)).collect();
+    // Unknown ids (custom roles, or newer than the table) make one phrase, whatever their number.
+    let unknown = ids.len() - names.len();
+    let phrase = match unknown {
+        0 => String::new(),
+        1 => "a role mfacheck does not name".into(),
+        n => format!("{n} roles mfacheck does not name"),
+    };
+    if unknown > 0 {
+        names.push(&phrase);
+    }
+    format!("directory roles of {subject}: {}", names.join(", "))
 }
 
-/// The common Entra ID built-in roles, by role template id (as `wids` carries them).
+/// The name of an Entra ID built-in role, by template id (as `wids` carries them).
 pub fn role_name(template_id: &str) -> Option<&'static str> {
-    ROLES.iter().find(|(id, _)| id.eq_ignore_ascii_case(template_id)).map(|(_, name)| *name)
+    roles::name(template_id)
 }
-
-const ROLES: [(&str, &str); 17] = [
-    ("62e90394-69f5-4237-9190-012177145e10", "Global Administrator"),
-    ("194ae4cb-b126-40b2-bd5b-6091b380977d", "Security Administrator"),
-    ("729827e3-9c14-49f7-bb1b-9608f156bbb8", "Helpdesk Administrator"),
-    ("fe930be7-5e62-47db-91af-98c3a49a38b1", "User Administrator"),
-    ("29232cdf-9323-42fd-ade2-1d097af3e4de", "Exchange Administrator"),
-    ("f28a1f50-f6e7-4571-818b-6a12f2af6b6c", "SharePoint Administrator"),
-    ("b0f54661-2d74-4c50-afa3-1ec803f12efe", "Billing Administrator"),
-    ("f2ef992c-3afb-46b9-b7cf-a126ee74c451", "Global Reader"),
-    ("88d8e3e3-8f55-4a1e-953a-9b9898b8876b", "Directory Readers"),
-    ("9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3", "Application Administrator"),
-    ("158c047a-c907-4556-b7ef-446551a6b5f7", "Cloud Application Administrator"),
-    ("e8611ab8-c189-46e8-94e1-60213ab1f814", "Privileged Role Administrator"),
-    ("b1be1c3e-b65d-4f19-8427-f6fa0d97feb9", "Conditional Access Administrator"),
-    ("c4e39bd9-1100-46d3-8c65-fb160da0b8cf", "Authentication Administrator"),
-    ("3a2c62db-5318-420d-8d74-23affee5d9d5", "Intune Administrator"),
-    ("69091246-20e8-4a56-aa4d-066075b2a7a8", "Teams Administrator"),
-    ("b79fbf4d-3ef9-4689-8143-76b194e85509", "User (every member user holds it)"),
-];
 
 #[cfg(test)]
 mod tests {
@@ -281,6 +307,40 @@ mod tests {
         let got =
             explain(json!({"wids": ["62e90394-69f5-4237-9190-012177145e10", "00000000-0000-0000-0000-000000000001"]}));
         assert_eq!(got[0].1, "directory roles of the user: Global Administrator, a role mfacheck does not name");
+        let got =
+            explain(json!({"wids": ["00000000-0000-0000-0000-000000000001", "00000000-0000-0000-0000-000000000002",
+            "c4e39bd9-1100-46d3-8c65-fb160da0071f"], "upn": "u"}));
+        assert_eq!(
+            got[0].1,
+            "directory roles of the user: Authentication Administrator, 2 roles mfacheck does not name"
+        );
+        assert_eq!(roles::ROLES.iter().filter(|(_, n)| *n == "Global Administrator").count(), 1);
+    }
+
+    #[test]
+    fn app_only_claims_belong_to_the_service_principal() {
+        let got = explain(
+            json!({"idtyp": "app", "idp": "https://sts.windows.net/a/", "wids": ["62e90394-69f5-4237-9190-012177145e10"]}),
+        );
+        assert!(got[1].1.contains("service principal") && !got[1].1.contains("the user"), "{}", got[1].1);
+        assert!(got[2].1.starts_with("directory roles of the service principal"), "{}", got[2].1);
+    }
+
+    #[test]
+    fn more_claims() {
+        let got = explain(json!({"xms_tcdt": "1600000000", "acct": 1, "tfp": "B2C_1_x", "acr": "b2c_1_x",
+            "xms_cc": ["CP1"], "xms_mirid": "/subscriptions/x", "signin_state": ["kmsi"], "xms_idrel": "1 2"}));
+        assert!(!got[0].1.contains("created at not a NumericDate"), "{}", got[0].1);
+        assert_eq!(got[1].1, "account type: 1 = a guest in the tenant");
+        assert!(got[2].1.contains("B2C") && got[3].1.contains("B2C"));
+        assert!(got[4].1.contains("continuous access evaluation"));
+        for line in &got {
+            assert_ne!(line.1, "not a claim mfacheck describes", "{}", line.0);
+        }
+        let got = explain(json!({"aud": "6e74172b-be56-4843-9ff4-e66a39bb12e3", "nonce": "n", "upn": "u"}));
+        assert!(got[0].1.contains("client app's own id"), "{}", got[0].1);
+        let got = explain(json!({"ver": "1.0", "tfp": "B2C_1_x"}));
+        assert!(got[0].1.contains("B2C"), "{}", got[0].1);
     }
 
     #[test]

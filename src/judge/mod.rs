@@ -6,6 +6,7 @@
 pub mod classify;
 pub mod explain;
 pub mod outcome;
+pub mod roles;
 pub mod verdict;
 
 use crate::input::Item;
@@ -60,7 +61,7 @@ pub fn check_item(item: Item, policy: &Policy) -> Outcome<'static> {
 
 /// Judges a token already decoded (for `--explain`, which shows its claims too).
 pub fn check_decoded<'a>(source: &'a str, jws: &'a Jws, token: &str, policy: &Policy) -> Outcome<'a> {
-    let header = Header::from_map(&jws.header, jws.signature_empty);
+    let header = Header::from_map(&jws.header, jws.signature_empty, jws.signature_len);
     let signature = verify::check(policy.keys.as_deref(), &jws.header, token);
     judge(Cow::Borrowed(source), &header, &Claims::of_map(&jws.claims), signature, policy)
 }

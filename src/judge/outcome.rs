@@ -7,7 +7,7 @@ use crate::error::InputError;
 use crate::exit_status::ExitStatus;
 use crate::judge::classify::Kind;
 use crate::judge::verdict::{Finding, Mfa, Response};
-use crate::token::claims::{Claims, Header, List, Raw, app_auth_label};
+use crate::token::claims::{Claims, Header, List, Raw, TokenType, app_auth_label};
 use crate::token::verify::Verification;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
@@ -34,10 +34,15 @@ pub struct Outcome<'a> {
 /// The claims worth showing, names reconciled across v1.0 and v2.0, times as RFC 3339.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TokenSummary<'a> {
+    /// `access`, or `id` for an OpenID Connect ID token (which no API accepts).
+    #[serde(rename = "type")]
+    pub token_type: TokenType,
     pub ver: Option<Cow<'a, str>>,
     pub alg: Cow<'a, str>,
     pub kid: Option<Cow<'a, str>>,
     pub aud: Option<Cow<'a, str>>,
+    /// The well-known name of `aud` (`Partner Center`, `Microsoft Graph`…), null when unknown.
+    pub audience_name: Option<&'static str>,
     pub iss: Option<Cow<'a, str>>,
     pub tid: Option<Cow<'a, str>>,
     pub app_id: Option<Cow<'a, str>>,
@@ -120,10 +125,12 @@ impl<'a> TokenSummary<'a> {
     pub fn new(header: &Header<'a>, claims: &Claims<'a>, now: i64) -> Self {
         let text = |s: Option<&'a str>| s.map(Cow::Borrowed);
         TokenSummary {
+            token_type: claims.token_type(),
             ver: text(claims.ver),
             alg: Cow::Borrowed(header.alg),
             kid: text(header.kid),
             aud: text(claims.aud),
+            audience_name: claims.audience_name(),
             iss: text(claims.iss),
             tid: text(claims.tid),
             app_id: text(claims.app_id),
@@ -142,10 +149,12 @@ impl<'a> TokenSummary<'a> {
 
     pub fn into_owned(self) -> TokenSummary<'static> {
         TokenSummary {
+            token_type: self.token_type,
             ver: owned(self.ver),
             alg: Cow::Owned(self.alg.into_owned()),
             kid: owned(self.kid),
             aud: owned(self.aud),
+            audience_name: self.audience_name,
             iss: owned(self.iss),
             tid: owned(self.tid),
             app_id: owned(self.app_id),

@@ -3,7 +3,8 @@
 
 use crate::clock;
 use crate::judge::classify::{Classification, Kind};
-use crate::token::claims::{Amr, Claims, Header};
+use crate::token::audience;
+use crate::token::claims::{Amr, Claims, Header, TokenType};
 use crate::token::verify::{Keys, Signature, Unchecked, Verification};
 use jiff::Timestamp;
 use serde::Serialize;
@@ -127,6 +128,9 @@ pub struct Verdict {
     pub response: Option<Response>,
 }
 
+/// Partner Center's audience, as findings name it.
+const PC_URI: &str = "https://api.partnercenter.microsoft.com";
+
 /// Methods that prove more than a password but that Partner Center does not count: it looks for
 /// the exact element `mfa`.
 const STRONG_METHODS: [&str; 12] =
@@ -148,34 +152,8 @@ pub fn judge(
         Kind::AppUser => Mfa::Missing,
     };
     let mut findings = Vec::new();
+    what_token_and_why(claims, mfa, &mut findings);
     let mut add = |code, level, message: String| findings.push(Finding { code, level, message });
-
-    if mfa == Mfa::Missing {
-        match &claims.amr {
-            Amr::Absent if claims.ver == Some("2.0") => add(
-                "no-amr",
-                Level::Hint,
-                "no amr claim: v2.0 access tokens omit amr unless the app requests it. Add amr as an \
-                 optional claim of the access token in the app registration, or request a v1.0 token \
-                 (Partner Center's tokens are v1.0)"
-                    .into(),
-            ),
-            Amr::Absent => add(
-                "no-amr",
-                Level::Hint,
-                "no amr claim, so no MFA can be seen: v1.0 user tokens always carry amr, so this token \
-                 was not issued by an ordinary Entra ID sign-in. Get the token through an interactive \
-                 sign-in (OpenID Connect / authorization code) with an MFA-enabled account"
-                    .into(),
-            ),
-            Amr::Malformed(type_name) => add(
-                "amr-not-array",
-                Level::Error,
-                format!("amr is a {type_name}, not an array of strings: it cannot satisfy MFA"),
-            ),
-            Amr::Methods(methods) => method_findings(methods, &mut add),
-        }
-    }
 
     let now = policy.now.as_second();
     if let Some(exp) = claims.exp.filter(|&exp| now >= exp) {
@@ -220,7 +198,28 @@ pub fn judge(
             ),
         );
     }
-    if claims.cross_tenant() {
+    if let Some(len) = header.truncated_signature() {
+        add(
+            "truncated-signature",
+            Level::Warning,
+            format!(
+                "the {alg} signature is {len} bytes, {}: the token was cut when copied. Copy it whole \
+                 (Partner Center would reject it as it stands)",
+                if alg == "ES256" { "not 64" } else { "under the 256 of a 2048-bit RSA key, the least Entra ID uses" }
+            ),
+        );
+    }
+    if claims.cross_tenant() && claims.personal_account() {
+        add(
+            "cross-tenant",
+            Level::Info,
+            format!(
+                "idp ({}): a guest who signed in with a personal Microsoft account, not a partner's \
+                 delegated-admin (DAP/GDAP) sign-in; amr must still hold mfa",
+                claims.idp.unwrap_or_default()
+            ),
+        );
+    } else if claims.cross_tenant() {
         add(
             "cross-tenant",
             Level::Info,
@@ -231,14 +230,33 @@ pub fn judge(
             ),
         );
     }
-    if let Some(aud) = claims.aud.filter(|_| !claims.is_partner_center()) {
+    if let Some(tenant) = claims.issuer_tenant_mismatch() {
+        add(
+            "issuer-tenant-mismatch",
+            Level::Warning,
+            format!(
+                "iss names tenant {tenant}, tid is {}: Entra ID issues a token in the tenant it names, so \
+                 the claims were edited or the token was not issued by Entra ID",
+                claims.tid.unwrap_or_default()
+            ),
+        );
+    }
+    // An ID token's aud is its client, which the id-token finding already says.
+    let other_api = !claims.is_partner_center() && claims.token_type() == TokenType::Access;
+    if let Some(aud) = claims.aud.filter(|_| other_api) {
+        let name = claims.audience_name().map(|n| format!(" ({n})")).unwrap_or_default();
+        let tail = if claims.is_b2c() {
+            "a B2C token is for the app's own API, never Partner Center's (see b2c-token)"
+        } else if class.kind == Kind::AppOnly {
+            "it is an app-only token, to which the MFA rule does not apply"
+        } else {
+            "for delegated-admin access to other Microsoft APIs, Entra ID itself enforces MFA at sign-in"
+        };
         add(
             "not-partner-center",
             Level::Info,
             format!(
-                "aud is {aud}, not Partner Center (https://api.partnercenter.microsoft.com); the Partner \
-                 Center rule was applied anyway. For delegated-admin access to other Microsoft APIs, \
-                 Entra ID itself enforces MFA at sign-in"
+                "aud is {aud}{name}, not Partner Center ({PC_URI}); the Partner Center rule was applied anyway: {tail}"
             ),
         );
     }
@@ -255,6 +273,95 @@ pub fn judge(
     let compliant = mfa != Mfa::Missing && !findings.iter().any(|f| f.level == Level::Error);
     let response = (mfa == Mfa::Missing).then(|| Response::mfa_required(policy.now));
     Verdict { mfa, compliant, findings, response }
+}
+
+/// Which token it is (an ID token, a B2C token) and, when MFA is missing, its cause and fix.
+fn what_token_and_why(claims: &Claims, mfa: Mfa, out: &mut Vec<Finding>) {
+    let add = |out: &mut Vec<Finding>, code, level, message: String| out.push(Finding { code, level, message });
+    let id_token = claims.token_type() == TokenType::Id;
+    if id_token {
+        let signs = if claims.id_token_claims { " and carries OpenID Connect's nonce/at_hash/c_hash" } else { "" };
+        add(
+            out,
+            "id-token",
+            Level::Error,
+            format!(
+                "an ID token, not an access token: it names no calling app (no appid/azp) and no permissions \
+                 (no scp/roles), its aud is the client's own id{signs}. No API accepts an ID token as a bearer \
+                 token, and Partner Center refuses it whatever its amr: send the access token of the same \
+                 sign-in (accessToken / access_token, requested for {PC_URI}) instead"
+            ),
+        );
+    }
+    let b2c = claims.is_b2c();
+    if b2c {
+        let policy_name = claims.tfp.or(claims.acr).map(|p| format!(" (policy {p})")).unwrap_or_default();
+        add(
+            out,
+            "b2c-token",
+            Level::Warning,
+            format!(
+                "an Azure AD B2C token{policy_name}: B2C signs in an app's customers, never a partner's staff, \
+                 so Partner Center does not accept it and no sign-in change (MFA or otherwise) makes it \
+                 acceptable. Call Partner Center with an access token from your partner tenant's Entra ID \
+                 for {PC_URI}"
+            ),
+        );
+    }
+
+    if mfa == Mfa::Missing && !id_token {
+        let before = out.len();
+        match &claims.amr {
+            Amr::Malformed(type_name) => add(
+                out,
+                "amr-not-array",
+                Level::Error,
+                format!("amr is a {type_name}, not an array of strings: it cannot satisfy MFA"),
+            ),
+            _ if b2c => {}
+            Amr::Absent if claims.ver == Some("2.0") => add(
+                out,
+                "no-amr",
+                Level::Hint,
+                "no amr claim: v2.0 access tokens omit amr unless the app requests it. Add amr as an \
+                 optional claim of the access token in the app registration, or request a v1.0 token \
+                 (Partner Center's tokens are v1.0)"
+                    .into(),
+            ),
+            Amr::Absent => add(
+                out,
+                "no-amr",
+                Level::Hint,
+                "no amr claim, so no MFA can be seen: v1.0 user tokens always carry amr, so this token \
+                 was not issued by an ordinary Entra ID sign-in. Get the token through an interactive \
+                 sign-in (OpenID Connect / authorization code) with an MFA-enabled account"
+                    .into(),
+            ),
+            Amr::Methods(methods) => {
+                method_findings(methods, &mut |code, level, message| add(out, code, level, message))
+            }
+        }
+        // Every app+user token without MFA gets a cause and a fix for that token.
+        if !out[before..].iter().any(|f| f.level == Level::Hint) {
+            let message = if b2c {
+                "no mfa in amr: this B2C token records its own user flow's methods, and no sign-in change \
+                 makes a B2C token acceptable to Partner Center (see b2c-token)"
+                    .to_owned()
+            } else {
+                let methods = match &claims.amr {
+                    Amr::Methods(methods) => format!("amr [{}] has", methods.join(", ")),
+                    // Entra ID never issues one: the claims were edited.
+                    _ => "amr is not as Entra ID issues it and has".to_owned(),
+                };
+                format!(
+                    "{methods} no mfa element and no method Partner Center counts: require MFA for this user \
+                     and app (Conditional Access or security defaults), then get a new token through an \
+                     interactive sign-in"
+                )
+            };
+            add(out, "no-mfa", Level::Hint, message);
+        }
+    }
 }
 
 /// The checks asked for beyond the MFA rule (`--jwks`/`--key`, `--issuer`, `--audience`, and
@@ -316,7 +423,7 @@ fn expectations(
     }
     if !policy.audiences.is_empty() {
         let found = &claims.audiences;
-        if !found.iter().any(|aud| policy.audiences.iter().any(|want| want == aud)) {
+        if !found.iter().any(|aud| policy.audiences.iter().any(|want| audience::same(want, aud))) {
             add(
                 "audience-mismatch",
                 Level::Error,
@@ -368,6 +475,16 @@ fn method_findings(methods: &[&str], add: &mut impl FnMut(&'static str, Level, S
                 .into(),
         );
     }
+    if methods.contains(&"wia") {
+        add(
+            "wia-no-mfa",
+            Level::Hint,
+            "amr has wia but not mfa: Windows integrated authentication is one factor (the Windows \
+             sign-in), so Entra ID asked for no second one. Require MFA for this user and app with \
+             Conditional Access, then get a new token"
+                .into(),
+        );
+    }
     let strong: Vec<&str> = methods.iter().copied().filter(|m| STRONG_METHODS.contains(m)).collect();
     if !strong.is_empty() {
         add(
@@ -396,7 +513,7 @@ mod tests {
     use serde_json::{Value, json};
 
     fn verdict(claims: Value, alg: &str, policy: &Policy) -> Verdict {
-        let header = Header { alg, kid: None, signature_empty: alg == "none" };
+        let header = Header { alg, signature_empty: alg == "none", signature_len: 256, ..Header::default() };
         let claims = claims.as_object().unwrap().clone();
         let view = Claims::of_map(&claims);
         judge(&header, &view, &classify(&view), policy, &Verification::not_checked())
@@ -438,13 +555,18 @@ mod tests {
             (json!(["fed"]), "federated-no-mfa"),
             (json!(["pwd", "rsa"]), "strong-method-not-mfa"),
             (json!(["ngcmfa"]), "strong-method-not-mfa"),
-            (json!(["pwd", "Mfa"]), "amr-case"),
-            (json!({"m": 1}), "amr-not-array"),
+            (json!(["wia"]), "wia-no-mfa"),
+            (json!(["nomfa"]), "no-mfa"),
         ];
         for (amr, code) in cases {
             let v = verdict(json!({"aud":PC,"scp":"x","amr":amr}), "RS256", &p);
             assert_eq!(codes(&v), [code], "{amr}");
         }
+        // A warning is not a cause: a hint says what to change.
+        let v = verdict(json!({"aud":PC,"scp":"x","amr":["pwd", "Mfa"]}), "RS256", &p);
+        assert_eq!(codes(&v), ["amr-case", "no-mfa"]);
+        let v = verdict(json!({"aud":PC,"scp":"x","amr":{"m": 1}}), "RS256", &p);
+        assert_eq!(codes(&v), ["amr-not-array", "no-mfa"]);
         let v = verdict(json!({"aud":PC,"scp":"x","ver":"2.0"}), "RS256", &p);
         assert_eq!(codes(&v), ["no-amr"]);
         assert!(v.findings[0].message.contains("v2.0"));
@@ -518,7 +640,7 @@ mod tests {
 
     #[test]
     fn a_failed_signature_check_is_an_error() {
-        let header = Header { alg: "RS256", kid: None, signature_empty: false };
+        let header = Header { alg: "RS256", signature_len: 256, ..Header::default() };
         let claims = json!({"aud":PC,"scp":"x","amr":["mfa"]}).as_object().unwrap().clone();
         let view = Claims::of_map(&claims);
         let with = |signature, detail: &str| {
@@ -530,6 +652,84 @@ mod tests {
         let v = with(Signature::UnknownKey, "no such kid");
         assert_eq!((v.compliant, codes(&v)), (false, vec!["unknown-key"]));
         assert!(with(Signature::Verified, "RS256").compliant);
+    }
+
+    #[test]
+    fn every_missing_mfa_has_a_hint() {
+        for amr in [json!(["wia"]), json!(["none"]), json!(["pwd", "x"]), json!([]), json!(null), json!(["MFA"])] {
+            for ver in ["1.0", "2.0"] {
+                let v = verdict(json!({"aud":PC,"scp":"x","amr":amr,"ver":ver}), "RS256", &policy());
+                assert!(v.findings.iter().any(|f| f.level == Level::Hint), "{amr} {ver}: {:?}", codes(&v));
+            }
+        }
+    }
+
+    #[test]
+    fn id_tokens_are_refused_whatever_their_mfa() {
+        let id = json!({"aud":"6e74172b-be56-4843-9ff4-e66a39bb12e3","nonce":"n","amr":["pwd","mfa"],"upn":"u@x",
+                        "iss":"https://sts.windows.net/t/","ver":"1.0"});
+        let v = verdict(id.clone(), "RS256", &policy());
+        assert_eq!((v.compliant, codes(&v)[0]), (false, "id-token"));
+        let mut no_amr = id.clone();
+        no_amr["amr"] = json!(null);
+        no_amr["ver"] = json!("2.0");
+        let v = verdict(no_amr, "RS256", &policy());
+        assert!(!codes(&v).contains(&"no-amr"), "no optional-claim advice for an ID token: {:?}", codes(&v));
+        // Look-alikes: a v2 access token for the app's own API (aud = azp), a token with scp.
+        let own = json!({"aud":"6e74172b-be56-4843-9ff4-e66a39bb12e3","azp":"6e74172b-be56-4843-9ff4-e66a39bb12e3",
+                         "scp":"access_as_user","amr":["mfa"],"ver":"2.0"});
+        assert!(!codes(&verdict(own, "RS256", &policy())).contains(&"id-token"));
+    }
+
+    #[test]
+    fn b2c_tokens_get_no_sign_in_advice() {
+        let b2c = json!({"iss":"https://contoso.b2clogin.com/775527ff-9a37-4307-8b3d-cc311f58d925/v2.0/",
+                         "aud":"90c0fe63-bcf2-44d5-8fb7-b8bbc0b29dc6","azp":"90c0fe63-bcf2-44d5-8fb7-b8bbc0b29dc6",
+                         "tfp":"B2C_1_signupsignin1","ver":"1.0","scp":"read","name":"x"});
+        let v = verdict(b2c, "RS256", &policy());
+        assert_eq!(codes(&v), ["b2c-token", "no-mfa", "not-partner-center"]);
+        assert!(!v.findings[1].message.contains("interactive"), "{}", v.findings[1].message);
+        assert!(!v.findings[2].message.contains("delegated-admin"), "{}", v.findings[2].message);
+    }
+
+    #[test]
+    fn tenants_signatures_and_personal_accounts() {
+        let v = verdict(
+            json!({"aud":PC,"scp":"x","amr":["mfa"],"iss":"https://login.microsoftonline.com/11111111-1111-1111-1111-111111111111/v2.0",
+                   "tid":"22222222-2222-2222-2222-222222222222"}),
+            "RS256",
+            &policy(),
+        );
+        assert_eq!(codes(&v), ["issuer-tenant-mismatch"]);
+        let v = verdict(
+            json!({"aud":PC,"scp":"x","amr":["mfa"],"iss":"https://sts.windows.net/a/","idp":"live.com"}),
+            "RS256",
+            &policy(),
+        );
+        assert!(
+            v.findings[0].message.contains("personal Microsoft account, not a partner"),
+            "{}",
+            v.findings[0].message
+        );
+        let short = Header { alg: "RS256", signature_len: 200, ..Header::default() };
+        let claims = json!({"aud":PC,"scp":"x","amr":["mfa"]}).as_object().unwrap().clone();
+        let view = Claims::of_map(&claims);
+        let v = judge(&short, &view, &classify(&view), &policy(), &Verification::not_checked());
+        assert_eq!(codes(&v), ["truncated-signature"]);
+        let es = Header { alg: "ES256", signature_len: 64, ..Header::default() };
+        assert!(judge(&es, &view, &classify(&view), &policy(), &Verification::not_checked()).findings.is_empty());
+    }
+
+    #[test]
+    fn partner_center_in_either_spelling() {
+        let app_id = "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd";
+        let p = Policy { audiences: vec![PC.into()], ..policy() };
+        let v = verdict(json!({"aud":app_id,"scp":"x","amr":["mfa"]}), "RS256", &p);
+        assert!(v.compliant && v.findings.is_empty(), "{:?}", codes(&v));
+        let p = Policy { audiences: vec![app_id.into()], ..policy() };
+        assert!(verdict(json!({"aud":PC,"scp":"x","amr":["mfa"]}), "RS256", &p).compliant);
+        let v = verdict(json!({"aud":"https://graph.microsoft.com","idtyp":"app","roles":["r"]}), "RS256", &policy());
+        assert!(v.findings[0].message.contains("(Microsoft Graph)") && !v.findings[0].message.contains("delegated"));
     }
 
     #[test]

@@ -54,14 +54,20 @@ pub fn write_outcome<W: Write>(out: &mut W, o: &Outcome) -> io::Result<()> {
     match &o.token {
         None => j.raw(b"null")?,
         Some(t) => {
-            j.raw(b"{\"ver\":")?;
+            j.raw(b"{\"type\":")?;
+            j.str(t.token_type.as_str())?;
+            j.raw(b",\"ver\":")?;
             j.opt(t.ver.as_deref())?;
             j.raw(b",\"alg\":")?;
             j.str(&t.alg)?;
+            for (name, value) in [(&b",\"kid\":"[..], &t.kid), (b",\"aud\":", &t.aud)] {
+                j.raw(name)?;
+                j.opt(value.as_deref())?;
+            }
+            j.raw(b",\"audience_name\":")?;
+            j.opt(t.audience_name)?;
             for (name, value) in [
-                (&b",\"kid\":"[..], &t.kid),
-                (b",\"aud\":", &t.aud),
-                (b",\"iss\":", &t.iss),
+                (&b",\"iss\":"[..], &t.iss),
                 (b",\"tid\":", &t.tid),
                 (b",\"app_id\":", &t.app_id),
                 (b",\"app_auth\":", &t.app_auth),

@@ -7,7 +7,7 @@ use crate::error::InputError;
 use crate::judge::explain::Line;
 use crate::judge::outcome::AmrClaim;
 use crate::judge::verdict::{Level, Mfa};
-use crate::token::claims::PARTNER_CENTER_AUDIENCES;
+use crate::token::claims::{TokenType, issuer_version};
 use crate::token::verify::{Signature, Verification};
 use colored::Colorize;
 use serde_json::{Map, Value};
@@ -36,7 +36,18 @@ pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool) -> io:
         _ => "MFA not required".normal(),
     };
     let amr = amr(o.amr.as_ref());
-    writeln!(out, "{glyph} {}  {verdict}: {kind}, {mfa}, {}", printable(&o.source).bold(), printable(&amr))?;
+    if o.token.as_ref().is_some_and(|t| t.token_type == TokenType::Id) {
+        // Whatever its MFA state, an ID token is the wrong token: say so first.
+        let what = "an ID token, not an access token: send the access token instead".red().bold();
+        writeln!(
+            out,
+            "{glyph} {}  {verdict}: {what} ({kind}, {mfa}, {})",
+            printable(&o.source).bold(),
+            printable(&amr)
+        )?;
+    } else {
+        writeln!(out, "{glyph} {}  {verdict}: {kind}, {mfa}, {}", printable(&o.source).bold(), printable(&amr))?;
+    }
 
     let field = |out: &mut W, label: &str, value: String| {
         writeln!(out, "    {} {}", format!("{label:<9}").dimmed(), printable(&value))
@@ -44,10 +55,16 @@ pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool) -> io:
     field(out, "kind", format!("{kind}: {}", o.kind_reason.as_deref().unwrap_or_default()))?;
     if let Some(t) = &o.token {
         if let Some(aud) = &t.aud {
-            let note = if PARTNER_CENTER_AUDIENCES.contains(&aud.as_ref()) { " (Partner Center)" } else { "" };
+            let note = t.audience_name.map(|name| format!(" ({name})")).unwrap_or_default();
             field(out, "audience", format!("{aud}{note}"))?;
         }
-        let version = t.ver.as_deref().map(|v| format!("v{v}, ")).unwrap_or_default();
+        // The issuer's form says the format; B2C tokens say ver 1.0 under a v2.0 issuer.
+        let version = match (issuer_version(t.iss.as_deref()), t.ver.as_deref()) {
+            (Some(form), Some(ver)) if form != ver => format!("v{form} issuer, ver {ver}, "),
+            (Some(form), _) => format!("v{form}, "),
+            (None, Some(ver)) => format!("v{ver}, "),
+            (None, None) => String::new(),
+        };
         field(out, "issuer", format!("{} ({version}{})", t.iss.as_deref().unwrap_or("none"), t.alg))?;
         if let Some(tid) = &t.tid {
             field(out, "tenant", tid.to_string())?;
@@ -88,9 +105,15 @@ pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool) -> io:
         for line in response.text.lines() {
             writeln!(out, "      {line}")?;
         }
+        writeln!(out, "    {ENFORCEMENT}")?;
     }
     Ok(())
 }
+
+/// Today's enforcement, beside the documented 401 (SPEC §1), so that a search for the error code
+/// finds this explanation.
+pub const ENFORCEMENT: &str = "Since 2026 Partner Center enforces this rule on every app+user API call (progressively \
+     from April 2026) and reports the refusal as a 401 with error code 900421; app-only calls are not affected.";
 
 /// `verified (RS256, key "kid")`, or the status alone: a failure's reason is in its finding.
 fn signature(v: &Verification) -> String {
@@ -160,6 +183,9 @@ pub fn decoded<W: Write>(out: &mut W, d: &Decoded, first: bool) -> io::Result<()
         return error_line(out, &d.source, error);
     }
     writeln!(out, "{}", printable(&d.source).bold())?;
+    if let Some(warning) = &d.warning {
+        writeln!(out, "{} {}", "warning".yellow().bold(), printable(warning))?;
+    }
     if let Some(v) = &d.signature {
         let reason =
             if v.signature == Signature::Verified { String::new() } else { format!(": {}", printable(&v.detail)) };

@@ -8,6 +8,7 @@
 //! to the table, or a rule changed here, changes both paths at once; `tests/paths.rs` fails when
 //! they disagree.
 
+use crate::token::audience;
 use serde_json::{Map, Value};
 
 /// Declares the slot enum and its name table in one go, so a slot cannot lack a name.
@@ -62,11 +63,20 @@ slots! { Claim, CLAIM_SLOTS:
     Iat = "iat",
     Nbf = "nbf",
     Exp = "exp",
+    // Signs of an ID token (OpenID Connect), which no API accepts as a bearer token.
+    Nonce = "nonce",
+    AtHash = "at_hash",
+    CHash = "c_hash",
+    // Azure AD B2C: the trust framework policy, and the authentication class (a B2C policy name).
+    Tfp = "tfp",
+    Acr = "acr",
 }
 
 slots! { HeaderMember, HEADER_SLOTS:
     Alg = "alg",
     Kid = "kid",
+    // Microsoft Graph's tokens carry one (Graph signs a hash of it): not an ID token's nonce.
+    Nonce = "nonce",
 }
 
 /// A list of strings, borrowed from a decoder's buffers or collected from a JSON array (not a
@@ -182,28 +192,70 @@ impl<'a> Slots<'a> {
     }
 }
 
-/// The header members that are read, by slot.
+/// The header members that are read, by slot, and what the token says of its signature.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Header<'a> {
     pub alg: &'a str,
     pub kid: Option<&'a str>,
+    /// The header has a `nonce` (as Microsoft Graph's access tokens do).
+    pub nonce: bool,
     /// The signature segment is empty (an unsecured JWS).
     pub signature_empty: bool,
+    /// The signature's length in bytes, from its segment's length (it is not decoded).
+    pub signature_len: usize,
 }
 
 impl<'a> Header<'a> {
-    pub fn from_map(map: &'a Map<String, Value>, signature_empty: bool) -> Self {
+    /// `signature_len`: bytes of the signature (see [`decoded_len`]).
+    pub fn from_map(map: &'a Map<String, Value>, signature_empty: bool, signature_len: usize) -> Self {
         let text = |slot: HeaderMember| map.get(slot.name()).and_then(Value::as_str);
-        Header { alg: text(HeaderMember::Alg).unwrap_or(""), kid: text(HeaderMember::Kid), signature_empty }
+        Header {
+            alg: text(HeaderMember::Alg).unwrap_or(""),
+            kid: text(HeaderMember::Kid),
+            nonce: map.contains_key(HeaderMember::Nonce.name()),
+            signature_empty,
+            signature_len,
+        }
+    }
+
+    /// The signature was cut when copied: Entra signs with RSA keys of 2048 bits or more (256-byte
+    /// signatures), and an ES256 signature is always 64 bytes.
+    pub fn truncated_signature(&self) -> Option<usize> {
+        let len = self.signature_len;
+        let short = match self.alg {
+            _ if self.signature_empty => false,
+            "ES256" => len != 64,
+            alg if alg.starts_with("RS") || alg.starts_with("PS") => len < 256,
+            _ => false,
+        };
+        short.then_some(len)
     }
 }
 
-/// Partner Center's audience, as an URI and as its application id.
-pub const PARTNER_CENTER_AUDIENCES: [&str; 3] = [
-    "https://api.partnercenter.microsoft.com",
-    "https://api.partnercenter.microsoft.com/",
-    "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd",
-];
+/// Bytes an unpadded base64url segment of this length decodes to.
+pub fn decoded_len(segment: &str) -> usize {
+    segment.len() / 4 * 3 + (segment.len() % 4).saturating_sub(1)
+}
+
+/// What the token is: an access token (what an API takes) or an OpenID Connect ID token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenType {
+    Access,
+    Id,
+}
+
+impl TokenType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenType::Access => "access",
+            TokenType::Id => "id",
+        }
+    }
+}
+
+/// The consumer (personal Microsoft account) tenant.
+pub const CONSUMER_TENANT: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
 
 /// Claims that only a user (app+user) token carries, in the order a report prefers them.
 pub const USER_CLAIMS: [Claim; 5] = [Claim::Upn, Claim::UniqueName, Claim::PreferredUsername, Claim::Amr, Claim::Name];
@@ -261,6 +313,10 @@ pub struct Claims<'a> {
     pub iat: Option<i64>,
     pub nbf: Option<i64>,
     pub exp: Option<i64>,
+    /// `nonce`, `at_hash` or `c_hash` in the payload: OpenID Connect's ID token claims.
+    pub id_token_claims: bool,
+    pub tfp: Option<&'a str>,
+    pub acr: Option<&'a str>,
 }
 
 impl<'a> Claims<'a> {
@@ -304,6 +360,9 @@ impl<'a> Claims<'a> {
             iat: slots.get(Claim::Iat).time(),
             nbf: slots.get(Claim::Nbf).time(),
             exp: slots.get(Claim::Exp).time(),
+            id_token_claims: [Claim::Nonce, Claim::AtHash, Claim::CHash].iter().any(|&c| slots.get(c).present()),
+            tfp: text(Claim::Tfp),
+            acr: text(Claim::Acr),
         }
     }
 
@@ -313,7 +372,55 @@ impl<'a> Claims<'a> {
     }
 
     pub fn is_partner_center(&self) -> bool {
-        self.aud.is_some_and(|aud| PARTNER_CENTER_AUDIENCES.contains(&aud))
+        self.aud.is_some_and(audience::is_partner_center)
+    }
+
+    /// The well-known name of the audience (`Partner Center`, `Microsoft Graph`…).
+    pub fn audience_name(&self) -> Option<&'static str> {
+        self.aud.and_then(audience::name)
+    }
+
+    /// An ID token names no calling client (no `appid`/`azp`) and no permissions (no `scp`,
+    /// `roles` or `idtyp`), and carries OpenID Connect's `nonce`/`at_hash`/`c_hash` or has the
+    /// client's own id (a GUID that is no known API) as audience. A v2 access token for an app's
+    /// own API has `azp`; a Graph token's `nonce` is in its header, not here.
+    pub fn token_type(&self) -> TokenType {
+        let no_client = self.app_id.is_none() && !self.has_scp && !self.roles && self.idtyp.is_none();
+        let own_id = self.aud.is_some_and(|aud| is_guid(aud) && audience::name(aud).is_none());
+        if no_client && (self.id_token_claims || own_id) { TokenType::Id } else { TokenType::Access }
+    }
+
+    /// An Azure AD B2C token: a `b2clogin.com` issuer, a `tfp` claim, or a B2C policy as `acr`.
+    pub fn is_b2c(&self) -> bool {
+        let host = self.iss.and_then(|iss| iss.strip_prefix("https://")).and_then(|rest| rest.split('/').next());
+        self.tfp.is_some()
+            || host.is_some_and(|h| audience::ends_with_ignore_case(h, ".b2clogin.com"))
+            || self.acr.is_some_and(|acr| acr.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("b2c_1_")))
+            || self.acr.is_some_and(|acr| acr.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("b2c_1a_")))
+    }
+
+    /// The token format the issuer's form says: `2.0` for `…/v2.0` (B2C: `…/v2.0/`), `1.0` for
+    /// `sts.windows.net`; B2C tokens say `ver` 1.0 under a v2.0 issuer.
+    pub fn issuer_version(&self) -> Option<&'static str> {
+        issuer_version(self.iss)
+    }
+
+    /// The tenant in `iss` is not `tid` (both GUIDs; the v1.0 and v2.0 issuer forms of one tenant
+    /// name it alike).
+    pub fn issuer_tenant_mismatch(&self) -> Option<&'a str> {
+        let (iss, tid) = (self.iss?, self.tid?);
+        let tenant = issuer_tenant(iss).filter(|t| is_guid(t))?;
+        (is_guid(tid) && !tenant.eq_ignore_ascii_case(tid)).then_some(tenant)
+    }
+
+    /// `idp` is a personal Microsoft account (`live.com`, or the consumer tenant): a guest, not
+    /// a partner's delegated-admin sign-in.
+    pub fn personal_account(&self) -> bool {
+        self.idp.is_some_and(|idp| {
+            idp.eq_ignore_ascii_case("live.com")
+                || idp.eq_ignore_ascii_case("https://live.com")
+                || issuer_tenant(idp).is_some_and(|t| t.eq_ignore_ascii_case(CONSUMER_TENANT))
+        })
     }
 
     /// `idp` names another identity provider than the token's issuer: the user signed in from
@@ -337,10 +444,32 @@ fn issuer_tenant(url: &str) -> Option<&str> {
     let rest = url.strip_prefix("https://")?;
     let (host, path) = rest.split_once('/')?;
     let known = ["sts.windows.net", "login.microsoftonline.com", "login.windows.net"];
-    if !known.iter().any(|k| host.eq_ignore_ascii_case(k)) {
+    let b2c = audience::ends_with_ignore_case(host, ".b2clogin.com");
+    if !b2c && !known.iter().any(|k| host.eq_ignore_ascii_case(k)) {
         return None;
     }
     path.split('/').next().filter(|tenant| !tenant.is_empty())
+}
+
+/// The token format an issuer's form says (see [`Claims::issuer_version`]).
+pub fn issuer_version(iss: Option<&str>) -> Option<&'static str> {
+    let iss = iss?;
+    if iss.trim_end_matches('/').ends_with("/v2.0") {
+        Some("2.0")
+    } else if iss.starts_with("https://sts.windows.net/") {
+        Some("1.0")
+    } else {
+        None
+    }
+}
+
+/// 8-4-4-4-12 hexadecimal digits.
+pub fn is_guid(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 36
+        && b.iter()
+            .enumerate()
+            .all(|(i, &c)| if matches!(i, 8 | 13 | 18 | 23) { c == b'-' } else { c.is_ascii_hexdigit() })
 }
 
 /// How the client application authenticated, from `appidacr` / `azpacr`.
@@ -424,6 +553,35 @@ mod tests {
         assert!(!Claims::of_map(&m).cross_tenant());
         let m = map(json!({"iss":"https://login.microsoftonline.com/a/v2.0","idp":"live.com"}));
         assert!(Claims::of_map(&m).cross_tenant());
+    }
+
+    #[test]
+    fn which_token() {
+        let m = map(json!({"aud":"6e74172b-be56-4843-9ff4-e66a39bb12e3","upn":"u"}));
+        assert_eq!(Claims::of_map(&m).token_type(), TokenType::Id, "aud the client's own id, no client named");
+        let m = map(json!({"aud":"6e74172b-be56-4843-9ff4-e66a39bb12e3","azp":"6e74172b-be56-4843-9ff4-e66a39bb12e3"}));
+        assert_eq!(Claims::of_map(&m).token_type(), TokenType::Access);
+        let m = map(json!({"aud":"https://graph.microsoft.com","upn":"u"}));
+        assert_eq!(Claims::of_map(&m).token_type(), TokenType::Access);
+        let m = map(json!({"iss":"https://Contoso.B2CLogin.com/t/v2.0/"}));
+        assert!(Claims::of_map(&m).is_b2c());
+        assert_eq!(Claims::of_map(&m).issuer_version(), Some("2.0"));
+        let m = map(json!({"idp":"https://sts.windows.net/9188040d-6c67-4c5b-b112-36a304b66dad/"}));
+        assert!(Claims::of_map(&m).personal_account());
+        let m = map(json!({"iss":"https://sts.windows.net/11111111-1111-1111-1111-111111111111/",
+                           "tid":"11111111-1111-1111-1111-111111111111"}));
+        assert_eq!(Claims::of_map(&m).issuer_tenant_mismatch(), None);
+    }
+
+    #[test]
+    fn signature_lengths() {
+        assert_eq!(decoded_len(&"A".repeat(342)), 256);
+        assert_eq!(decoded_len(&"A".repeat(86)), 64);
+        assert_eq!(decoded_len(""), 0);
+        let rs = |len| Header { alg: "RS256", signature_len: len, ..Header::default() }.truncated_signature();
+        assert_eq!((rs(255), rs(256), rs(512)), (Some(255), None, None));
+        let es = |len| Header { alg: "ES256", signature_len: len, ..Header::default() }.truncated_signature();
+        assert_eq!((es(63), es(64), es(72)), (Some(63), None, Some(72)));
     }
 
     #[test]

@@ -17,9 +17,9 @@ use crate::token::claims::{Claim, Header, HeaderMember, List, Raw, Slots};
 pub struct Decoder {
     header: Vec<u8>,
     payload: Vec<u8>,
-    /// The last header segment and what it said (`alg`, `kid`): the tokens of one issuer share a
-    /// header until its signing key rolls over, so most tokens skip decoding theirs.
-    last_header: (String, String, Option<String>),
+    /// The last header segment and what it said (`alg`, `kid`, a `nonce`): the tokens of one
+    /// issuer share a header until its signing key rolls over, so most tokens skip decoding theirs.
+    last_header: (String, String, Option<String>, bool),
 }
 
 impl Decoder {
@@ -43,14 +43,20 @@ impl Decoder {
         if head != self.last_header.0 {
             self.header.clear();
             decode_segment(head, &mut self.header)?;
-            let (alg, kid) = parse_header(&self.header)?;
+            let (alg, kid, nonce) = parse_header(&self.header)?;
             let Scalar::Str(alg) = alg else { return None };
-            self.last_header = (head.to_owned(), alg.to_owned(), kid.text().map(str::to_owned));
+            self.last_header = (head.to_owned(), alg.to_owned(), kid.text().map(str::to_owned), nonce.present());
         }
         self.payload.clear();
         decode_segment(body, &mut self.payload)?;
-        let (_, alg, kid) = &self.last_header;
-        let header = Header { alg, kid: kid.as_deref(), signature_empty: signature.is_empty() };
+        let (_, alg, kid, nonce) = &self.last_header;
+        let header = Header {
+            alg,
+            kid: kid.as_deref(),
+            nonce: *nonce,
+            signature_empty: signature.is_empty(),
+            signature_len: crate::token::claims::decoded_len(signature),
+        };
         let mut amr = [""; MAX_AMR];
         let slots = parse_claims(&self.payload, &mut amr)?;
         Some(then(header, slots))
@@ -306,16 +312,17 @@ impl<'de> Members<'de> {
     }
 }
 
-/// The header members that are read (`alg`, `kid`), as the general decoder reads them.
-fn parse_header(bytes: &[u8]) -> Option<(Scalar<'_>, Scalar<'_>)> {
-    let (mut alg, mut kid) = (Scalar::Absent, Scalar::Absent);
+/// The header members that are read (`alg`, `kid`, `nonce`), as the general decoder reads them.
+fn parse_header(bytes: &[u8]) -> Option<(Scalar<'_>, Scalar<'_>, Scalar<'_>)> {
+    let (mut alg, mut kid, mut nonce) = (Scalar::Absent, Scalar::Absent, Scalar::Absent);
     let mut members = Members::new();
     Json::new(bytes)?.object(|name, json| match HeaderMember::of(name) {
         Some(HeaderMember::Alg) => fill(&mut alg, json, true),
         Some(HeaderMember::Kid) => fill(&mut kid, json, true),
+        Some(HeaderMember::Nonce) => fill(&mut nonce, json, true),
         None => skip(&mut members, name, json),
     })?;
-    Some((alg, kid))
+    Some((alg, kid, nonce))
 }
 
 /// Every claim slot the table declares, filled from the payload; `amr`'s elements go to `amr`.

@@ -19,6 +19,8 @@ pub struct Jws {
     pub claims: Map<String, Value>,
     /// True when the third segment is empty (an unsecured JWS).
     pub signature_empty: bool,
+    /// Bytes of the signature, from its segment's length.
+    pub signature_len: usize,
 }
 
 impl Jws {
@@ -43,14 +45,40 @@ pub fn decode(token: &str) -> Result<Jws, InputError> {
         5 => {
             return Err(InputError::new(
                 ErrorCode::Encrypted,
-                "encrypted token (JWE, 5 segments), cannot be inspected: only its recipient can decrypt the claims",
+                "encrypted token (JWE, 5 segments), cannot be inspected: only its recipient can decrypt the claims. \
+                 Entra ID's refresh tokens can look like this: if it is one, exchange it for an access token first",
+            ));
+        }
+        1 if looks_opaque(token) && token.starts_with("Ew") => {
+            return Err(InputError::new(
+                ErrorCode::Opaque,
+                format!(
+                    "a consumer Microsoft account token ({}, {} characters): opaque, not a JWT, and not an Entra ID \
+                     access token. Partner Center takes only Entra ID tokens: sign in with a work account of the \
+                     partner tenant and get an access token for https://api.partnercenter.microsoft.com",
+                    preview(token),
+                    token.len()
+                ),
             ));
         }
         1 if looks_opaque(token) => {
             return Err(InputError::new(
                 ErrorCode::Opaque,
                 format!(
-                    "opaque token ({}, {} characters, no '.'): not a JWT, only its issuer can read it",
+                    "opaque token ({}, {} characters, no '.'): not a JWT, only its issuer can read it. If it is a \
+                     refresh token, exchange it for an access token first",
+                    preview(token),
+                    token.len()
+                ),
+            ));
+        }
+        2 if looks_like_refresh_token(token) => {
+            return Err(InputError::new(
+                ErrorCode::NotAJwt,
+                format!(
+                    "an Entra ID refresh token ({}, {} characters): opaque, not an access token; exchange it \
+                     for an access token first (grant_type=refresh_token, for \
+                     https://api.partnercenter.microsoft.com) and check that one",
                     preview(token),
                     token.len()
                 ),
@@ -77,7 +105,40 @@ pub fn decode(token: &str) -> Result<Jws, InputError> {
         Some(_) => return Err(InputError::new(ErrorCode::NoAlg, "header alg is not a string")),
         None => return Err(InputError::new(ErrorCode::NoAlg, "header has no alg")),
     }
-    Ok(Jws { header, claims, signature_empty: segments[2].is_empty() })
+    let signature_len = crate::token::claims::decoded_len(segments[2]);
+    Ok(Jws { header, claims, signature_empty: segments[2].is_empty(), signature_len })
+}
+
+/// For `decode` only: a token that [`decode`] refuses because a segment is padded or in the
+/// standard alphabet (documentation samples), read all the same; the second value is why it is
+/// not a valid compact JWS. `check` never takes this path.
+pub fn decode_lenient(token: &str) -> Result<(Jws, Option<String>), InputError> {
+    let error = match decode(token) {
+        Ok(jws) => return Ok((jws, None)),
+        Err(error) => error,
+    };
+    let segments: Vec<&str> = token.split('.').collect();
+    let edited = |s: &str| s.contains(['=', '+', '/']);
+    if error.code != ErrorCode::BadBase64 || segments.len() != 3 || !segments.iter().any(|s| edited(s)) {
+        return Err(error);
+    }
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    let forgiving = GeneralPurpose::new(
+        &base64::alphabet::URL_SAFE,
+        GeneralPurposeConfig::new()
+            .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true),
+    );
+    let read = |name: &str, segment: &str| {
+        let normal: String = segment.trim_end_matches('=').replace('+', "-").replace('/', "_");
+        let bytes = forgiving.decode(normal).map_err(|_| error.clone())?;
+        parse_object(name, &bytes)
+    };
+    let header = read("header", segments[0])?;
+    let claims = read("payload", segments[1])?;
+    let signature_len = crate::token::claims::decoded_len(segments[2].trim_end_matches('='));
+    let jws = Jws { header, claims, signature_empty: segments[2].is_empty(), signature_len };
+    Ok((jws, Some(error.message.replace("`mfacheck decode` shows its claims", "its claims are shown as decoded"))))
 }
 
 /// Reference tokens (e.g. Microsoft account or refresh tokens) are long runs of base64-ish text.
@@ -86,6 +147,11 @@ fn looks_opaque(token: &str) -> bool {
         && token
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'+' | b'/' | b'=' | b'!' | b'*' | b'$'))
+}
+
+/// Entra ID's opaque refresh tokens: a version digit, a dot, then a long run starting `A`.
+fn looks_like_refresh_token(token: &str) -> bool {
+    matches!(token.get(..3), Some("0.A" | "1.A")) && looks_opaque(&token[2..])
 }
 
 fn is_base64url_byte(b: u8) -> bool {
@@ -101,10 +167,13 @@ pub fn decode_segment(name: &str, segment: &str) -> Result<Vec<u8>, InputError> 
 }
 
 fn base64_problem(name: &str, segment: &str) -> String {
-    if segment.ends_with('=') {
-        format!("{name} segment is padded with '=': a JWS uses base64url without padding")
+    // Documentation samples are often re-encoded so: say so, and where their claims can be seen.
+    const EDITED: &str = "not a valid compact JWS (edited or re-encoded, as documentation samples often are); \
+                          `mfacheck decode` shows its claims";
+    if segment.contains('=') {
+        format!("{name} segment is padded with '=', but a JWS uses base64url without padding: {EDITED}")
     } else if segment.contains(['+', '/']) {
-        format!("{name} segment uses the standard base64 alphabet ('+', '/'), not base64url ('-', '_')")
+        format!("{name} segment uses the standard base64 alphabet ('+', '/'), not base64url ('-', '_'): {EDITED}")
     } else if let Some(at) = segment.bytes().position(|b| !is_base64url_byte(b)) {
         format!("{name} segment has a character that is not base64url at offset {at}")
     } else {
@@ -275,6 +344,16 @@ mod tests {
 
         let bad_sig = format!("{}.{}.ab$c", b64(r#"{"alg":"none"}"#), b64("{}"));
         assert_eq!(code(&bad_sig), ErrorCode::BadBase64);
+    }
+
+    #[test]
+    fn decode_reads_docs_samples_with_a_warning() {
+        let padded = format!("{}=.{}==.", b64(r#"{"alg":"none"}"#), b64(r#"{"a":1}"#));
+        let (jws, warning) = decode_lenient(&padded).unwrap();
+        assert_eq!(jws.claims["a"], 1);
+        assert!(warning.unwrap().contains("not a valid compact JWS"));
+        assert!(decode(&padded).unwrap_err().message.contains("`mfacheck decode` shows its claims"));
+        assert!(decode_lenient("a.b").is_err());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! ([`fast`]), the claim slots both fill and what they mean ([`claims`]), and signatures
 //! ([`verify`]).
 
+pub mod audience;
 pub mod claims;
 pub mod fast;
 pub mod jws;
@@ -24,6 +25,10 @@ pub struct Decoded {
     pub header: Option<Map<String, Value>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub claims: Option<Map<String, Value>>,
+    /// Why the token is not a valid compact JWS although its claims could be read (a padded or
+    /// standard-alphabet documentation sample).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
     /// Present only when a key was given (`--jwks`, `--key`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signature: Option<Verification>,
@@ -47,15 +52,23 @@ impl Decoded {
 /// The header and claims of one input item, for `decode`, and its signature check when `keys`
 /// are given.
 pub fn decode_item(item: Item, keys: Option<&Keys>) -> Decoded {
-    let decoded = item.token.and_then(|token| jws::decode(&token).map(|jws| (jws, token)));
+    let decoded = item.token.and_then(|token| jws::decode_lenient(&token).map(|jws| (jws, token)));
     match decoded {
-        Ok((jws, token)) => Decoded {
+        Ok(((jws, warning), token)) => Decoded {
             source: item.source,
             signature: keys.map(|keys| keys.verify(&jws.header, &token)),
             header: Some(jws.header),
             claims: Some(jws.claims),
+            warning,
             error: None,
         },
-        Err(error) => Decoded { source: item.source, header: None, claims: None, signature: None, error: Some(error) },
+        Err(error) => Decoded {
+            source: item.source,
+            header: None,
+            claims: None,
+            warning: None,
+            signature: None,
+            error: Some(error),
+        },
     }
 }

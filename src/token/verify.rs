@@ -306,7 +306,7 @@ impl KeySet {
             last = Some(outcome);
         }
         let mut failed = last.unwrap_or_else(|| Verification::new(Signature::Invalid, "no key fits"));
-        if !header.contains_key("nonce") {
+        if !header.contains_key(crate::token::claims::HeaderMember::Nonce.name()) {
             return failed;
         }
         if peek(token).graph {
@@ -548,11 +548,7 @@ fn peek(token: &str) -> Peek {
     let Some(payload) = token.split('.').nth(1) else { return Peek::default() };
     let Ok(bytes) = URL_SAFE_NO_PAD.decode(payload) else { return Peek::default() };
     let Ok(claims) = serde_json::from_slice::<Claims>(&bytes) else { return Peek::default() };
-    let is_graph = |aud: &Value| {
-        aud.as_str().is_some_and(|a| {
-            matches!(a.trim_end_matches('/'), "https://graph.microsoft.com" | "00000003-0000-0000-c000-000000000000")
-        })
-    };
+    let is_graph = |aud: &Value| aud.as_str().is_some_and(crate::token::audience::is_graph);
     let graph = match &claims.aud {
         Some(Value::Array(auds)) => auds.iter().any(is_graph),
         Some(aud) => is_graph(aud),

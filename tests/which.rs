@@ -1,0 +1,228 @@
+//! "Which token is it" (SPEC §1, issue 9) through the built binary, on the fixtures under
+//! `fixtures/which/`: audiences by name and in either spelling, ID tokens, B2C tokens, opaque
+//! inputs, personal-account guests, a cause for every missing MFA, documentation samples,
+//! today's enforcement, and pasted brackets.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::Path;
+
+const NOW: &str = "2026-11-26T12:00:00Z";
+const PC: &str = "https://api.partnercenter.microsoft.com";
+const PC_APP_ID: &str = "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd";
+
+fn mfacheck() -> Command {
+    let mut cmd = Command::cargo_bin("mfacheck").unwrap();
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR")).env("NO_COLOR", "1");
+    cmd
+}
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name))
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+/// `check --format json` of one fixture: (exit status, its result object).
+fn check_json(name: &str, args: &[&str]) -> (i32, Value) {
+    let out = mfacheck()
+        .args(["check", "--format", "json", "--now", NOW])
+        .args(args)
+        .arg(format!("@fixtures/{name}"))
+        .output()
+        .unwrap();
+    let results: Value = serde_json::from_slice(&out.stdout).unwrap();
+    (out.status.code().unwrap(), results[0].clone())
+}
+
+fn check_text(name: &str, args: &[&str]) -> (i32, String) {
+    let out = mfacheck().args(["check", "--now", NOW]).args(args).arg(format!("@fixtures/{name}")).output().unwrap();
+    (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap())
+}
+
+fn codes(result: &Value) -> Vec<&str> {
+    result["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect()
+}
+
+#[test]
+fn partner_center_in_either_spelling_for_audience() {
+    let (code, text) = check_text("which/pc-app-id-audience.jwt", &["--audience", PC]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains(&format!("audience  {PC_APP_ID} (Partner Center)")), "{text}");
+    assert!(!text.contains("audience-mismatch"), "{text}");
+    let (code, result) = check_json("mfa.jwt", &["--audience", PC_APP_ID]);
+    assert_eq!((code, codes(&result)), (0, vec![]));
+    assert_eq!(result["token"]["audience_name"], "Partner Center");
+    // Another API is still another API.
+    let (code, result) = check_json("which/graph.jwt", &["--audience", PC]);
+    assert_eq!(code, 1);
+    assert!(codes(&result).contains(&"audience-mismatch"));
+}
+
+#[test]
+fn well_known_audiences_are_named() {
+    let (_, result) = check_json("which/graph.jwt", &[]);
+    assert_eq!(result["token"]["audience_name"], "Microsoft Graph");
+    assert_eq!(result["token"]["type"], "access", "a nonce in the header is Graph's, not an ID token's");
+    let (_, text) = check_text("which/graph.jwt", &[]);
+    assert!(text.contains("audience  00000003-0000-0000-c000-000000000000 (Microsoft Graph)"), "{text}");
+    let (_, result) = check_json("cross-tenant.jwt", &[]);
+    assert_eq!(result["token"]["audience_name"], "Azure Resource Manager");
+    let (_, result) = check_json("which/v2-own-api.jwt", &[]);
+    assert_eq!(
+        (result["token"]["type"].as_str(), result["token"]["audience_name"].as_null()),
+        (Some("access"), Some(()))
+    );
+}
+
+#[test]
+fn id_tokens_are_refused_with_the_right_headline() {
+    for name in ["which/id-token.jwt", "which/id-token-v2.jwt"] {
+        let (code, result) = check_json(name, &[]);
+        assert_eq!(
+            (code, &result["token"]["type"], &result["compliant"]),
+            (1, &Value::from("id"), &Value::Bool(false))
+        );
+        assert_eq!(codes(&result), ["id-token"], "{name}");
+        assert_eq!(result["findings"][0]["level"], "error");
+        let (_, text) = check_text(name, &[]);
+        let headline = text.lines().next().unwrap();
+        assert!(
+            headline.contains("not compliant: an ID token, not an access token: send the access token instead"),
+            "{headline}"
+        );
+        assert!(!text.contains("optional claim"), "no amr optional-claim advice for an ID token: {text}");
+    }
+}
+
+#[test]
+fn b2c_tokens_get_their_issuer_form_and_no_sign_in_advice() {
+    let (code, result) = check_json("which/b2c.jwt", &[]);
+    assert_eq!((code, codes(&result)), (1, vec!["b2c-token", "no-mfa", "not-partner-center"]));
+    let (_, text) = check_text("which/b2c.jwt", &["--explain"]);
+    assert!(text.contains("/v2.0/ (v2.0 issuer, ver 1.0, RS256)"), "{text}");
+    assert!(text.contains("B2C user flow or custom policy"), "{text}");
+    for advice in ["interactive", "MFA-enabled account", "Conditional Access", "v1.0 authentication", "delegated-admin"]
+    {
+        assert!(!text.contains(advice), "{advice} in {text}");
+    }
+}
+
+#[test]
+fn opaque_inputs_are_named() {
+    let (code, result) = check_json("which/msa-opaque.txt", &[]);
+    assert_eq!((code, &result["error"]["code"]), (2, &Value::from("opaque")));
+    assert!(result["error"]["message"].as_str().unwrap().contains("consumer Microsoft account token"));
+    let (code, result) = check_json("which/refresh-token.txt", &[]);
+    assert_eq!((code, &result["error"]["code"]), (2, &Value::from("not-a-jwt")));
+    let message = result["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("refresh token") && message.contains("exchange it for an access token first"),
+        "{message}"
+    );
+    let (_, result) = check_json("bad/jwe.txt", &[]);
+    assert!(result["error"]["message"].as_str().unwrap().contains("exchange it for an access token first"));
+}
+
+#[test]
+fn personal_account_guests_are_not_called_delegated_admins() {
+    let (code, result) = check_json("which/personal-guest.jwt", &[]);
+    assert_eq!((code, codes(&result)), (0, vec!["cross-tenant"]));
+    let message = result["findings"][0]["message"].as_str().unwrap();
+    assert!(message.contains("personal Microsoft account, not a partner's delegated-admin"), "{message}");
+}
+
+#[test]
+fn every_missing_mfa_has_a_hint() {
+    let (_, result) = check_json("which/wia.jwt", &[]);
+    assert_eq!(codes(&result), ["wia-no-mfa"]);
+    assert!(result["findings"][0]["message"].as_str().unwrap().contains("Conditional Access"));
+    for entry in serde_json::from_str::<Value>(&fixture("manifest.json")).unwrap().as_array().unwrap() {
+        let (file, command) = (entry["file"].as_str().unwrap(), entry["command"].as_str().unwrap());
+        if entry["mfa"] != "missing" || command != "check" {
+            continue;
+        }
+        let (_, result) = check_json(file, &[]);
+        let id_or_hint =
+            result["findings"].as_array().unwrap().iter().any(|f| f["level"] == "hint" || f["code"] == "id-token");
+        assert!(id_or_hint, "{file}: {:?}", codes(&result));
+    }
+}
+
+#[test]
+fn new_warnings() {
+    let (code, result) = check_json("which/issuer-tenant-mismatch.jwt", &[]);
+    assert_eq!((code, codes(&result)), (0, vec!["issuer-tenant-mismatch"]));
+    assert_eq!(result["findings"][0]["level"], "warning");
+    let (code, result) = check_json("which/truncated-signature.jwt", &[]);
+    assert_eq!((code, codes(&result)), (0, vec!["truncated-signature"]));
+    assert!(result["findings"][0]["message"].as_str().unwrap().contains("150 bytes"));
+    let (code, _) = check_json("which/truncated-signature.jwt", &["--jwks", "fixtures/keys/jwks.json"]);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn docs_samples_decode_with_a_warning_and_are_reported_by_scan() {
+    let (code, result) = check_json("which/docs-sample.txt", &[]);
+    assert_eq!((code, &result["error"]["code"]), (2, &Value::from("bad-base64")));
+    let message = result["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("not a valid compact JWS") && message.contains("`mfacheck decode` shows its claims"),
+        "{message}"
+    );
+
+    let out = mfacheck().args(["decode", "@fixtures/which/docs-sample.txt"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("warning") && text.contains("not a valid compact JWS"), "{text}");
+    assert!(text.contains("\"amr\": [\n    \"pwd\"\n  ]"), "{text}");
+    let out = mfacheck().args(["decode", "--format", "json", "@fixtures/which/docs-sample.txt"]).output().unwrap();
+    let decoded: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(decoded[0]["claims"]["amr"][0], "pwd");
+    assert!(decoded[0]["warning"].as_str().unwrap().contains("edited or re-encoded"));
+
+    let out =
+        mfacheck().args(["scan", "--format", "json", "--now", NOW, "fixtures/which/docs-sample.txt"]).output().unwrap();
+    let results: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(results[0]["error"]["code"], "bad-base64", "{results}");
+}
+
+#[test]
+fn the_401_comes_with_todays_enforcement() {
+    let (_, text) = check_text("password-only.jwt", &["--explain"]);
+    assert!(text.contains("reports the refusal as a 401 with error code 900421"), "{text}");
+    assert!(text.matches("900421").count() >= 2, "in the 401 block and in amr's explanation: {text}");
+    let (_, text) = check_text("mfa.jwt", &[]);
+    assert!(!text.contains("900421"), "only where the 401 is explained");
+}
+
+#[test]
+fn bracketed_bearer_is_cleaned() {
+    let token = fixture("mfa.jwt");
+    mfacheck().args(["check", "--quiet", &format!("Bearer [{token}]")]).assert().code(0);
+    mfacheck()
+        .args(["check", "--quiet", "-"])
+        .write_stdin(format!("Authorization: Bearer [{token}]\n"))
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn app_only_not_partner_center_says_nothing_of_delegated_admins() {
+    let (code, result) = check_json("which/app-only-graph.jwt", &[]);
+    assert_eq!((code, codes(&result)), (0, vec!["not-partner-center"]));
+    let message = result["findings"][0]["message"].as_str().unwrap();
+    assert!(!message.contains("delegated-admin") && message.contains("(Microsoft Graph)"), "{message}");
+}
+
+#[test]
+fn explain_speaks_of_the_real_subject() {
+    let out = mfacheck().args(["check", "--explain", "--now", NOW, "@fixtures/app-only.jwt"]).assert().code(0);
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let explained = text.split("claims explained:").nth(1).unwrap();
+    let idp = explained.lines().find(|l| l.trim_start().starts_with("idp ")).unwrap();
+    assert!(idp.contains("service principal") && !idp.contains("the user"), "{idp}");
+    assert!(!text.contains("created at not a NumericDate"));
+}
