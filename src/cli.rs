@@ -2,7 +2,8 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::Timestamp;
-use mfacheck::clock::parse_time;
+use mfacheck::clock::{parse_non_negative, parse_time, parse_timeout};
+use mfacheck::input::parse_input;
 use mfacheck::judge::verdict::DEFAULT_LEEWAY;
 use mfacheck::report::Format;
 use mfacheck::token::verify::DEFAULT_FETCH_TIMEOUT;
@@ -25,11 +26,60 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// One layout for every subcommand's help: usage, what it does, options, then examples.
+const LAYOUT: &str = "{usage-heading} {usage}\n\n{about-with-newline}\n{all-args}{after-help}";
+
+const CHECK_EXAMPLES: &str = "\
+Examples:
+  mfacheck check fixtures/password-only.jwt          a token file (or @PATH); globs work: fixtures/*.jwt
+  az account get-access-token | mfacheck check       the JSON wrapper is read for accessToken
+  mfacheck check --format ndjson --summary < tokens.txt
+  mfacheck check --format junit @tokens.txt > mfa.xml    for CI test reports
+  mfacheck check --require-valid-time --leeway 5m --audience https://api.partnercenter.microsoft.com TOKEN";
+
+const DECODE_EXAMPLES: &str = "\
+Examples:
+  mfacheck decode fixtures/mfa.jwt
+  mfacheck decode --explain --now 2026-01-01T00:00:00Z @token.txt
+  pbpaste | mfacheck decode --format json";
+
+const SCAN_EXAMPLES: &str = "\
+Examples:
+  mfacheck scan capture.har                          tokens in a browser's HAR export
+  curl -v https://api.partnercenter.microsoft.com/v1/customers 2>&1 | mfacheck scan
+  tail -f gateway.log | mfacheck scan --format ndjson    results as tokens appear
+  mfacheck scan --summary --redact logs/*.log        Partner Center's MFA adoption report, per app";
+
+const SAMPLE_EXAMPLES: &str = "\
+Examples:
+  mfacheck sample --amr pwd                          an app+user token without MFA
+  mfacheck sample --app-only --now 2026-01-01T00:00:00Z --exp 1h
+  mfacheck sample --exp -3d --key fixtures/keys/test-rsa.pem --kid test";
+
+const SERVE_EXAMPLES: &str = "\
+Examples:
+  mfacheck serve                                     gate on 127.0.0.1:8400, page at /_mfacheck/
+  mfacheck serve --upstream http://127.0.0.1:3000 --report-only";
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  mfacheck completions bash > ~/.local/share/bash-completion/completions/mfacheck
+  mfacheck completions zsh > \"${fpath[1]}/_mfacheck\"
+  mfacheck completions fish > ~/.config/fish/completions/mfacheck.fish";
+
+const MAN_EXAMPLES: &str = "\
+Examples:
+  mfacheck man > mfacheck.1 && man ./mfacheck.1
+  mfacheck man check | man -l -";
+
 #[derive(Debug, Subcommand)]
+#[command(help_template = LAYOUT)]
 pub enum Command {
     /// Check tokens against Partner Center's MFA rule (the main job)
+    #[command(help_template = LAYOUT, after_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
     /// Show the header and claims of tokens, without a verdict
+    #[command(help_template = LAYOUT, after_help = DECODE_EXAMPLES)]
     Decode(DecodeArgs),
     // Workflows around the check.
     /// Find every JWT in HAR captures, curl -v output, logs or JSON, and check each
@@ -40,6 +90,7 @@ pub enum Command {
     /// PATH:entry-N and `request` holds the entry's method and URL. Each distinct token is
     /// checked once, where first found, with `count` the times it was found. Results, formats and
     /// exit status are those of `check`; finding no token at all is an `empty` error (exit 2).
+    #[command(help_template = LAYOUT, after_help = SCAN_EXAMPLES)]
     Scan(ScanArgs),
     /// Mint a sample token (unsigned, or signed with a PEM key) for fixtures and tests
     ///
@@ -48,6 +99,7 @@ pub enum Command {
     /// header {"typ":"JWT","alg":"none"} and an empty signature, which `check` accepts with an
     /// `unsigned` warning. With --key, RSA keys sign RS256 and P-256 keys ES256. Use --now and
     /// --exp for reproducible output (fixtures/ is made this way).
+    #[command(help_template = LAYOUT, after_help = SAMPLE_EXAMPLES)]
     Sample(SampleArgs),
     /// Run a local Partner Center MFA gate: refuse, proxy or report each request by its token
     ///
@@ -56,18 +108,21 @@ pub enum Command {
     /// or is forwarded to --upstream. Each request is logged as one NDJSON line on stdout. A page
     /// at /_mfacheck/ explains a pasted token (it never leaves the machine).
     #[cfg(feature = "serve")]
+    #[command(help_template = LAYOUT, after_help = SERVE_EXAMPLES)]
     Serve(ServeArgs),
     /// Print a shell completion script
+    #[command(help_template = LAYOUT, after_help = COMPLETIONS_EXAMPLES)]
     Completions(CompletionsArgs),
     /// Print the man page (roff): mfacheck(1), or mfacheck-SUBCOMMAND(1)
+    #[command(help_template = LAYOUT, after_help = MAN_EXAMPLES)]
     Man(ManArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct InputArgs {
-    /// A token, `-` for stdin, or `@PATH` for a file (one token per line; JSON objects are read
-    /// for accessToken / access_token). With none, stdin is read.
-    #[arg(value_name = "INPUT")]
+    /// A token, a file (PATH or `@PATH`: one token per line, folded lines joined; JSON objects are
+    /// read for accessToken / access_token), or `-` for stdin. With none, stdin is read.
+    #[arg(value_name = "INPUT", value_hint = clap::ValueHint::AnyPath, value_parser = parse_input)]
     pub inputs: Vec<String>,
 }
 
@@ -80,7 +135,8 @@ pub enum ColorChoice {
 
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// Output format: text for people, json (one array) or ndjson (one object per line)
+    /// Output format: text for people, json (one array), ndjson (one object per line); for
+    /// check and scan also junit (JUnit XML) and github (GitHub Actions annotations)
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
@@ -103,7 +159,7 @@ pub struct OutputArgs {
 pub struct VerifyArgs {
     /// Verify signatures with a JWKS: a file, or an https URL (plain http only on loopback), e.g.
     /// https://login.microsoftonline.com/common/discovery/v2.0/keys. The key is chosen by the
-    /// header's kid (else x5t); anything but a verified signature makes the token non-compliant
+    /// header's kid (else x5t); anything but a verified signature makes the token not compliant
     #[arg(long, value_name = "SOURCE", help_heading = "Verification")]
     pub jwks: Vec<String>,
 
@@ -123,9 +179,9 @@ pub struct VerifyArgs {
     #[arg(long, help_heading = "Verification")]
     pub offline: bool,
 
-    /// How long fetching a --jwks URL (or Microsoft's keys) may take, in seconds
-    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_FETCH_TIMEOUT, help_heading = "Verification",
-          value_parser = clap::value_parser!(u64).range(1..))]
+    /// How long fetching a --jwks URL (or Microsoft's keys) may take: seconds, or 10s, 1m
+    #[arg(long, value_name = "DURATION", default_value_t = DEFAULT_FETCH_TIMEOUT, help_heading = "Verification",
+          value_parser = parse_timeout)]
     pub fetch_timeout: u64,
 }
 
@@ -137,23 +193,23 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub output: OutputArgs,
 
-    /// Make an expired or not-yet-valid token, or one without exp, non-compliant
+    /// Make an expired or not-yet-valid token, or one without exp, not compliant
     #[arg(long)]
     pub require_valid_time: bool,
 
-    /// Clock skew tolerated by --require-valid-time, in seconds
-    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_LEEWAY, value_parser = clap::value_parser!(i64).range(0..))]
+    /// Clock skew tolerated by --require-valid-time: seconds, or 30s, 5m
+    #[arg(long, value_name = "DURATION", default_value_t = DEFAULT_LEEWAY, value_parser = parse_non_negative)]
     pub leeway: i64,
 
     /// The time to check against (unix seconds or RFC 3339); also the 401's Date line
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub now: Option<Timestamp>,
 
-    /// Make a token whose iss is not ISS non-compliant (repeat to allow several)
+    /// Make a token whose iss is not ISS not compliant (repeat to allow several)
     #[arg(long = "issuer", value_name = "ISS")]
     pub issuers: Vec<String>,
 
-    /// Make a token whose aud is not AUD non-compliant (repeat to allow several), e.g.
+    /// Make a token whose aud is not AUD not compliant (repeat to allow several), e.g.
     /// https://api.partnercenter.microsoft.com
     #[arg(long = "audience", value_name = "AUD")]
     pub audiences: Vec<String>,
@@ -168,6 +224,12 @@ pub struct CheckArgs {
     /// Worker threads for large inputs (default: one per core)
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<NonZeroUsize>,
+
+    /// Print the per-application summary (Partner Center's MFA adoption report: app+user tokens
+    /// by application id and day of iat, MFA-compliant of total; app-only totals) to stderr, and
+    /// with --format ndjson also as a last line {"summary": …} on stdout
+    #[arg(long)]
+    pub summary: bool,
 }
 
 #[derive(Debug, Args)]
@@ -201,10 +263,6 @@ pub struct DecodeArgs {
 pub struct ScanArgs {
     #[command(flatten)]
     pub check: CheckArgs,
-
-    /// Print a summary line to stderr: tokens found, compliant, non-compliant, errors
-    #[arg(long)]
-    pub summary: bool,
 }
 
 /// `serve` takes the options of `check` that decide a verdict (the output options only as far as
@@ -215,6 +273,7 @@ pub struct ScanArgs {
     mut_arg("format", |arg| arg.hide(true)),
     mut_arg("color", |arg| arg.hide(true)),
     mut_arg("explain", |arg| arg.hide(true)),
+    mut_arg("summary", |arg| arg.hide(true)),
     mut_arg("quiet", |arg| arg.help("Log nothing on stdout")),
 )]
 pub struct ServeArgs {
@@ -230,14 +289,12 @@ pub struct ServeArgs {
     #[arg(long, requires = "upstream")]
     pub report_only: bool,
 
-    /// Seconds a client may take to send a request's headers, or stay idle between requests
-    #[arg(long, value_name = "SECS", default_value_t = 10, hide = true,
-          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    /// How long a client may take to send a request's headers, or stay idle between requests
+    #[arg(long, value_name = "DURATION", default_value_t = 10, hide = true, value_parser = parse_timeout)]
     pub header_timeout: u64,
 
-    /// Seconds the upstream may take to connect and answer with its headers (then 502)
-    #[arg(long, value_name = "SECS", default_value_t = 60, hide = true,
-          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    /// How long the upstream may take to connect and answer with its headers (then 502)
+    #[arg(long, value_name = "DURATION", default_value_t = 60, hide = true, value_parser = parse_timeout)]
     pub upstream_timeout: u64,
 
     #[command(flatten)]

@@ -14,6 +14,36 @@ pub fn parse_time(text: &str) -> Result<Timestamp, String> {
         .map_err(|_| format!("{text:?} is neither unix seconds nor an RFC 3339 time (e.g. 2019-02-14T21:54:58Z)"))
 }
 
+/// Parses a duration the one way every option takes it: plain seconds (`300`), or a span such as
+/// `5m`, `10s`, `1h30m`, `-3d` (days are 24 hours); whole seconds.
+pub fn parse_duration(text: &str) -> Result<i64, String> {
+    if let Ok(seconds) = text.trim().parse::<i64>() {
+        return Ok(seconds);
+    }
+    let bad = || format!("{text:?} is not a duration (plain seconds, or e.g. 10s, 5m, 1h, -3d)");
+    let span: jiff::Span = text.trim().parse().map_err(|_| bad())?;
+    let duration = span
+        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+        .map_err(|e| format!("{text:?}: {e} (use days or smaller units)"))?;
+    Ok(duration.as_secs())
+}
+
+/// A non-negative duration in seconds (`--leeway`).
+pub fn parse_non_negative(text: &str) -> Result<i64, String> {
+    match parse_duration(text)? {
+        s if s < 0 => Err(format!("{text:?} is negative")),
+        s => Ok(s),
+    }
+}
+
+/// A timeout: a duration of at least one second and at most a day.
+pub fn parse_timeout(text: &str) -> Result<u64, String> {
+    match parse_duration(text)? {
+        s @ 1..=86_400 => Ok(s as u64),
+        _ => Err(format!("{text:?} is out of range (1s to 1d)")),
+    }
+}
+
 /// A NumericDate as RFC 3339 in UTC, or `None` when out of range.
 pub fn rfc3339(seconds: i64) -> Option<String> {
     Timestamp::from_second(seconds).ok().map(|t| t.to_string())
@@ -141,5 +171,19 @@ mod tests {
         for s in [-1, -99_999_999_999, 951_782_400, 4_102_444_800, 253_402_207_999, 253_402_300_800, i64::MAX] {
             assert_eq!(Time::new(s).map(|t| t.to_string()), rfc3339(s), "{s}");
         }
+    }
+
+    #[test]
+    fn durations_one_way() {
+        assert_eq!(parse_duration("300"), Ok(300));
+        assert_eq!(parse_duration("5m"), Ok(300));
+        assert_eq!(parse_duration("-1h"), Ok(-3600));
+        assert_eq!(parse_duration("10s"), Ok(10));
+        assert_eq!(parse_duration("1h30m"), Ok(5400));
+        assert_eq!(parse_duration("-3d"), Ok(-3 * 86_400));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_non_negative("-5m").is_err());
+        assert_eq!(parse_timeout("10s"), Ok(10));
+        assert!(parse_timeout("0").is_err() && parse_timeout("9223372036854775807").is_err());
     }
 }

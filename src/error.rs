@@ -36,6 +36,8 @@ pub enum ErrorCode {
     NoTokenField,
     /// A token or line over the size limit.
     TooLarge,
+    /// A file or stream with a NUL byte in its first 8 KiB: not text, so no line is read.
+    Binary,
 }
 
 impl ErrorCode {
@@ -55,6 +57,7 @@ impl ErrorCode {
             ErrorCode::NoAlg => "no-alg",
             ErrorCode::NoTokenField => "no-token-field",
             ErrorCode::TooLarge => "too-large",
+            ErrorCode::Binary => "binary",
         }
     }
 }

@@ -13,8 +13,9 @@ use mfacheck::error::mask_tokens;
 use mfacheck::exit_status::ExitStatus;
 use mfacheck::input::scan::{self, Source};
 use mfacheck::input::{self, InputSpec};
-use mfacheck::report::Printer;
-use mfacheck::sample::{Signer, Template, Ver, mint, parse_expiry};
+use mfacheck::report::progress::Progress;
+use mfacheck::report::{Printer, Summary};
+use mfacheck::sample::{Signer, Template, Ver, issued_at, mint, parse_expiry};
 use mfacheck::token::microsoft_keys::MicrosoftKeys;
 use mfacheck::token::verify::{self, Keys};
 use mfacheck::{Policy, run};
@@ -39,8 +40,10 @@ fn run() -> Result<ExitStatus> {
         // Help and version go out as clap prints them; a usage error repeats the argument it
         // refuses, which may be a pasted token (`mfacheck TOKEN`), so it is masked.
         Err(err) if !err.use_stderr() => err.exit(),
+        // One message style for every error: `mfacheck: …`, as ours are.
         Err(err) => {
-            eprint!("{}", mask_tokens(&err.render().to_string()));
+            let text = err.render().to_string();
+            eprint!("{}", mask_tokens(&format!("mfacheck: {}", text.strip_prefix("error: ").unwrap_or(&text))));
             return Ok(ExitStatus::Error);
         }
     };
@@ -48,15 +51,25 @@ fn run() -> Result<ExitStatus> {
         Command::Check(args) => {
             let policy = policy(&args)?;
             let specs = prepare(&args.input.inputs, &args.output);
-            let mut printer = printer(&args.output, policy.now.as_second());
+            let mut printer = printer(&args.output, policy.now.as_second())
+                .suite("mfacheck check")
+                .summarizing(args.summary)
+                .with_progress(progress(&args.output));
             let status = if args.explain {
                 run::check_explained(&specs, &policy, &mut printer)?
             } else {
                 run::check(&specs, &policy, threads(&args), &mut printer)?
             };
+            print_summary(printer.summary());
             Ok(status.merge(missing_keys(policy.keys.as_deref())))
         }
         Command::Decode(args) => {
+            if args.output.format.needs_verdicts() {
+                eprintln!(
+                    "mfacheck: --format junit and --format github are for check and scan (decode gives no verdict)"
+                );
+                return Ok(ExitStatus::Error);
+            }
             let keys = keys(&args.verify)?;
             let specs = prepare(&args.input.inputs, &args.output);
             let now = args.now.unwrap_or_else(jiff::Timestamp::now).as_second();
@@ -68,13 +81,17 @@ fn run() -> Result<ExitStatus> {
             let args = &scan.check;
             set_color(&args.output);
             let policy = policy(args)?;
-            let mut printer = printer(&args.output, policy.now.as_second());
+            let mut printer = printer(&args.output, policy.now.as_second())
+                .suite("mfacheck scan")
+                .summarizing(args.summary)
+                .with_progress(progress(&args.output));
             let sources = scan::sources(&args.input.inputs);
             hint_stdin(&args.output, sources.contains(&Source::Stdin), "text to scan from stdin");
             let (status, summary) = run::scan(&sources, &policy, &mut printer, args.explain)?;
-            if scan.summary {
+            if args.summary {
                 eprintln!("mfacheck scan: {summary}");
             }
+            print_summary(printer.summary());
             Ok(status.merge(missing_keys(policy.keys.as_deref())))
         }
         #[cfg(feature = "serve")]
@@ -142,8 +159,29 @@ fn set_color(output: &OutputArgs) {
 }
 
 fn printer(output: &OutputArgs, now: i64) -> Printer<BufWriter<io::StdoutLock<'static>>> {
+    // On a terminal, findings wrap to its width; piped, each stays on one line (for grep).
+    let width = io::stdout()
+        .is_terminal()
+        .then(|| terminal_size::terminal_size_of(io::stdout()).map(|(w, _)| usize::from(w.0)))
+        .flatten();
     Printer::new(BufWriter::with_capacity(1 << 16, io::stdout().lock()), output.format, output.quiet, now)
         .redacting(output.redact)
+        .wrapping(width)
+}
+
+/// A progress line on stderr for a long run: when stderr is a terminal that does not also show
+/// the results (they would scroll it away), and not under --quiet.
+fn progress(output: &OutputArgs) -> Option<Progress> {
+    let shown = !output.quiet && io::stderr().is_terminal() && !io::stdout().is_terminal();
+    shown.then(Progress::stderr)
+}
+
+/// `--summary`: the per-application table on stderr, asked for, so even under --quiet (its
+/// ndjson line is the printer's).
+fn print_summary(summary: Option<&Summary>) {
+    if let Some(summary) = summary {
+        let _ = summary.text(&mut io::stderr().lock());
+    }
 }
 
 /// The keys of --jwks and --key, loaded (and fetched) once before any token is read; with
@@ -176,7 +214,7 @@ fn sample(args: &SampleArgs) -> Result<String> {
         amr: args.amr.split(',').map(str::trim).filter(|m| !m.is_empty()).map(str::to_owned).collect(),
         aud: args.aud.clone(),
         tid: args.tid.clone(),
-        iat: now.as_second(),
+        iat: issued_at(now.as_second(), exp),
         exp,
         claims: args.claims.clone(),
     };

@@ -243,13 +243,15 @@ pub fn parse_expiry(text: &str, now: jiff::Timestamp) -> Result<i64, String> {
     if let Ok(at) = text.parse::<jiff::Timestamp>() {
         return Ok(at.as_second());
     }
-    let span: jiff::Span = text
-        .parse()
+    let seconds = crate::clock::parse_duration(text)
         .map_err(|_| format!("--exp {text:?} is neither a duration (1h, 90m, -3d) nor an RFC 3339 time"))?;
-    let duration = span
-        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
-        .map_err(|e| format!("--exp {text:?}: {e} (use days or smaller units)"))?;
-    now.checked_add(duration).map(|t| t.as_second()).map_err(|e| format!("--exp {text:?}: {e}"))
+    now.as_second().checked_add(seconds).ok_or_else(|| format!("--exp {text:?} is out of range"))
+}
+
+/// The `iat` (and `nbf`) of a token expiring at `exp`, minted at `now`: `now`, or for a token
+/// already expired an hour (Entra's usual lifetime) before `exp`, so that `iat` comes first.
+pub fn issued_at(now: i64, exp: i64) -> i64 {
+    if exp > now { now } else { exp.saturating_sub(3_600) }
 }
 
 /// Mints one sample token from `template`, signed when `signer` is given.
@@ -279,6 +281,8 @@ mod tests {
         assert_eq!(parse_expiry("-3d", now), Ok(1_000_000 - 3 * 86_400));
         assert_eq!(parse_expiry("2100-01-01T00:00:00Z", now), Ok(4_102_444_800));
         assert!(parse_expiry("soon", now).is_err());
+        assert_eq!(issued_at(1_000_000, 1_003_600), 1_000_000);
+        assert_eq!(issued_at(1_000_000, 1_000_000 - 3 * 86_400), 1_000_000 - 3 * 86_400 - 3_600, "iat before exp");
     }
 
     #[test]

@@ -48,6 +48,17 @@ fn mix() -> Vec<u8> {
         }
     }
     lines.extend(specials.iter().cloned());
+    // Issue 10's inputs: folded tokens (which make the rest of the stream serial, as a JSON
+    // wrapper does), a curl command and an HTTP header block.
+    let folded = corpus.next_token().into_bytes();
+    for width in [76, 64] {
+        lines.extend(folded.chunks(width).map(<[u8]>::to_vec));
+        lines.push(b"Host: api.partnercenter.microsoft.com".to_vec());
+    }
+    lines.push(
+        b"curl -H 'Authorization: Bearer eyJ0eXAi' https://api.partnercenter.microsoft.com/v1/customers".to_vec(),
+    );
+    lines.extend((0..600).map(|_| corpus.next_token().into_bytes()));
     lines.push(br#"{"token_type":"Bearer","access_token":"eyJhbGciOiJub25lIn0.e30."}"#.to_vec());
     lines.extend((0..200).map(|_| corpus.next_token().into_bytes()));
     lines.push(corpus.next_token().into_bytes()); // the last line has no newline
@@ -103,6 +114,31 @@ fn batch_equals_one_at_a_time_in_every_format() {
     }
     let (_, code) = run(&["--quiet", &file_arg], None);
     assert_eq!(code, 2);
+}
+
+/// A folded token at every place around the first chunk boundaries: parallel, serial and one at
+/// a time agree, and it is one result.
+#[test]
+fn a_folded_token_across_chunk_boundaries_is_one_result() {
+    let mut corpus = Corpus::new(11, None);
+    let folded = corpus.token(mfacheck::corpus::Shape::Mfa).into_bytes();
+    let lines_per_fold = folded.len().div_ceil(76);
+    for at in
+        (mfacheck::input::lines::CHUNK_LINES - lines_per_fold..=mfacheck::input::lines::CHUNK_LINES + 1).step_by(3)
+    {
+        let mut lines: Vec<Vec<u8>> = (0..at).map(|_| corpus.next_token().into_bytes()).collect();
+        lines.extend(folded.chunks(76).map(<[u8]>::to_vec));
+        lines.extend((0..700).map(|_| corpus.next_token().into_bytes()));
+        let text = lines.join(&b"\n"[..]);
+        let (expected, status) = one_at_a_time(&text, "stdin", Format::Ndjson);
+        let folded_source = format!("\"source\":\"stdin:{}-{}\"", at + 1, at + lines_per_fold);
+        assert!(String::from_utf8_lossy(&expected).contains(&folded_source), "{folded_source}");
+        for threads in ["2", "1"] {
+            let (got, code) = run(&["--format", "ndjson", "-j", threads, "-"], Some(text.clone()));
+            assert_eq!(code, i32::from(status), "at {at}, -j {threads}");
+            assert!(got == expected, "at {at}, -j {threads}: differs from one at a time");
+        }
+    }
 }
 
 #[test]

@@ -205,7 +205,11 @@ fn engines_agree_through_the_binary() {
             lines.push("not a token".into());
         }
     }
-    let text = lines.join("\n") + "\n";
+    // A token folded at 76 columns last: one result, its source the line range.
+    let folded = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/mfa.jwt")).unwrap();
+    let folded = folded.trim();
+    let fold: Vec<&str> = folded.as_bytes().chunks(76).map(|c| std::str::from_utf8(c).unwrap()).collect();
+    let text = lines.join("\n") + "\n" + &fold.join("\n") + "\n";
     assert!(lines.len() > 4 * mfacheck::input::lines::CHUNK_LINES, "several chunks");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tokens.txt");
@@ -224,7 +228,7 @@ fn engines_agree_through_the_binary() {
         ("jwks", vec!["--jwks", jwks]),
     ];
     for ((label, args), (_, policy, redact)) in policy_args.iter().zip(policies()) {
-        let alone: String = lines
+        let mut alone: String = lines
             .iter()
             .enumerate()
             .map(|(i, token)| {
@@ -233,6 +237,8 @@ fn engines_agree_through_the_binary() {
                 ndjson(&outcome, redact)
             })
             .collect();
+        let range = format!("{name}:{}-{}", lines.len() + 1, lines.len() + fold.len());
+        alone.push_str(&ndjson(&check_token(&range, folded, &policy), redact));
         for threads in ["2", "1"] {
             let out = Command::cargo_bin("mfacheck")
                 .unwrap()

@@ -89,7 +89,8 @@ fn id_tokens_are_refused_with_the_right_headline() {
         let (_, text) = check_text(name, &[]);
         let headline = text.lines().next().unwrap();
         assert!(
-            headline.contains("not compliant: an ID token, not an access token: send the access token instead"),
+            headline
+                .contains("not compliant (id-token): an ID token, not an access token: send the access token instead"),
             "{headline}"
         );
         assert!(!text.contains("optional claim"), "no amr optional-claim advice for an ID token: {text}");

@@ -2,8 +2,12 @@
 //! [`Lines`] turns each line into an item (a token, or why there is none). Every engine reads a
 //! stream with these two: the serial one chunk after chunk in one thread, the parallel one on
 //! several, each chunk with its own [`Lines`]. So a rule about lines is written here once.
+//!
+//! Rules that span lines (a JSON wrapper, a token folded over lines) need one [`Lines`] to see
+//! the lines in order: a chunk where one may start says so ([`Chunk::needs_order`]) and the
+//! parallel engine hands it, and the rest of the stream, to the serial one.
 
-use super::paste::{Wrapper, clean, parse_wrapper};
+use super::paste::{Wrapper, clean, other_text, parse_wrapper};
 use super::{BOM, MAX_JSON_BYTES, MAX_LINE_BYTES, empty_error, not_utf8, too_large, unreadable_error};
 use crate::error::{ErrorCode, InputError};
 use std::io::{self, Read};
@@ -13,9 +17,17 @@ pub const CHUNK_BYTES: usize = 512 << 10;
 /// …or lines, whichever comes first (short bad lines make long results).
 pub const CHUNK_LINES: usize = 512;
 
+/// A stream with a NUL byte within this many bytes from its start is binary, not text.
+pub const BINARY_SNIFF: usize = 8 << 10;
+
+/// The widths at which tokens are folded (mail, terminals, `fold -w 76`, PEM-like 64).
+pub const FOLD_WIDTHS: [usize; 2] = [64, 76];
+
 /// A piece of a stream.
 #[derive(Debug)]
 pub enum Chunk {
+    /// A stream with a NUL byte in its first [`BINARY_SNIFF`] bytes: nothing more is read of it.
+    Binary,
     /// Whole lines (each but the stream's last ends with a newline), from line `first_line`.
     Lines { first_line: usize, data: Vec<u8> },
     /// One line over [`MAX_LINE_BYTES`], read past without being kept.
@@ -25,10 +37,24 @@ pub enum Chunk {
 }
 
 impl Chunk {
-    /// A chunk whose lines may open a JSON object: such an object may span chunks, so these are
-    /// read in order by one [`Lines`].
-    pub fn may_open_json(&self) -> bool {
-        matches!(self, Chunk::Lines { data, .. } if memchr::memchr(b'{', data).is_some())
+    /// A chunk whose lines may open a JSON object or start a folded token: either may span
+    /// chunks, so these are read in order by one [`Lines`].
+    pub fn needs_order(&self) -> bool {
+        let Chunk::Lines { data, .. } = self else { return false };
+        if memchr::memchr(b'{', data).is_some() {
+            return true;
+        }
+        let mut start = 0;
+        for end in memchr::memchr_iter(b'\n', data).chain([data.len()]) {
+            let line = &data[start..end];
+            start = end + 1;
+            // As `starts_fold` sees the line (trimmed), checking less: never more parallel.
+            let line = line.trim_ascii();
+            if FOLD_WIDTHS.contains(&line.len()) && line.starts_with(b"eyJ") {
+                return true;
+            }
+        }
+        false
     }
 }
 
@@ -45,6 +71,10 @@ pub struct Chunker<R> {
     more_waiting: bool,
     failed: Option<io::Error>,
     put_back: Option<Chunk>,
+    /// Bytes handed out so far (for the binary sniff of the stream's start).
+    offset: usize,
+    /// The stream is a terminal in canonical mode (see [`Self::on_terminal`]).
+    terminal: bool,
 }
 
 impl<R: Read> Chunker<R> {
@@ -57,7 +87,17 @@ impl<R: Read> Chunker<R> {
             more_waiting: true,
             failed: None,
             put_back: None,
+            offset: 0,
+            terminal: false,
         }
+    }
+
+    /// The stream is a terminal: a read ends only at a newline, or at Ctrl-D, so a read whose
+    /// text does not end a line was ended by Ctrl-D, and that ends the input (one Ctrl-D, even
+    /// after a paste without Enter; at a line's start Ctrl-D reads nothing, which ends it too).
+    pub fn on_terminal(mut self, terminal: bool) -> Self {
+        self.terminal = terminal;
+        self
     }
 
     /// Lines handed out so far (a chunk put back is not counted again).
@@ -80,6 +120,15 @@ impl<R: Read> Chunker<R> {
             return Some(chunk);
         }
         loop {
+            // A NUL byte near the start: binary, one error for the whole stream.
+            if self.offset < BINARY_SNIFF {
+                let sniff = &self.buf[..self.buf.len().min(BINARY_SNIFF - self.offset)];
+                if memchr::memchr(0, sniff).is_some() {
+                    (self.ended, self.offset) = (true, BINARY_SNIFF);
+                    self.buf.clear();
+                    return Some(Chunk::Binary);
+                }
+            }
             // The line being read, after the last newline: it may not grow past the limit.
             let last_newline = memchr::memrchr(b'\n', &self.buf);
             let tail = self.buf.len() - last_newline.map_or(0, |at| at + 1);
@@ -94,6 +143,7 @@ impl<R: Read> Chunker<R> {
                 data.extend_from_slice(&self.buf[end..]);
                 self.buf.truncate(end);
                 let data = std::mem::replace(&mut self.buf, data);
+                self.offset += data.len();
                 let first_line = self.lines + 1;
                 self.lines += count;
                 return Some(Chunk::Lines { first_line, data });
@@ -101,6 +151,7 @@ impl<R: Read> Chunker<R> {
             if tail > MAX_LINE_BYTES && last_newline.is_none() {
                 // One line over the limit: report it, then read past it without keeping it.
                 self.lines += 1;
+                self.offset = self.offset.max(BINARY_SNIFF);
                 let line = self.lines;
                 match skip_line(&mut self.reader) {
                     Ok(rest) => {
@@ -136,7 +187,7 @@ impl<R: Read> Chunker<R> {
         match result {
             Ok(n) => {
                 self.buf.truncate(start + n);
-                self.ended = n == 0;
+                self.ended = n == 0 || (self.terminal && self.buf.last() != Some(&b'\n'));
                 self.more_waiting = n == want;
             }
             Err(e) => {
@@ -185,12 +236,18 @@ fn skip_line<R: Read>(reader: &mut R) -> io::Result<Option<Vec<u8>>> {
 
 /// The grammar of a stream's lines: one token per non-empty line, cleaned; a line that opens a
 /// JSON object not closed on that line gathers the following lines until it is (a pretty-printed
-/// `az` output). Items go to `each(source, token)`, `source` being `NAME:LINE`.
+/// `az` output); a token folded over lines of one width ([`FOLD_WIDTHS`]) is joined, its source
+/// naming the range (`NAME:3-5`); a line of other text (a curl command, HTTP headers) is an error
+/// that points to `mfacheck scan`. Items go to `each(source, token)`, `source` being `NAME:LINE`.
 pub struct Lines<'n> {
     name: &'n str,
     line_no: usize,
     /// A JSON object being gathered: its first line and its text so far.
     pending: Option<(usize, String)>,
+    /// A folded token being joined: its first line, its width and its text so far.
+    fold: Option<(usize, usize, String)>,
+    /// The stream was binary: nothing more is read of it.
+    binary: bool,
     emitted: bool,
     /// Reused for each item's source.
     source: String,
@@ -199,7 +256,15 @@ pub struct Lines<'n> {
 impl<'n> Lines<'n> {
     /// The grammar for `name`, from the line after `lines_before`.
     pub fn new(name: &'n str, lines_before: usize) -> Self {
-        Lines { name, line_no: lines_before, pending: None, emitted: false, source: String::new() }
+        Lines {
+            name,
+            line_no: lines_before,
+            pending: None,
+            fold: None,
+            binary: false,
+            emitted: false,
+            source: String::new(),
+        }
     }
 
     /// Counts items given elsewhere (by another engine) for this stream's `empty` rule.
@@ -230,6 +295,18 @@ impl<'n> Lines<'n> {
                 self.emitted = true;
                 each(self.name, Err(unreadable_error(self.name, e)))
             }
+            Chunk::Binary => {
+                self.binary = true;
+                self.fold = None;
+                self.pending = None;
+                self.emitted = true;
+                let message = format!(
+                    "{} is binary (a NUL byte in its first {} KiB), not text with tokens",
+                    self.name,
+                    BINARY_SNIFF >> 10
+                );
+                each(self.name, Err(InputError::new(ErrorCode::Binary, message)))
+            }
         }
     }
 
@@ -241,6 +318,9 @@ impl<'n> Lines<'n> {
     ) -> io::Result<()> {
         self.line_no += 1;
         let line_no = self.line_no;
+        if self.binary {
+            return Ok(());
+        }
         if line_no == 1 {
             bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
         }
@@ -268,7 +348,23 @@ impl<'n> Lines<'n> {
             };
         }
         let text = line.trim();
+        if let Some((start, width, mut joined)) = self.fold.take() {
+            if continues_fold(&joined, width, text) {
+                joined.push_str(text);
+                if text.len() == width {
+                    self.fold = Some((start, width, joined));
+                    return Ok(());
+                }
+                return self.emit_range(start, line_no, Ok(&joined), each);
+            }
+            // The fold ends before this line: what was gathered is one item.
+            self.emit_range(start, line_no - 1, Ok(&joined), each)?;
+        }
         if text.is_empty() {
+            return Ok(());
+        }
+        if starts_fold(text) {
+            self.fold = Some((line_no, text.len(), text.to_owned()));
             return Ok(());
         }
         if text.starts_with('{') {
@@ -280,11 +376,21 @@ impl<'n> Lines<'n> {
                 }
             };
         }
-        self.emit(line_no, Ok(clean(text)), each)
+        let token = clean(text);
+        // Tokens have no spaces: only then can the line be other text that holds one.
+        if token.contains(char::is_whitespace)
+            && let Some(what) = other_text(token)
+        {
+            return self.emit(line_no, Err(scan_instead(line_no, what)), each);
+        }
+        self.emit(line_no, Ok(token), each)
     }
 
     /// The end of the stream: a JSON object left open, or no item at all, is one.
     pub fn finish(mut self, each: &mut impl FnMut(&str, Result<&str, InputError>) -> io::Result<()>) -> io::Result<()> {
+        if let Some((start, _, joined)) = self.fold.take() {
+            self.emit_range(start, self.line_no, Ok(&joined), each)?;
+        }
         if let Some((start, _)) = self.pending.take() {
             let message = format!("JSON object opened on line {start} is not closed before the end of {}", self.name);
             self.emit(start, Err(InputError::new(ErrorCode::BadJson, message)), each)?;
@@ -301,25 +407,91 @@ impl<'n> Lines<'n> {
         token: Result<&str, InputError>,
         each: &mut impl FnMut(&str, Result<&str, InputError>) -> io::Result<()>,
     ) -> io::Result<()> {
+        self.emit_range(line_no, line_no, token, each)
+    }
+
+    /// An item from lines `first` to `last`: `NAME:FIRST`, or `NAME:FIRST-LAST`.
+    fn emit_range(
+        &mut self,
+        first: usize,
+        last: usize,
+        token: Result<&str, InputError>,
+        each: &mut impl FnMut(&str, Result<&str, InputError>) -> io::Result<()>,
+    ) -> io::Result<()> {
         self.emitted = true;
         // `NAME:LINE` without formatting machinery: this runs once per token of a large batch.
         self.source.clear();
         self.source.push_str(self.name);
         self.source.push(':');
-        let mut digits = [0u8; 20];
-        let mut at = digits.len();
-        let mut n = line_no;
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
+        push_number(&mut self.source, first);
+        if last != first {
+            self.source.push('-');
+            push_number(&mut self.source, last);
         }
-        self.source.extend(digits[at..].iter().map(|&d| char::from(d)));
         each(&self.source, token)
     }
+}
+
+fn push_number(out: &mut String, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[at..].iter().map(|&d| char::from(d)));
+}
+
+/// Characters of a JWS or JWE in compact form.
+fn is_token_text(text: &str) -> bool {
+    text.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// A line that may be the first of a folded token: token characters only, starting as a JWT
+/// header does, exactly one of the fold widths long, and not a whole token by itself.
+pub fn starts_fold(text: &str) -> bool {
+    FOLD_WIDTHS.contains(&text.len())
+        && text.starts_with("eyJ")
+        && is_token_text(text)
+        && memchr::memchr_iter(b'.', text.as_bytes()).count() < 2
+}
+
+/// Whether `text` goes on a fold of `width` gathered so far as `joined`: token characters, no
+/// longer than the width, and not the start of the next token.
+fn continues_fold(joined: &str, width: usize, text: &str) -> bool {
+    let next_token = text.starts_with("eyJ") && memchr::memchr_iter(b'.', joined.as_bytes()).count() >= 2;
+    !text.is_empty() && text.len() <= width && is_token_text(text) && !next_token
+}
+
+/// Joins a token folded over the lines of `text` (one argument), when it is one: two or more
+/// lines, the first starting a fold and the others going on it.
+pub fn unfold(text: &str) -> Option<String> {
+    let mut lines = text.lines().map(str::trim);
+    let first = lines.next()?;
+    if !starts_fold(first) {
+        return None;
+    }
+    let (width, mut joined, mut ended) = (first.len(), first.to_owned(), false);
+    for line in lines {
+        if ended || !continues_fold(&joined, width, line) {
+            return None;
+        }
+        ended = line.len() < width;
+        joined.push_str(line);
+    }
+    Some(joined)
+}
+
+/// The error of a line of other text: it points to `scan`, which finds tokens in such text.
+pub fn scan_instead(line_no: usize, what: &str) -> InputError {
+    InputError::new(
+        ErrorCode::NotAJwt,
+        format!("line {line_no} is {what}, not a token: `mfacheck scan` finds the tokens in such text"),
+    )
 }
 
 #[cfg(test)]

@@ -35,21 +35,49 @@ pub enum InputSpec {
     File(PathBuf),
 }
 
-/// INPUT arguments to specs; no INPUT means stdin.
+/// INPUT arguments to specs; no INPUT means stdin, and stdin is read once however often `-`
+/// is given. An argument that is not `-`, `@PATH` or a token but names an existing file is that
+/// file (SPEC §2: `mfacheck check fixtures/*.jwt`).
 pub fn specs(args: &[String]) -> Vec<InputSpec> {
     if args.is_empty() {
         return vec![InputSpec::Stdin];
     }
+    let mut stdin_seen = false;
     args.iter()
         .enumerate()
-        .map(|(i, arg)| match arg.as_str() {
-            "-" | "@-" => InputSpec::Stdin,
-            _ => match arg.strip_prefix('@') {
-                Some(path) => InputSpec::File(PathBuf::from(path)),
-                None => InputSpec::Arg(i + 1, arg.clone()),
-            },
+        .filter_map(|(i, arg)| {
+            let spec = match arg.as_str() {
+                "-" | "@-" => InputSpec::Stdin,
+                _ => match arg.strip_prefix('@') {
+                    Some(path) => InputSpec::File(PathBuf::from(path)),
+                    None if names_a_file(arg) => InputSpec::File(PathBuf::from(arg)),
+                    None => InputSpec::Arg(i + 1, arg.clone()),
+                },
+            };
+            if spec == InputSpec::Stdin {
+                if stdin_seen {
+                    return None;
+                }
+                stdin_seen = true;
+            }
+            Some(spec)
         })
         .collect()
+}
+
+/// A plain argument that is a path to an existing file, and does not read as a token (a token
+/// starts `eyJ`, or is a pasted header or JSON wrapper, and has no path separator).
+pub fn names_a_file(arg: &str) -> bool {
+    let looks_like_token = arg.starts_with("eyJ") && !arg.contains('/');
+    !looks_like_token && !arg.contains('\n') && std::path::Path::new(arg).is_file()
+}
+
+/// Checks one INPUT argument as clap reads it: `@` alone names no file (a usage error).
+pub fn parse_input(arg: &str) -> Result<String, String> {
+    if arg == "@" {
+        return Err("`@` needs a path after it (`@PATH`), or use `-` for stdin".into());
+    }
+    Ok(arg.to_owned())
 }
 
 /// One token to check, or why there is none, and where it came from (`arg:N`, `stdin:LINE`,
@@ -67,7 +95,7 @@ pub fn read(specs: &[InputSpec], each: &mut impl FnMut(Item) -> io::Result<()>) 
     for spec in specs {
         match spec {
             InputSpec::Arg(n, text) => each(Item { source: format!("arg:{n}"), token: from_text(text) })?,
-            InputSpec::Stdin => read_stream(io::stdin(), "stdin", each)?,
+            InputSpec::Stdin => read_chunks(stdin_chunker(), "stdin", each)?,
             InputSpec::File(path) => {
                 let name = path.display().to_string();
                 match File::open(path) {
@@ -86,7 +114,20 @@ pub fn read_stream<R: io::Read>(
     name: &str,
     each: &mut impl FnMut(Item) -> io::Result<()>,
 ) -> io::Result<()> {
-    let mut chunks = lines::Chunker::new(reader);
+    read_chunks(lines::Chunker::new(reader), name, each)
+}
+
+/// Stdin's chunks; on a terminal, one Ctrl-D ends them ([`lines::Chunker::on_terminal`]).
+pub fn stdin_chunker() -> lines::Chunker<io::Stdin> {
+    use std::io::IsTerminal;
+    lines::Chunker::new(io::stdin()).on_terminal(io::stdin().is_terminal())
+}
+
+fn read_chunks<R: io::Read>(
+    mut chunks: lines::Chunker<R>,
+    name: &str,
+    each: &mut impl FnMut(Item) -> io::Result<()>,
+) -> io::Result<()> {
     let mut lines = lines::Lines::new(name, 0);
     let mut item = |source: &str, token: Result<&str, InputError>| {
         each(Item { source: source.to_owned(), token: token.map(str::to_owned) })
@@ -214,6 +255,11 @@ mod tests {
         let args: Vec<String> = ["tok", "-", "@f.txt"].map(String::from).to_vec();
         assert_eq!(specs(&args), [InputSpec::Arg(1, "tok".into()), InputSpec::Stdin, InputSpec::File("f.txt".into())]);
         assert_eq!(specs(&[]), [InputSpec::Stdin]);
+        let twice: Vec<String> = ["-", "@-", "tok"].map(String::from).to_vec();
+        assert_eq!(specs(&twice), [InputSpec::Stdin, InputSpec::Arg(3, "tok".into())], "stdin is read once");
+        let file: Vec<String> = ["Cargo.toml", "no-such-file"].map(String::from).to_vec();
+        assert_eq!(specs(&file), [InputSpec::File("Cargo.toml".into()), InputSpec::Arg(2, "no-such-file".into())]);
+        assert!(parse_input("@").is_err() && parse_input("@x").is_ok());
         assert_eq!(from_text("  ").unwrap_err().code, ErrorCode::Empty);
         assert_eq!(from_text("{\"accessToken\":\"Bearer a.b.c\"}").unwrap(), "a.b.c");
     }

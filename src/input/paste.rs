@@ -18,7 +18,41 @@ pub fn from_text(text: &str) -> Result<String, InputError> {
             }
         };
     }
-    Ok(clean(trimmed).to_owned())
+    if trimmed.contains('\n')
+        && let Some(joined) = super::lines::unfold(trimmed)
+    {
+        return Ok(joined);
+    }
+    let token = clean(trimmed);
+    if token.contains(char::is_whitespace)
+        && let Some(what) = other_text(token)
+    {
+        return Err(super::lines::scan_instead(1, what));
+    }
+    Ok(token.to_owned())
+}
+
+/// What a line of text that is not a token looks like, when it is text that carries tokens:
+/// a curl command or one of its options, curl -v output, an HTTP request, status or header line.
+pub fn other_text(text: &str) -> Option<&'static str> {
+    let word = text.split_whitespace().next().unwrap_or_default();
+    if word == "curl" {
+        return Some("a curl command");
+    }
+    if matches!(word, "-H" | "--header" | "-d" | "--data" | "-X" | "--request") || text.ends_with(" \\") {
+        return Some("part of a shell command");
+    }
+    if matches!(word, ">" | "<" | "*") {
+        return Some("curl -v output");
+    }
+    let methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+    if word.starts_with("HTTP/") || (methods.contains(&word) && text.contains(" HTTP/")) {
+        return Some("an HTTP request or status line");
+    }
+    let header = word
+        .strip_suffix(':')
+        .filter(|name| !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+    header.map(|_| "an HTTP header")
 }
 
 pub enum Wrapper {
@@ -94,5 +128,16 @@ mod tests {
         assert_eq!(clean("Bearer [eyJa.eyJb.c]"), "eyJa.eyJb.c");
         assert_eq!(clean("Authorization: Bearer [ eyJa.eyJb.c ]"), "eyJa.eyJb.c");
         assert_eq!(clean("[\"eyJa.eyJb.c\"]"), "[\"eyJa.eyJb.c\"]".trim_matches(['[', ']']).trim_matches('"'));
+    }
+
+    #[test]
+    fn other_text_is_named() {
+        assert_eq!(other_text("curl -s https://api.partnercenter.microsoft.com/v1/customers"), Some("a curl command"));
+        assert_eq!(other_text("-H 'Authorization: Bearer eyJ.a.b' \\"), Some("part of a shell command"));
+        assert_eq!(other_text("> GET /v1/customers HTTP/2"), Some("curl -v output"));
+        assert_eq!(other_text("GET /v1/customers HTTP/1.1"), Some("an HTTP request or status line"));
+        assert_eq!(other_text("Host: api.partnercenter.microsoft.com"), Some("an HTTP header"));
+        assert_eq!(other_text("not a token at all"), None);
+        assert_eq!(from_text("Host: x").unwrap_err().code, ErrorCode::NotAJwt);
     }
 }

@@ -40,11 +40,16 @@ pub fn sources(args: &[String]) -> Vec<Source> {
     if args.is_empty() {
         return vec![Source::Stdin];
     }
-    // `@PATH` and `@-` are accepted too, as `check` spells its files.
+    // `@PATH` and `@-` are accepted too, as `check` spells its files; stdin is read once.
+    let mut stdin_seen = false;
     args.iter()
-        .map(|a| match a.strip_prefix('@').unwrap_or(a) {
-            "-" => Source::Stdin,
-            path => Source::File(PathBuf::from(path)),
+        .filter_map(|a| match a.strip_prefix('@').unwrap_or(a) {
+            "-" if stdin_seen => None,
+            "-" => {
+                stdin_seen = true;
+                Some(Source::Stdin)
+            }
+            path => Some(Source::File(PathBuf::from(path))),
         })
         .collect()
 }
@@ -407,10 +412,7 @@ mod tests {
     #[test]
     fn sources_accept_check_spellings() {
         let args = ["-", "@-", "a.log", "@b.har"].map(String::from);
-        assert_eq!(
-            sources(&args),
-            [Source::Stdin, Source::Stdin, Source::File("a.log".into()), Source::File("b.har".into())]
-        );
+        assert_eq!(sources(&args), [Source::Stdin, Source::File("a.log".into()), Source::File("b.har".into())]);
         assert_eq!(sources(&[]), [Source::Stdin]);
     }
 

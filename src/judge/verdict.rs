@@ -14,7 +14,7 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub now: Timestamp,
-    /// Expired or not-yet-valid tokens are non-compliant (beyond `leeway` seconds).
+    /// Expired or not-yet-valid tokens are not compliant (beyond `leeway` seconds).
     pub require_valid_time: bool,
     pub leeway: i64,
     /// `--issuer`: when not empty, `iss` must be one of these.
@@ -59,7 +59,7 @@ impl Mfa {
     }
 }
 
-/// How much a finding matters. Only `error` findings make a token non-compliant on their own.
+/// How much a finding matters. Only `error` findings make a token not compliant on their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Level {

@@ -1,9 +1,16 @@
-//! Renderings of the results: `text` for people, `json` for programs (json, ndjson), with
-//! `--redact` applied at this boundary. The [`Printer`] writes results as they come.
+//! Renderings of the results, one module per format: `text` for people, `json` for programs
+//! (json, ndjson), `junit` and `github` for CI; `summary` counts them per application; `--redact`
+//! is applied at this boundary. The [`Printer`] writes results as they come.
 
+pub mod github;
 pub mod json;
+pub mod junit;
+pub mod progress;
 pub mod redact;
+pub mod summary;
 pub mod text;
+
+pub use summary::Summary;
 
 use crate::exit_status::ExitStatus;
 use crate::input::scan::Request;
@@ -12,12 +19,23 @@ use crate::token::Decoded;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-/// Output formats shared by `check` and `decode`.
+/// Output formats shared by `check`, `scan` and `decode` (`junit` and `github`: not `decode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Text,
     Json,
     Ndjson,
+    /// JUnit XML: one testcase per token.
+    Junit,
+    /// GitHub Actions workflow commands (`::error file=…,line=…::…`).
+    Github,
+}
+
+impl Format {
+    /// Formats for results with a verdict only (`check`, `scan`).
+    pub fn needs_verdicts(self) -> bool {
+        matches!(self, Format::Junit | Format::Github)
+    }
 }
 
 /// Writes results in one format as they come, and a closing summary where the format has one.
@@ -32,6 +50,15 @@ pub struct Printer<W: std::io::Write> {
     tally: Tally,
     /// `--explain`: text output explains each claim.
     explain: bool,
+    /// The terminal's width, to wrap text findings to (None: piped, one line per finding).
+    width: Option<usize>,
+    /// `--format junit`: test cases held until the counts are known, and the suite's name.
+    held: Vec<u8>,
+    suite: &'static str,
+    /// `--summary`: the per-application counts.
+    summary: Option<Summary>,
+    /// The progress line on stderr, for long runs.
+    progress: Option<progress::Progress>,
 }
 
 /// How many results of each outcome were printed, for the text summary.
@@ -74,7 +101,61 @@ impl Tally {
 
 impl<W: std::io::Write> Printer<W> {
     pub fn new(out: W, format: Format, quiet: bool, now: i64) -> Self {
-        Printer { out, format, quiet, now, redact: false, tally: Tally::default(), explain: false }
+        Printer {
+            out,
+            format,
+            quiet,
+            now,
+            redact: false,
+            tally: Tally::default(),
+            explain: false,
+            width: None,
+            held: Vec::new(),
+            suite: "mfacheck check",
+            summary: None,
+            progress: None,
+        }
+    }
+
+    /// Text findings are wrapped to `width` columns (a terminal's).
+    pub fn wrapping(mut self, width: Option<usize>) -> Self {
+        self.width = width;
+        self
+    }
+
+    /// The JUnit test suite's name (`mfacheck check`, `mfacheck scan`).
+    pub fn suite(mut self, suite: &'static str) -> Self {
+        self.suite = suite;
+        self
+    }
+
+    /// `--summary`: counts results per application.
+    pub fn summarizing(mut self, summary: bool) -> Self {
+        self.summary = summary.then(Summary::default);
+        self
+    }
+
+    /// Shows a progress line on stderr (the caller decides when: a terminal, not `--quiet`).
+    pub fn with_progress(mut self, progress: Option<progress::Progress>) -> Self {
+        self.progress = progress;
+        self
+    }
+
+    /// The per-application counts, with `--summary`.
+    pub fn summary(&self) -> Option<&Summary> {
+        self.summary.as_ref()
+    }
+
+    /// Takes the per-application counts (a chunk's, to merge into the writer's).
+    pub fn take_summary(&mut self) -> Option<Summary> {
+        self.summary.take()
+    }
+
+    /// Adds a chunk's per-application counts.
+    pub fn merge_summary(&mut self, other: Option<Summary>) {
+        if let (Some(mine), Some(other)) = (&mut self.summary, other) {
+            mine.merge(other);
+        }
     }
 
     /// Masks personal data (see [`redact`]) in everything this printer writes.
@@ -94,10 +175,18 @@ impl<W: std::io::Write> Printer<W> {
     fn count(&mut self, status: ExitStatus) -> Option<bool> {
         let first = self.tally.total == 0;
         self.tally.add(status);
+        if let Some(progress) = &self.progress
+            && self.tally.total.is_multiple_of(4096)
+        {
+            progress.update(&self.tally);
+        }
         (!self.quiet).then_some(first)
     }
 
     pub fn outcome(&mut self, outcome: &Outcome) -> std::io::Result<()> {
+        if let Some(summary) = &mut self.summary {
+            summary.add(outcome, 1);
+        }
         let Some(first) = self.count(outcome.exit_status()) else { return Ok(()) };
         let masked;
         let outcome = if self.redact {
@@ -107,12 +196,14 @@ impl<W: std::io::Write> Printer<W> {
             outcome
         };
         match self.format {
-            Format::Text => text::outcome(&mut self.out, outcome, self.now, first),
+            Format::Text => text::outcome(&mut self.out, outcome, self.now, first, self.width),
             Format::Json => json::array_item(&mut self.out, outcome, first),
             Format::Ndjson => {
                 json::write_outcome(&mut self.out, outcome)?;
                 self.out.write_all(b"\n")
             }
+            Format::Junit => junit::testcase(&mut self.held, outcome, self.suite),
+            Format::Github => github::outcome(&mut self.out, outcome),
         }
     }
 
@@ -121,7 +212,14 @@ impl<W: std::io::Write> Printer<W> {
     pub fn append(&mut self, rendered: &[u8], tally: Tally) -> std::io::Result<()> {
         let continuing = self.tally.total > 0;
         self.tally.merge(tally); // counted even if the write fails, as `outcome` does
+        if let Some(progress) = &self.progress {
+            progress.update(&self.tally);
+        }
         if !self.quiet && tally.total > 0 {
+            if self.format == Format::Junit {
+                self.held.extend_from_slice(rendered);
+                return Ok(());
+            }
             let body = match (self.format, continuing) {
                 // The chunk's first item opened an array ("[\n  ") that is already open here.
                 (Format::Json, true) => {
@@ -141,11 +239,21 @@ impl<W: std::io::Write> Printer<W> {
 
     /// A new printer of the same format and options, writing to `out`.
     pub fn sibling<V: std::io::Write>(&self, out: V) -> Printer<V> {
-        Printer { explain: self.explain, ..Printer::new(out, self.format, self.quiet, self.now).redacting(self.redact) }
+        Printer {
+            explain: self.explain,
+            width: self.width,
+            suite: self.suite,
+            summary: self.summary.as_ref().map(|_| Summary::default()),
+            ..Printer::new(out, self.format, self.quiet, self.now).redacting(self.redact)
+        }
     }
 
-    /// The writer and the tally, without closing (see [`Self::append`]).
-    pub fn into_parts(self) -> (W, Tally) {
+    /// The writer (with the JUnit cases held, if any) and the tally, without closing (see
+    /// [`Self::append`]).
+    pub fn into_parts(mut self) -> (W, Tally) {
+        if !self.held.is_empty() {
+            let _ = self.out.write_all(&self.held);
+        }
         (self.out, self.tally)
     }
 
@@ -169,17 +277,28 @@ impl<W: std::io::Write> Printer<W> {
                 }
             }
             Format::Json => json::array_item(&mut self.out, decoded, first),
-            Format::Ndjson => json::line(&mut self.out, decoded),
+            // junit and github are refused for decode on the command line.
+            Format::Ndjson | Format::Junit | Format::Github => json::line(&mut self.out, decoded),
         }
     }
 
-    /// Closes the json array, or prints the text summary for more than one result.
+    /// Closes the json array, writes the JUnit document, or prints the text summary for more
+    /// than one result; with `--summary` and ndjson, its last line.
     pub fn finish(&mut self) -> std::io::Result<()> {
+        if let Some(progress) = self.progress.take() {
+            progress.finish();
+        }
         if !self.quiet {
             match self.format {
                 Format::Text => text::summary(&mut self.out, &self.tally)?,
                 Format::Json => json::array_end(&mut self.out, self.tally.total == 0)?,
-                Format::Ndjson => {}
+                Format::Ndjson => {
+                    if let Some(summary) = &self.summary {
+                        summary.ndjson(&mut self.out)?;
+                    }
+                }
+                Format::Junit => junit::document(&mut self.out, self.suite, &self.tally, &self.held)?,
+                Format::Github => {}
             }
         }
         self.out.flush()
@@ -187,6 +306,9 @@ impl<W: std::io::Write> Printer<W> {
 
     /// Writes out what is buffered: done before the engine waits for more input.
     pub fn flush(&mut self) -> std::io::Result<()> {
+        if let Some(progress) = &self.progress {
+            progress.update(&self.tally);
+        }
         self.out.flush()
     }
 
@@ -196,6 +318,9 @@ impl<W: std::io::Write> Printer<W> {
 
     /// A `scan` result: the result object with its count and request (issue 5).
     pub fn scanned(&mut self, scanned: &Scanned) -> std::io::Result<()> {
+        if let Some(summary) = &mut self.summary {
+            summary.add(scanned.outcome, scanned.count as u64);
+        }
         let Some(first) = self.count(scanned.outcome.exit_status()) else { return Ok(()) };
         let masked;
         let redacted;
@@ -207,9 +332,11 @@ impl<W: std::io::Write> Printer<W> {
             scanned
         };
         match self.format {
-            Format::Text => text::scanned(&mut self.out, scanned, self.now, first),
+            Format::Text => text::scanned(&mut self.out, scanned, self.now, first, self.width),
             Format::Json => json::array_item(&mut self.out, scanned, first),
             Format::Ndjson => json::line(&mut self.out, scanned),
+            Format::Junit => junit::testcase(&mut self.held, scanned.outcome, self.suite),
+            Format::Github => github::outcome(&mut self.out, scanned.outcome),
         }
     }
 

@@ -17,7 +17,15 @@ use std::io::{self, Write};
 /// Claims that hold a NumericDate, shown also as RFC 3339.
 const TIME_CLAIMS: [&str; 4] = ["iat", "nbf", "exp", "auth_time"];
 
-pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool) -> io::Result<()> {
+/// Why a token is not compliant beyond its MFA state, for the first line: ` (expired,
+/// audience-mismatch)`, the codes of its error findings; empty when there are none.
+pub fn cause(o: &Outcome) -> String {
+    let codes: Vec<&str> = o.findings.iter().filter(|f| f.level == Level::Error).map(|f| f.code).collect();
+    if o.compliant || codes.is_empty() { String::new() } else { format!(" ({})", codes.join(", ")) }
+}
+
+/// One result: the verdict line, then its details. `width`: a terminal's, to wrap findings to.
+pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool, width: Option<usize>) -> io::Result<()> {
     if !first {
         writeln!(out)?;
     }
@@ -27,7 +35,7 @@ pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool) -> io:
     let (glyph, verdict) = if o.compliant {
         ("✔".green().bold(), "compliant".green().bold())
     } else {
-        ("✘".red().bold(), "not compliant".red().bold())
+        ("✘".red().bold(), format!("not compliant{}", cause(o)).red().bold())
     };
     let kind = o.kind.map(|k| k.to_string()).unwrap_or_default();
     let mfa = match o.mfa {
@@ -98,7 +106,14 @@ pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool) -> io:
             Level::Hint => padded.cyan().bold(),
             Level::Info => padded.blue(),
         };
-        writeln!(out, "    {level} {}: {}", f.code.bold(), printable(&f.message))?;
+        let message = printable(&f.message);
+        // "    " + level (9) + " " + code + ": " comes before the message.
+        let lead = 4 + 9 + 1 + f.code.len() + 2;
+        let message = match width {
+            Some(width) => wrap(&message, lead, width),
+            None => message,
+        };
+        writeln!(out, "    {level} {}: {message}", f.code.bold())?;
     }
     if let Some(response) = &o.response {
         writeln!(out, "    {}", "Partner Center would answer:".red())?;
@@ -114,6 +129,32 @@ pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool) -> io:
 /// finds this explanation.
 pub const ENFORCEMENT: &str = "Since 2026 Partner Center enforces this rule on every app+user API call (progressively \
      from April 2026) and reports the refusal as a 401 with error code 900421; app-only calls are not affected.";
+
+/// `text` broken at spaces so that no line passes `width` columns, the first starting at column
+/// `lead` and the others indented by 14 (under the level column's end).
+fn wrap(text: &str, lead: usize, width: usize) -> Cow<'_, str> {
+    const INDENT: usize = 14;
+    let width = width.max(INDENT + 20);
+    if lead + text.chars().count() <= width {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut column = lead;
+    for word in text.split(' ') {
+        let len = word.chars().count();
+        if column > INDENT.max(lead) && column + 1 + len > width {
+            out.push('\n');
+            out.extend(std::iter::repeat_n(' ', INDENT));
+            column = INDENT;
+        } else if !out.is_empty() {
+            out.push(' ');
+            column += 1;
+        }
+        out.push_str(word);
+        column += len;
+    }
+    Cow::Owned(out)
+}
 
 /// `verified (RS256, key "kid")`, or the status alone: a failure's reason is in its finding.
 fn signature(v: &Verification) -> String {
@@ -221,9 +262,9 @@ fn object<W: Write>(out: &mut W, label: &str, map: &Map<String, Value>) -> io::R
 
 /// A scan result: `outcome`'s block, with where the token was seen and how often under its first
 /// line.
-pub fn scanned<W: Write>(out: &mut W, s: &Scanned, now: i64, first: bool) -> io::Result<()> {
+pub fn scanned<W: Write>(out: &mut W, s: &Scanned, now: i64, first: bool, width: Option<usize>) -> io::Result<()> {
     let mut block = Vec::new();
-    outcome(&mut block, s.outcome, now, first)?;
+    outcome(&mut block, s.outcome, now, first, width)?;
     // The verdict line ends at the first newline after the blank line that separates results.
     let split = block.iter().skip(1).position(|&b| b == b'\n').map_or(block.len(), |i| i + 2);
     out.write_all(&block[..split])?;
@@ -247,4 +288,21 @@ pub fn explanation<W: Write>(out: &mut W, lines: &[Line], indent: &str) -> io::R
         writeln!(out, "{indent}  {} {value} {} {meaning}", name.cyan(), "—".dimmed())?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn findings_wrap_to_the_width_and_only_when_long() {
+        assert_eq!(wrap("short text", 20, 80), "short text");
+        let long = "word ".repeat(40);
+        let wrapped = wrap(long.trim(), 30, 60);
+        let lines: Vec<&str> = wrapped.lines().collect();
+        assert!(lines.len() > 2, "{wrapped}");
+        assert!(lines[0].len() + 30 <= 60);
+        assert!(lines[1..].iter().all(|l| l.starts_with(&" ".repeat(14)) && l.len() <= 60), "{wrapped}");
+        assert_eq!(wrapped.split_whitespace().count(), 40, "no word lost");
+    }
 }

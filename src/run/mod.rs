@@ -36,11 +36,11 @@ pub fn check<W: Write>(
                     let token = from_text(text);
                     check_one(&mut checker, &source, token.as_deref().map_err(Clone::clone), policy, printer)?;
                 }
-                InputSpec::Stdin => stream(io::stdin(), "stdin", threads, policy, &mut checker, printer)?,
+                InputSpec::Stdin => stream(input::stdin_chunker(), "stdin", threads, policy, &mut checker, printer)?,
                 InputSpec::File(path) => {
                     let name = path.display().to_string();
                     match File::open(path) {
-                        Ok(file) => stream(file, &name, threads, policy, &mut checker, printer)?,
+                        Ok(file) => stream(Chunker::new(file), &name, threads, policy, &mut checker, printer)?,
                         Err(e) => {
                             printer.outcome(&Outcome::failed(name.as_str(), input::unreadable_error(&name, &e)))?
                         }
@@ -57,14 +57,13 @@ pub fn check<W: Write>(
 
 /// One stream: on the workers while its chunks may go there, then here.
 fn stream<R: Read + Send, W: Write>(
-    reader: R,
+    mut chunks: Chunker<R>,
     name: &str,
     threads: usize,
     policy: &Policy,
     checker: &mut Checker,
     printer: &mut Printer<W>,
 ) -> io::Result<()> {
-    let mut chunks = Chunker::new(reader);
     let before = printer.tally().total;
     if threads > 1
         && let Some(first) = chunks.next_chunk()
@@ -168,7 +167,7 @@ impl std::fmt::Display for ScanSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} tokens found ({} occurrences): {} compliant, {} non-compliant, {} errors",
+            "{} tokens found ({} occurrences): {} compliant, {} not compliant, {} errors",
             self.tokens, self.occurrences, self.compliant, self.non_compliant, self.errors
         )
     }

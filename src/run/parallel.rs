@@ -7,7 +7,7 @@
 use super::check_chunk;
 use crate::input::lines::{Chunk, Chunker, Lines};
 use crate::judge::{Checker, Policy};
-use crate::report::{Printer, Tally};
+use crate::report::{Printer, Summary, Tally};
 use crossbeam_channel::{Receiver, Sender, TryRecvError, bounded};
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
@@ -30,6 +30,7 @@ struct Done {
     seq: usize,
     rendered: Vec<u8>,
     tally: Tally,
+    summary: Option<Summary>,
 }
 
 /// Checks the stream's chunks until it ends or a chunk may open a JSON wrapper (put back for the
@@ -68,7 +69,7 @@ pub fn run<R: Read + Send, W: Write>(
 fn read<R: Read>(chunks: &mut Chunker<R>, work: &Sender<Work>, permits: &Receiver<()>) {
     let mut seq = 0;
     while let Some(chunk) = chunks.next_chunk() {
-        if chunk.may_open_json() {
+        if chunk.needs_order() {
             chunks.put_back(chunk);
             return;
         }
@@ -95,8 +96,9 @@ fn work(
         let mut printer = template.sibling(rendered);
         // Writing to a Vec does not fail.
         let _ = check_chunk(&mut lines, &chunk, &mut checker, policy, &mut printer);
+        let summary = printer.take_summary();
         let (rendered, tally) = printer.into_parts();
-        if done.send(Done { seq, rendered, tally }).is_err() {
+        if done.send(Done { seq, rendered, tally, summary }).is_err() {
             return;
         }
     }
@@ -126,6 +128,7 @@ fn write_in_order<W: Write>(
         };
         waiting.insert(chunk.seq, chunk);
         while let Some(chunk) = waiting.remove(&next) {
+            printer.merge_summary(chunk.summary);
             printer.append(&chunk.rendered, chunk.tally)?;
             next += 1;
             let _ = permits.try_send(());

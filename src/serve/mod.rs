@@ -139,7 +139,7 @@ async fn shutdown_signal() {
 /// What the server did with a request, for the log.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Action {
-    /// Answered here: 401 for a missing or non-compliant token, 200 with the result object.
+    /// Answered here: 401 for a missing or not compliant token, 200 with the result object.
     Answered,
     /// Sent on to the upstream.
     Forwarded,

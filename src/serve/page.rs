@@ -113,7 +113,7 @@ fn check(pasted: &[u8], policy: &Policy, redact: bool) -> (Value, Outcome<'stati
     };
     let mut text = Vec::new();
     // Writing to memory cannot fail.
-    let _ = mfacheck::report::text::outcome(&mut text, &shown, now, true);
+    let _ = mfacheck::report::text::outcome(&mut text, &shown, now, true, None);
     if !lines.is_empty() {
         let _ = mfacheck::report::text::explanation(&mut text, &lines, "    ");
     }

@@ -1,0 +1,74 @@
+//! `--format junit`: JUnit XML for CI (Azure DevOps, GitLab, Jenkins), one `testcase` per token
+//! named by its source: a `failure` when it is not compliant, an `error` when it does not decode.
+//! The document's counts come first, so test cases are held until the end (they are small).
+
+use super::Tally;
+use super::text::printable;
+use crate::judge::Outcome;
+use crate::judge::verdict::{Level, Mfa};
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use std::io::{self, Write};
+
+/// One test case, written to `out` (the printer's held cases).
+pub fn testcase<W: Write>(out: &mut W, o: &Outcome, suite: &str) -> io::Result<()> {
+    out.write_all(b"    ")?;
+    let mut xml = Writer::new(&mut *out);
+    let mut case = BytesStart::new("testcase");
+    case.push_attribute(("name", &*printable(&o.source)));
+    case.push_attribute(("classname", suite));
+    let (tag, kind, message, body) = if let Some(error) = &o.error {
+        ("error", error.code.as_str(), printable(&error.message).into_owned(), String::new())
+    } else if o.compliant {
+        xml.write_event(Event::Empty(case)).map_err(io::Error::other)?;
+        return out.write_all(b"\n");
+    } else {
+        let cause = super::text::cause(o);
+        let kind = o.findings.iter().find(|f| f.level == Level::Error).map_or("mfa-missing", |f| f.code);
+        let mfa = match o.mfa {
+            Some(Mfa::Satisfied) => "MFA satisfied",
+            Some(Mfa::Missing) => "MFA missing",
+            _ => "MFA not required",
+        };
+        let kind_name = o.kind.map(|k| k.to_string()).unwrap_or_default();
+        let message = format!("not compliant{cause}: {kind_name}, {mfa}");
+        let body: Vec<String> =
+            o.findings.iter().map(|f| format!("{} {}: {}", f.level.as_str(), f.code, printable(&f.message))).collect();
+        ("failure", kind, message, body.join("\n"))
+    };
+    xml.write_event(Event::Start(case)).map_err(io::Error::other)?;
+    let mut element = BytesStart::new(tag);
+    element.push_attribute(("message", message.as_str()));
+    element.push_attribute(("type", kind));
+    if body.is_empty() {
+        xml.write_event(Event::Empty(element)).map_err(io::Error::other)?;
+    } else {
+        xml.write_event(Event::Start(element)).map_err(io::Error::other)?;
+        xml.write_event(Event::Text(BytesText::new(&body))).map_err(io::Error::other)?;
+        xml.write_event(Event::End(BytesEnd::new(tag))).map_err(io::Error::other)?;
+    }
+    xml.write_event(Event::End(BytesEnd::new("testcase"))).map_err(io::Error::other)?;
+    out.write_all(b"\n")
+}
+
+/// The whole document: the counts, then the held test cases.
+pub fn document<W: Write>(out: &mut W, suite: &str, tally: &Tally, cases: &[u8]) -> io::Result<()> {
+    let (tests, failures, errors) =
+        (tally.total.to_string(), tally.non_compliant.to_string(), tally.errors.to_string());
+    let counts = [("tests", tests.as_str()), ("failures", failures.as_str()), ("errors", errors.as_str())];
+    let mut suites = BytesStart::new("testsuites");
+    suites.push_attribute(("name", "mfacheck"));
+    suites.extend_attributes(counts);
+    let mut one = BytesStart::new("testsuite");
+    one.push_attribute(("name", suite));
+    one.extend_attributes(counts);
+    let mut xml = Writer::new(&mut *out);
+    xml.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None))).map_err(io::Error::other)?;
+    xml.get_mut().write_all(b"\n")?;
+    xml.write_event(Event::Start(suites)).map_err(io::Error::other)?;
+    xml.get_mut().write_all(b"\n  ")?;
+    xml.write_event(Event::Start(one)).map_err(io::Error::other)?;
+    out.write_all(b"\n")?;
+    out.write_all(cases)?;
+    out.write_all(b"  </testsuite>\n</testsuites>\n")
+}

@@ -1,0 +1,121 @@
+//! `--summary`: the per-application report Partner Center gives after the fact
+//! (`GET /v1/applicationmfaadoptionstatus`), from your own tokens before the calls fail. App+user
+//! tokens are counted by application id (`appid`/`azp`) and the day of `iat`; whether one counts
+//! as MFA-compliant is the result's `mfa` (never worked out again here). A token that `scan` saw
+//! N times counts N requests.
+
+use crate::judge::Outcome;
+use crate::judge::classify::Kind;
+use crate::judge::verdict::Mfa;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// (application id, login date) → (MFA-compliant requests, all requests).
+    apps: BTreeMap<(Option<String>, Option<String>), (u64, u64)>,
+    app_only: u64,
+    not_decodable: u64,
+}
+
+/// One row, in Partner Center's field names.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Row<'s> {
+    pub application_id: Option<&'s str>,
+    pub login_date: Option<&'s str>,
+    pub mfa_compliant_request_count: u64,
+    pub total_request_count: u64,
+}
+
+/// The summary as JSON: `{"summary": …}` is the last ndjson line.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report<'s> {
+    pub applications: Vec<Row<'s>>,
+    pub app_only_request_count: u64,
+    pub not_decodable_count: u64,
+}
+
+impl Summary {
+    /// Counts one result seen `requests` times.
+    pub fn add(&mut self, o: &Outcome, requests: u64) {
+        match o.kind {
+            None => self.not_decodable += requests,
+            Some(Kind::AppOnly) => self.app_only += requests,
+            Some(Kind::AppUser) => {
+                let token = o.token.as_ref();
+                let app = token.and_then(|t| t.app_id.as_deref()).map(str::to_owned);
+                let day = token.and_then(|t| t.iat).and_then(|iat| jiff::Timestamp::from_second(iat.seconds()).ok());
+                let day = day.map(|d| d.strftime("%Y-%m-%d").to_string());
+                let row = self.apps.entry((app, day)).or_default();
+                row.1 += requests;
+                if o.mfa == Some(Mfa::Satisfied) {
+                    row.0 += requests;
+                }
+            }
+        }
+    }
+
+    pub fn merge(&mut self, other: Summary) {
+        for (key, (compliant, total)) in other.apps {
+            let row = self.apps.entry(key).or_default();
+            row.0 += compliant;
+            row.1 += total;
+        }
+        self.app_only += other.app_only;
+        self.not_decodable += other.not_decodable;
+    }
+
+    pub fn report(&self) -> Report<'_> {
+        Report {
+            applications: self
+                .apps
+                .iter()
+                .map(|((app, day), &(compliant, total))| Row {
+                    application_id: app.as_deref(),
+                    login_date: day.as_deref(),
+                    mfa_compliant_request_count: compliant,
+                    total_request_count: total,
+                })
+                .collect(),
+            app_only_request_count: self.app_only,
+            not_decodable_count: self.not_decodable,
+        }
+    }
+
+    /// The last ndjson line.
+    pub fn ndjson<W: Write>(&self, out: &mut W) -> io::Result<()> {
+        #[derive(Serialize)]
+        struct Line<'s> {
+            summary: Report<'s>,
+        }
+        super::json::line(out, &Line { summary: self.report() })
+    }
+
+    /// The table on stderr, for people.
+    pub fn text<W: Write>(&self, out: &mut W) -> io::Result<()> {
+        writeln!(
+            out,
+            "mfacheck: MFA adoption by application and day (app+user tokens, as Partner Center reports it):"
+        )?;
+        if self.apps.is_empty() {
+            writeln!(out, "  no app+user token")?;
+        } else {
+            writeln!(out, "  {:<38} {:<10}  {:>12}  {:>8}", "applicationId", "loginDate", "mfaCompliant", "total")?;
+        }
+        for row in self.report().applications {
+            let app = super::text::printable(row.application_id.unwrap_or("(none)")).into_owned();
+            let day = row.login_date.unwrap_or("(no iat)");
+            let (compliant, total) = (row.mfa_compliant_request_count, row.total_request_count);
+            let share = (compliant * 100).checked_div(total).unwrap_or(0);
+            writeln!(out, "  {app:<38} {day:<10}  {compliant:>12}  {total:>8}  ({share}% with MFA)")?;
+        }
+        writeln!(
+            out,
+            "  app-only requests (MFA not required): {}; not decodable: {}",
+            self.app_only, self.not_decodable
+        )
+    }
+}

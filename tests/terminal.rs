@@ -1,0 +1,237 @@
+//! The binary as people run it interactively: under a pseudo-terminal (one Ctrl-D ends input,
+//! the progress line), and fed slowly through a pipe (results appear before the program waits
+//! for more input, serial and parallel).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const NOW: &str = "2026-06-01T00:00:00Z";
+
+fn bin() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mfacheck"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+fn token() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/mfa.jwt")).unwrap().trim().to_owned()
+}
+
+/// A pseudo-terminal: (controller, the terminal's end).
+fn pty() -> (OwnedFd, OwnedFd) {
+    let (mut controller, mut terminal) = (0, 0);
+    let made = unsafe {
+        libc::openpty(&mut controller, &mut terminal, std::ptr::null_mut(), std::ptr::null(), std::ptr::null())
+    };
+    assert_eq!(made, 0, "openpty");
+    unsafe { (OwnedFd::from_raw_fd(controller), OwnedFd::from_raw_fd(terminal)) }
+}
+
+/// Starts `cmd` in a session of its own with the terminal as its controlling terminal.
+fn spawn_on(cmd: &mut Command, terminal: &OwnedFd) -> Child {
+    let fd = terminal.as_raw_fd();
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::setsid();
+            libc::ioctl(fd, libc::TIOCSCTTY as _, 0);
+            Ok(())
+        });
+    }
+    cmd.spawn().unwrap()
+}
+
+/// Everything the terminal shows, read in a thread until the child is gone.
+fn collect(controller: &OwnedFd) -> mpsc::Receiver<Vec<u8>> {
+    let mut reader = std::fs::File::from(controller.try_clone().unwrap());
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut block = [0; 4096];
+        while let Ok(n @ 1..) = reader.read(&mut block) {
+            if tx.send(block[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn wait(child: &mut Child, within: Duration) -> Option<i32> {
+    let start = Instant::now();
+    while start.elapsed() < within {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+/// `mfacheck ARGS` with stdin and stderr on a terminal, a token typed (with Enter or not), and
+/// one Ctrl-D: the exit code, and stdout.
+fn one_ctrl_d(args: &[&str], enter: bool) -> (Option<i32>, String) {
+    let (controller, terminal) = pty();
+    let mut cmd = bin();
+    cmd.args(args)
+        .stdin(Stdio::from(terminal.try_clone().unwrap()))
+        .stderr(Stdio::from(terminal.try_clone().unwrap()))
+        .stdout(Stdio::piped());
+    let mut child = spawn_on(&mut cmd, &terminal);
+    drop(terminal);
+    let _shown = collect(&controller);
+    let mut typing = std::fs::File::from(controller.try_clone().unwrap());
+    std::thread::sleep(Duration::from_millis(300));
+    let typed = if enter { format!("{}\n", token()) } else { token() };
+    typing.write_all(typed.as_bytes()).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    typing.write_all(b"\x04").unwrap(); // Ctrl-D, the terminal's end-of-file character
+    let code = wait(&mut child, Duration::from_secs(10));
+    if code.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let mut out = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    (code, out)
+}
+
+#[test]
+fn one_ctrl_d_ends_input_on_a_terminal() {
+    for args in [&["check"][..], &["check", "-j", "1"], &["check", "-j", "4"], &["decode"]] {
+        for enter in [true, false] {
+            let (code, out) = one_ctrl_d(args, enter);
+            assert_eq!(code, Some(0), "{args:?}, Enter {enter}: still running after one Ctrl-D");
+            assert!(out.starts_with("✔ stdin:1") || out.starts_with("stdin:1"), "{args:?}: {out}");
+        }
+    }
+}
+
+/// A child whose stdout lines arrive on a channel, read in a thread.
+fn lines_of(stdout: ChildStdout) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Feeds `burst` tokens, reads all their results before writing more, twice: each result must
+/// come while the program waits for its next input.
+fn streams(args: &[&str], burst: usize) {
+    let mut child = bin()
+        .args(["check", "--format", "ndjson", "--now", NOW])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let results = lines_of(child.stdout.take().unwrap());
+    let line = format!("{}\n", token());
+    for round in 0..2 {
+        stdin.write_all(line.repeat(burst).as_bytes()).unwrap();
+        stdin.flush().unwrap();
+        for i in 0..burst {
+            let got = results.recv_timeout(Duration::from_secs(20));
+            let result = got.unwrap_or_else(|_| panic!("{args:?}: result {i} of round {round} waits for more input"));
+            assert!(result.contains("\"compliant\":true"), "{result}");
+        }
+    }
+    drop(stdin);
+    assert_eq!(wait(&mut child, Duration::from_secs(20)), Some(0));
+    assert!(results.recv_timeout(Duration::from_secs(5)).is_err(), "no more results");
+}
+
+#[test]
+fn results_are_written_before_waiting_for_more_input() {
+    streams(&["-j", "1"], 1);
+    streams(&[], 1);
+    streams(&["-j", "2"], 600);
+    streams(&["-j", "1"], 600);
+}
+
+/// Writes the same results whether or not folded tokens and a JSON wrapper are fed slowly.
+#[test]
+fn a_folded_token_fed_slowly_is_one_result() {
+    let mut child = bin()
+        .args(["check", "--format", "ndjson", "--now", NOW, "-j", "2"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let results = lines_of(child.stdout.take().unwrap());
+    let token = token();
+    let folded: Vec<&str> = token.as_bytes().chunks(76).map(|c| std::str::from_utf8(c).unwrap()).collect();
+    for line in &folded {
+        stdin.write_all(format!("{line}\n").as_bytes()).unwrap();
+        stdin.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let first = results.recv_timeout(Duration::from_secs(20)).expect("the folded token's result before EOF");
+    assert!(first.contains(&format!("\"source\":\"stdin:1-{}\"", folded.len())), "{first}");
+    drop(stdin);
+    assert_eq!(wait(&mut child, Duration::from_secs(20)), Some(0));
+}
+
+#[test]
+fn progress_shows_on_a_terminal_for_long_runs_and_is_cleared() {
+    let run = |args: &[&str]| {
+        let (controller, terminal) = pty();
+        let mut cmd = bin();
+        cmd.args(["check", "--format", "ndjson", "--now", NOW])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stderr(Stdio::from(terminal.try_clone().unwrap()))
+            .stdout(Stdio::null());
+        let mut child = spawn_on(&mut cmd, &terminal);
+        drop(terminal);
+        let shown = collect(&controller);
+        let mut stdin = child.stdin.take().unwrap();
+        let line = format!("{}\n", token());
+        // A long run: tokens for more than the progress line's delay.
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_millis(2500) {
+            stdin.write_all(line.repeat(200).as_bytes()).unwrap();
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        drop(stdin);
+        assert_eq!(wait(&mut child, Duration::from_secs(30)), Some(0));
+        std::thread::sleep(Duration::from_millis(200));
+        let bytes: Vec<u8> = shown.try_iter().flatten().collect();
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    let shown = run(&[]);
+    assert!(shown.contains("tokens, ") && shown.contains("/s: ") && shown.contains(" compliant, "), "{shown:?}");
+    let last = shown.rsplit("tokens, ").next().unwrap();
+    assert!(last.contains("\x1b[2K") || last.contains("\r\x1b[K") || last.contains("\x1b[K"), "cleared: {shown:?}");
+    assert!(!run(&["--quiet"]).contains("tokens, "), "--quiet shows no progress");
+}
+
+#[test]
+fn no_progress_when_stderr_is_not_a_terminal() {
+    let out = bin()
+        .args(["check", "--now", NOW, "--format", "ndjson"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut child = out;
+    let mut stdin = child.stdin.take().unwrap();
+    let line = format!("{}\n", token());
+    for _ in 0..15 {
+        stdin.write_all(line.repeat(100).as_bytes()).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
