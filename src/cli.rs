@@ -6,7 +6,6 @@ use mfacheck::clock::parse_time;
 use mfacheck::judge::verdict::DEFAULT_LEEWAY;
 use mfacheck::report::Format;
 use mfacheck::token::verify::DEFAULT_FETCH_TIMEOUT;
-use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -68,7 +67,7 @@ pub struct InputArgs {
     /// A token, `-` for stdin, or `@PATH` for a file (one token per line; JSON objects are read
     /// for accessToken / access_token). With none, stdin is read.
     #[arg(value_name = "INPUT")]
-    pub inputs: Vec<String>,
+    pub inputs: Vec<std::ffi::OsString>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -123,9 +122,9 @@ pub struct VerifyArgs {
     #[arg(long, help_heading = "Verification")]
     pub offline: bool,
 
-    /// How long fetching a --jwks URL (or Microsoft's keys) may take, in seconds
+    /// How long fetching a --jwks URL (or Microsoft's keys) may take, in seconds (1 to 3600)
     #[arg(long, value_name = "SECS", default_value_t = DEFAULT_FETCH_TIMEOUT, help_heading = "Verification",
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub fetch_timeout: u64,
 }
 
@@ -141,8 +140,8 @@ pub struct CheckArgs {
     #[arg(long)]
     pub require_valid_time: bool,
 
-    /// Clock skew tolerated by --require-valid-time, in seconds
-    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_LEEWAY, value_parser = clap::value_parser!(i64).range(0..))]
+    /// Clock skew tolerated by --require-valid-time, in seconds (at most a year)
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_LEEWAY, value_parser = clap::value_parser!(i64).range(0..=31_536_000))]
     pub leeway: i64,
 
     /// The time to check against (unix seconds or RFC 3339); also the 401's Date line
@@ -165,9 +164,9 @@ pub struct CheckArgs {
     #[arg(long)]
     pub explain: bool,
 
-    /// Worker threads for large inputs (default: one per core)
-    #[arg(short = 'j', long, value_name = "N")]
-    pub threads: Option<NonZeroUsize>,
+    /// Worker threads for large inputs, 1 to 1024 (default: one per core)
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@ pub mod paste;
 pub mod scan;
 
 use crate::error::{ErrorCode, InputError};
+use std::ffi::OsStr;
 use std::fs::File;
 use std::io;
 use std::path::PathBuf;
@@ -35,21 +36,42 @@ pub enum InputSpec {
     File(PathBuf),
 }
 
-/// INPUT arguments to specs; no INPUT means stdin.
-pub fn specs(args: &[String]) -> Vec<InputSpec> {
+/// INPUT arguments to specs; no INPUT means stdin. An argument that is not UTF-8 is no usage
+/// error: as `@PATH` it names its file exactly, as a token it is shown lossily (and fails).
+pub fn specs<S: AsRef<OsStr>>(args: &[S]) -> Vec<InputSpec> {
     if args.is_empty() {
         return vec![InputSpec::Stdin];
     }
     args.iter()
         .enumerate()
-        .map(|(i, arg)| match arg.as_str() {
-            "-" | "@-" => InputSpec::Stdin,
-            _ => match arg.strip_prefix('@') {
-                Some(path) => InputSpec::File(PathBuf::from(path)),
-                None => InputSpec::Arg(i + 1, arg.clone()),
-            },
+        .map(|(i, arg)| {
+            let arg = arg.as_ref();
+            match arg.to_str() {
+                Some("-" | "@-") => InputSpec::Stdin,
+                Some(text) => match text.strip_prefix('@') {
+                    Some(path) => InputSpec::File(PathBuf::from(path)),
+                    None => InputSpec::Arg(i + 1, text.to_owned()),
+                },
+                None => match strip_at(arg) {
+                    Some(path) => InputSpec::File(path),
+                    None => InputSpec::Arg(i + 1, arg.to_string_lossy().into_owned()),
+                },
+            }
         })
         .collect()
+}
+
+/// `@PATH` with a PATH that is not UTF-8: the path, byte for byte where the platform allows.
+pub fn strip_at(arg: &OsStr) -> Option<PathBuf> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        arg.as_bytes().strip_prefix(b"@").map(|rest| PathBuf::from(OsStr::from_bytes(rest)))
+    }
+    #[cfg(not(unix))]
+    {
+        arg.to_string_lossy().strip_prefix('@').map(PathBuf::from)
+    }
 }
 
 /// One token to check, or why there is none, and where it came from (`arg:N`, `stdin:LINE`,
@@ -69,7 +91,7 @@ pub fn read(specs: &[InputSpec], each: &mut impl FnMut(Item) -> io::Result<()>) 
             InputSpec::Arg(n, text) => each(Item { source: format!("arg:{n}"), token: from_text(text) })?,
             InputSpec::Stdin => read_stream(io::stdin(), "stdin", each)?,
             InputSpec::File(path) => {
-                let name = path.display().to_string();
+                let name = crate::error::path_name(path);
                 match File::open(path) {
                     Ok(file) => read_stream(file, &name, each)?,
                     Err(e) => each(unreadable(&name, &e))?,
@@ -213,7 +235,7 @@ mod tests {
     fn argument_specs() {
         let args: Vec<String> = ["tok", "-", "@f.txt"].map(String::from).to_vec();
         assert_eq!(specs(&args), [InputSpec::Arg(1, "tok".into()), InputSpec::Stdin, InputSpec::File("f.txt".into())]);
-        assert_eq!(specs(&[]), [InputSpec::Stdin]);
+        assert_eq!(specs::<String>(&[]), [InputSpec::Stdin]);
         assert_eq!(from_text("  ").unwrap_err().code, ErrorCode::Empty);
         assert_eq!(from_text("{\"accessToken\":\"Bearer a.b.c\"}").unwrap(), "a.b.c");
     }

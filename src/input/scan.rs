@@ -35,16 +35,23 @@ pub enum Source {
     File(PathBuf),
 }
 
-/// PATH arguments to sources; none means stdin.
-pub fn sources(args: &[String]) -> Vec<Source> {
+/// PATH arguments to sources; none means stdin. A PATH that is not UTF-8 is read as it is, and
+/// named lossily (`a\u{fffd}.log`): reported, never a usage error.
+pub fn sources<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Vec<Source> {
     if args.is_empty() {
         return vec![Source::Stdin];
     }
     // `@PATH` and `@-` are accepted too, as `check` spells its files.
     args.iter()
-        .map(|a| match a.strip_prefix('@').unwrap_or(a) {
-            "-" => Source::Stdin,
-            path => Source::File(PathBuf::from(path)),
+        .map(|a| {
+            let a = a.as_ref();
+            match a.to_str() {
+                Some(text) => match text.strip_prefix('@').unwrap_or(text) {
+                    "-" => Source::Stdin,
+                    path => Source::File(PathBuf::from(path)),
+                },
+                None => Source::File(crate::input::strip_at(a).unwrap_or_else(|| PathBuf::from(a))),
+            }
         })
         .collect()
 }
@@ -91,7 +98,7 @@ pub fn scan(sources: &[Source]) -> Findings {
         let (name, result) = match source {
             Source::Stdin => ("stdin".to_owned(), scan_reader(io::stdin().lock(), "stdin", &mut found)),
             Source::File(path) => {
-                let name = path.display().to_string();
+                let name = crate::error::path_name(path);
                 let result =
                     File::open(path).and_then(|f| scan_reader(BufReader::with_capacity(1 << 16, f), &name, &mut found));
                 (name, result)
@@ -104,7 +111,7 @@ pub fn scan(sources: &[Source]) -> Findings {
     if found.sightings.is_empty() {
         let name = match sources {
             [Source::Stdin] => "stdin".to_owned(),
-            [Source::File(path)] => path.display().to_string(),
+            [Source::File(path)] => crate::error::path_name(path),
             _ => "inputs".to_owned(),
         };
         found.error(name.clone(), InputError::new(ErrorCode::Empty, format!("no JWT found in {name}")));
@@ -384,7 +391,7 @@ mod tests {
             sources(&args),
             [Source::Stdin, Source::Stdin, Source::File("a.log".into()), Source::File("b.har".into())]
         );
-        assert_eq!(sources(&[]), [Source::Stdin]);
+        assert_eq!(sources::<String>(&[]), [Source::Stdin]);
     }
 
     #[test]

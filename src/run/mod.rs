@@ -38,7 +38,7 @@ pub fn check<W: Write>(
                 }
                 InputSpec::Stdin => stream(io::stdin(), "stdin", threads, policy, &mut checker, printer)?,
                 InputSpec::File(path) => {
-                    let name = path.display().to_string();
+                    let name = crate::error::path_name(path);
                     match File::open(path) {
                         Ok(file) => stream(file, &name, threads, policy, &mut checker, printer)?,
                         Err(e) => {

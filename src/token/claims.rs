@@ -67,6 +67,10 @@ slots! { Claim, CLAIM_SLOTS:
 slots! { HeaderMember, HEADER_SLOTS:
     Alg = "alg",
     Kid = "kid",
+    // Read by neither decoder: the fast one defers a header that has them, the general one
+    // refuses it (`jws::decode`).
+    Crit = "crit",
+    B64 = "b64",
 }
 
 /// A list of strings, borrowed from a decoder's buffers or collected from a JSON array (not a
