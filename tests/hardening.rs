@@ -317,7 +317,6 @@ fn cr_only_line_ends_are_line_ends() {
 
 // 13. A truncated or invalid HAR warns and still reports what can be found.
 #[test]
-#[ignore = "item 13 lands with the streaming HAR reader"]
 fn a_truncated_har_warns_and_reports_what_it_can() {
     let files = ["mfa.jwt", "seed.jwt", "password-only.jwt"];
     let tokens: Vec<String> = files

@@ -3,6 +3,7 @@
 //! found among other text ([`scan`]). This module is the input grammar: every engine reads
 //! through it.
 
+pub mod har;
 pub mod lines;
 pub mod paste;
 pub mod scan;

@@ -182,6 +182,9 @@ pub fn scan<W: Write>(
     explain: bool,
 ) -> io::Result<(ExitStatus, ScanSummary)> {
     let findings = crate::input::scan::scan(sources);
+    for warning in &findings.warnings {
+        eprintln!("mfacheck: warning: {}", crate::report::sanitize::message(warning));
+    }
     let occurrences = findings.occurrences;
     let sightings = findings.into_sightings();
     let tokens = sightings.iter().filter(|s| s.token.is_ok()).count();
