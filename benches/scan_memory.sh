@@ -54,11 +54,11 @@ fi
 for file in big.har big.jsonl; do
   bytes=$(stat -c %s "$DIR/$file")
   /usr/bin/time -f "%M %e" -o "$DIR/$file.time" "$BIN" scan --now $NOW --format ndjson "$DIR/$file" > "$DIR/$file.out" || true
-  read -r kib secs < "$DIR/$file.time"
+  read -r kib secs < <(tail -n1 "$DIR/$file.time")
   echo "$file: $((bytes / 1000000)) MB, peak RSS $((kib / 1024)) MiB, $secs s, $(python3 -c "print(round($bytes / 1e6 / max($secs, 0.01)))") MB/s, $(wc -l < "$DIR/$file.out") results"
   if [[ -n ${OLD:-} ]]; then
     /usr/bin/time -f "%M %e" -o "$DIR/$file.old.time" "$OLD" scan --now $NOW --format ndjson "$DIR/$file" > "$DIR/$file.old.out" || true
-    read -r kib secs < "$DIR/$file.old.time"
+    read -r kib secs < <(tail -n1 "$DIR/$file.old.time")
     echo "  before: peak RSS $((kib / 1024)) MiB, $secs s"
     cmp -s "$DIR/$file.out" "$DIR/$file.old.out" && echo "  same results as before" || echo "  RESULTS DIFFER from before"
   fi

@@ -174,6 +174,14 @@ pub fn scan(sources: &[Source]) -> Findings {
     found
 }
 
+/// Everything found in one stream (a HAR or any text), as `scan` finds it in a file: for the
+/// fuzz target and for tests.
+pub fn scan_stream<R: BufRead>(reader: R, name: &str) -> io::Result<Findings> {
+    let mut found = Findings::default();
+    scan_reader(reader, name, &mut found)?;
+    Ok(found)
+}
+
 /// A stream that opens with a HAR's `{"log"` is read as a HAR, streamed ([`har`]); anything
 /// else (other JSON, JSON lines, text) is searched line by line, streamed too.
 fn scan_reader<R: BufRead>(mut reader: R, name: &str, found: &mut Findings) -> io::Result<()> {
