@@ -7,7 +7,6 @@ use mfacheck::input::parse_input;
 use mfacheck::judge::verdict::DEFAULT_LEEWAY;
 use mfacheck::report::Format;
 use mfacheck::token::verify::DEFAULT_FETCH_TIMEOUT;
-use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -122,8 +121,9 @@ pub enum Command {
 pub struct InputArgs {
     /// A token, a file (PATH or `@PATH`: one token per line, folded lines joined; JSON objects are
     /// read for accessToken / access_token), or `-` for stdin. With none, stdin is read.
-    #[arg(value_name = "INPUT", value_hint = clap::ValueHint::AnyPath, value_parser = parse_input)]
-    pub inputs: Vec<String>,
+    #[arg(value_name = "INPUT", value_hint = clap::ValueHint::AnyPath,
+          value_parser = clap::builder::TypedValueParser::try_map(clap::builder::OsStringValueParser::new(), parse_input))]
+    pub inputs: Vec<std::ffi::OsString>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -221,9 +221,9 @@ pub struct CheckArgs {
     #[arg(long)]
     pub explain: bool,
 
-    /// Worker threads for large inputs (default: one per core)
-    #[arg(short = 'j', long, value_name = "N")]
-    pub threads: Option<NonZeroUsize>,
+    /// Worker threads for large inputs, 1 to 1024 (default: one per core)
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
 
     /// Print the per-application summary (Partner Center's MFA adoption report: app+user tokens
     /// by application id and day of iat, MFA-compliant of total; app-only totals) to stderr, and

@@ -32,6 +32,8 @@ pub fn parse_duration(text: &str) -> Result<i64, String> {
 pub fn parse_non_negative(text: &str) -> Result<i64, String> {
     match parse_duration(text)? {
         s if s < 0 => Err(format!("{text:?} is negative")),
+        // A clock skew beyond a year is a typo; bounded so no time arithmetic can overflow.
+        s if s > 31_536_000 => Err(format!("{text:?} is out of range (0s to 365d)")),
         s => Ok(s),
     }
 }

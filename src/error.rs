@@ -38,6 +38,9 @@ pub enum ErrorCode {
     TooLarge,
     /// A file or stream with a NUL byte in its first 8 KiB: not text, so no line is read.
     Binary,
+    /// A protected header with `crit` or `b64: false`: an extension that is not understood
+    /// (RFC 7515 §4.1.11, RFC 7797), so the token is refused.
+    UnsupportedHeader,
 }
 
 impl ErrorCode {
@@ -58,6 +61,7 @@ impl ErrorCode {
             ErrorCode::NoTokenField => "no-token-field",
             ErrorCode::TooLarge => "too-large",
             ErrorCode::Binary => "binary",
+            ErrorCode::UnsupportedHeader => "unsupported-header",
         }
     }
 }
@@ -114,9 +118,56 @@ pub fn mask_tokens(text: &str) -> String {
     out
 }
 
+/// `text` with the credentials of every URL in it masked: `https://u:Secret@host` becomes
+/// `https://u:***@host` (and `https://Secret@host`, `https://***@host`).
+pub fn mask_credentials(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        let authority_end =
+            tail.find(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace()).unwrap_or(tail.len());
+        let authority = &tail[..authority_end];
+        match authority.rfind('@') {
+            Some(userinfo_end) => {
+                let userinfo = &authority[..userinfo_end];
+                match userinfo.split_once(':') {
+                    Some((user, _)) => {
+                        out.push_str(user);
+                        out.push_str(":***");
+                    }
+                    None => out.push_str("***"),
+                }
+                out.push_str(&authority[userinfo_end..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &tail[authority_end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// How a path given by the user is named in `source` and messages: a token pasted where a path
+/// was expected is cut to its preview.
+pub fn path_name(path: &std::path::Path) -> String {
+    mask_tokens(&path.display().to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn url_credentials_are_masked() {
+        assert_eq!(
+            mask_credentials("--jwks https://u:Secret@127.0.0.1:1/k: cannot fetch"),
+            "--jwks https://u:***@127.0.0.1:1/k: cannot fetch"
+        );
+        assert_eq!(mask_credentials("http://tok@h/x and ftp://h/y"), "http://***@h/x and ftp://h/y");
+        assert_eq!(mask_credentials("no url: a@b"), "no url: a@b");
+    }
 
     #[test]
     fn mask_tokens_cuts_long_runs_only() {

@@ -14,7 +14,7 @@ use mfacheck::exit_status::ExitStatus;
 use mfacheck::input::scan::{self, Source};
 use mfacheck::input::{self, InputSpec};
 use mfacheck::report::progress::Progress;
-use mfacheck::report::{Printer, Summary};
+use mfacheck::report::{Printer, Summary, sanitize};
 use mfacheck::sample::{Signer, Template, Ver, issued_at, mint, parse_expiry};
 use mfacheck::token::microsoft_keys::MicrosoftKeys;
 use mfacheck::token::verify::{self, Keys};
@@ -28,7 +28,7 @@ fn main() -> ExitCode {
     match run() {
         Ok(status) => status.into(),
         Err(err) => {
-            eprintln!("mfacheck: {}", mask_tokens(&format!("{err:#}")));
+            eprintln!("mfacheck: {}", sanitize::message(&format!("{err:#}")));
             ExitStatus::Error.into()
         }
     }
@@ -39,7 +39,15 @@ fn run() -> Result<ExitStatus> {
         Ok(cli) => cli,
         // Help and version go out as clap prints them; a usage error repeats the argument it
         // refuses, which may be a pasted token (`mfacheck TOKEN`), so it is masked.
-        Err(err) if !err.use_stderr() => err.exit(),
+        Err(err) if !err.use_stderr() => {
+            // clap's own exit ignores a failed write (`--help > /dev/full`): write it here.
+            let text = err.render().to_string();
+            let mut out = io::stdout().lock();
+            return match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e.into()),
+                _ => Ok(ExitStatus::Compliant),
+            };
+        }
         // One message style for every error: `mfacheck: …`, as ours are.
         Err(err) => {
             let text = err.render().to_string();
@@ -123,11 +131,11 @@ fn policy(args: &CheckArgs) -> Result<Policy> {
 
 /// `-j N`, else one worker per core.
 fn threads(args: &CheckArgs) -> usize {
-    args.threads.or_else(|| std::thread::available_parallelism().ok()).map_or(1, |n| n.get())
+    args.threads.map(usize::from).or_else(|| std::thread::available_parallelism().ok().map(|n| n.get())).unwrap_or(1)
 }
 
 /// Resolves the inputs and the colour choice, and hints when stdin is a terminal nobody piped to.
-fn prepare(inputs: &[String], output: &OutputArgs) -> Vec<InputSpec> {
+fn prepare(inputs: &[std::ffi::OsString], output: &OutputArgs) -> Vec<InputSpec> {
     set_color(output);
     let specs = input::specs(inputs);
     hint_stdin(output, specs.contains(&InputSpec::Stdin), "tokens from stdin, one per line");
@@ -199,7 +207,7 @@ fn keys(args: &VerifyArgs) -> Result<Option<Arc<Keys>>> {
 fn missing_keys(keys: Option<&Keys>) -> ExitStatus {
     let missing = keys.map(Keys::missing).unwrap_or_default();
     for what in &missing {
-        eprintln!("mfacheck: {}", mask_tokens(what));
+        eprintln!("mfacheck: {}", sanitize::message(what));
     }
     if missing.is_empty() { ExitStatus::Compliant } else { ExitStatus::Error }
 }
@@ -220,8 +228,9 @@ fn sample(args: &SampleArgs) -> Result<String> {
     };
     let signer = match &args.key {
         Some(path) => {
-            let pem = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-            Some(Signer::from_pem(&pem).with_context(|| path.display().to_string())?)
+            let name = mfacheck::error::path_name(path);
+            let pem = verify::read_key_file(path).with_context(|| format!("--key {name}"))?;
+            Some(Signer::from_pem(&pem).with_context(|| format!("--key {name}"))?)
         }
         None => None,
     };

@@ -17,6 +17,7 @@ impl Signer {
     /// A PEM private key: RSA keys sign RS256, P-256 keys ES256, Ed25519 keys EdDSA.
     pub fn from_pem(pem: &[u8]) -> Result<Self> {
         if let Ok(key) = EncodingKey::from_rsa_pem(pem) {
+            check_rsa_size(pem)?;
             return Ok(Signer { key, alg: Algorithm::RS256 });
         }
         if let Ok(key) = EncodingKey::from_ed_pem(pem) {
@@ -28,6 +29,20 @@ impl Signer {
 
     pub fn alg_name(&self) -> String {
         format!("{:?}", self.alg)
+    }
+}
+
+/// Refuses an RSA private key (PEM, PKCS#1 or PKCS#8) under 2048 bits, as verification does.
+fn check_rsa_size(pem: &[u8]) -> Result<()> {
+    let text = std::str::from_utf8(pem).context("not PEM")?;
+    let body: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = base64::engine::general_purpose::STANDARD.decode(body.trim()).context("not PEM")?;
+    match aws_lc_rs::rsa::KeyPair::from_der(&der).or_else(|_| aws_lc_rs::rsa::KeyPair::from_pkcs8(&der)) {
+        Ok(_) => Ok(()),
+        Err(e) if e.description_() == "TooSmall" => {
+            anyhow::bail!("an RSA key under 2048 bits: Entra signs with 2048 bits or more, so it is refused")
+        }
+        Err(e) => anyhow::bail!("unusable RSA key: {e}"),
     }
 }
 

@@ -143,6 +143,12 @@ fn header() -> impl Strategy<Value = (&'static str, &'static str)> {
         // A Graph token's header nonce; a full-length RS256 signature (no truncated-signature).
         Just((r#"{"alg":"RS256","nonce":"n0","kid":"k1"}"#, "c2lnbmF0dXJl")),
         Just((r#"{"alg":"RS256"}"#, sig_256)),
+        // Extensions: refused by the general decoder, deferred by the fast one.
+        Just((r#"{"alg":"RS256","kid":"k1","crit":["exp"],"exp":1}"#, "c2ln")),
+        Just((r#"{"alg":"RS256","crit":[]}"#, "c2ln")),
+        Just((r#"{"alg":"RS256","b64":false,"crit":["b64"]}"#, "c2ln")),
+        Just((r#"{"alg":"RS256","b64":false}"#, "c2ln")),
+        Just((r#"{"alg":"RS256","b64":true}"#, "c2ln")),
     ]
 }
 

@@ -296,7 +296,7 @@ fn sample_options_shape_the_claims() {
 fn sample_usage_errors_exit_2() {
     let (code, stdout, stderr) = run(&["sample", "--key", "fixtures/keys/missing.pem"], "");
     assert_eq!((code, stdout.as_str()), (2, ""));
-    assert!(stderr.contains("cannot read fixtures/keys/missing.pem"), "{stderr}");
+    assert!(stderr.contains("--key fixtures/keys/missing.pem: cannot read"), "{stderr}");
     let (code, _, stderr) = run(&["sample", "--key", "fixtures/keys/jwks.json"], "");
     assert_eq!(code, 2);
     assert!(stderr.contains("not an RSA, P-256 or Ed25519 private key"), "{stderr}");

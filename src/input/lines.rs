@@ -129,13 +129,13 @@ impl<R: Read> Chunker<R> {
                     return Some(Chunk::Binary);
                 }
             }
-            // The line being read, after the last newline: it may not grow past the limit.
-            let last_newline = memchr::memrchr(b'\n', &self.buf);
+            // The line being read, after the last line end: it may not grow past the limit.
+            let last_newline = memchr::memrchr2(b'\n', b'\r', &self.buf);
             let tail = self.buf.len() - last_newline.map_or(0, |at| at + 1);
             if let Some((end, count)) = cut(&self.buf, self.ended)
                 && (self.ended
                     || !self.more_waiting
-                    || end >= CHUNK_BYTES
+                    || self.buf.len() >= CHUNK_BYTES
                     || count == CHUNK_LINES
                     || tail > MAX_LINE_BYTES)
             {
@@ -198,16 +198,33 @@ impl<R: Read> Chunker<R> {
     }
 }
 
+/// The line ends of `buf`: a line ends at `\n`, `\r\n` or a lone `\r` (old Mac text, some
+/// terminals' pastes). Yields (where the line's text ends, where the next line starts). When
+/// `complete` is false a `\r` that is the last byte is not yet an end: a `\n` may follow.
+pub fn line_ends(buf: &[u8], complete: bool) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        let at = from + memchr::memchr2(b'\n', b'\r', &buf[from..])?;
+        let next = match (buf[at], buf.get(at + 1)) {
+            (b'\r', Some(b'\n')) => at + 2,
+            (b'\r', None) if !complete => return None,
+            _ => at + 1,
+        };
+        from = next;
+        Some((at, next))
+    })
+}
+
 /// Where a chunk in `buf` ends, and its number of lines: after its last whole line within
 /// [`CHUNK_BYTES`] and [`CHUNK_LINES`] (but at least one line), and at the stream's end with its
-/// last line even without a newline. `None` when not one whole line is there yet.
+/// last line even without a line end. `None` when not one whole line is there yet.
 pub fn cut(buf: &[u8], ended: bool) -> Option<(usize, usize)> {
     let (mut end, mut lines) = (0, 0);
-    for at in memchr::memchr_iter(b'\n', buf) {
+    for (at, next) in line_ends(buf, ended) {
         if lines == CHUNK_LINES || (lines > 0 && at >= CHUNK_BYTES) {
             return Some((end, lines));
         }
-        (end, lines) = (at + 1, lines + 1);
+        (end, lines) = (next, lines + 1);
     }
     let tail = buf.len() - end;
     if ended && tail > 0 && tail <= MAX_LINE_BYTES {
@@ -228,10 +245,77 @@ fn skip_line<R: Read>(reader: &mut R) -> io::Result<Option<Vec<u8>>> {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        if let Some(at) = memchr::memchr(b'\n', &block[..n]) {
-            return Ok(Some(block[at + 1..n].to_vec()));
+        if let Some(at) = memchr::memchr2(b'\n', b'\r', &block[..n]) {
+            if block[at] == b'\r' && at + 1 == n {
+                // A `\r\n` may be cut between two reads: its `\n` is not another line.
+                let mut next = [0u8; 1];
+                return match read_some(reader, &mut next)? {
+                    0 => Ok(None),
+                    _ if next[0] == b'\n' => Ok(Some(Vec::new())),
+                    _ => Ok(Some(next.to_vec())),
+                };
+            }
+            let rest = if block[at] == b'\r' && block[at + 1] == b'\n' { at + 2 } else { at + 1 };
+            return Ok(Some(block[rest..n].to_vec()));
         }
     }
+}
+
+fn read_some<R: Read>(reader: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match reader.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+/// How deep a JSON text is, fed line by line without keeping it: where a wrapper ends, so that
+/// it is parsed once it may be whole, and an oversized one is skipped to its end.
+#[derive(Debug, Default, Clone, Copy)]
+struct Depth {
+    depth: i64,
+    in_string: bool,
+    escaped: bool,
+}
+
+impl Depth {
+    fn feed(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            if self.in_string {
+                match (self.escaped, b) {
+                    (true, _) => self.escaped = false,
+                    (false, b'\\') => self.escaped = true,
+                    (false, b'"') => self.in_string = false,
+                    _ => {}
+                }
+            } else {
+                match b {
+                    b'"' => self.in_string = true,
+                    b'{' | b'[' => self.depth += 1,
+                    b'}' | b']' => self.depth -= 1,
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Every bracket opened has been closed.
+    fn closed(&self) -> bool {
+        self.depth <= 0 && !self.in_string
+    }
+}
+
+/// A JSON object being gathered over several lines.
+#[derive(Debug)]
+struct Pending {
+    /// The line it opens on.
+    start: usize,
+    text: String,
+    depth: Depth,
+    /// Its length when last parsed: parsing again only once it doubled (or may be whole) keeps
+    /// a long wrapper linear.
+    parsed_at: usize,
 }
 
 /// The grammar of a stream's lines: one token per non-empty line, cleaned; a line that opens a
@@ -242,8 +326,10 @@ fn skip_line<R: Read>(reader: &mut R) -> io::Result<Option<Vec<u8>>> {
 pub struct Lines<'n> {
     name: &'n str,
     line_no: usize,
-    /// A JSON object being gathered: its first line and its text so far.
-    pending: Option<(usize, String)>,
+    /// A JSON object being gathered.
+    pending: Option<Pending>,
+    /// An oversized JSON object, reported already, read past to its end.
+    skipping: Option<Depth>,
     /// A folded token being joined: its first line, its width and its text so far.
     fold: Option<(usize, usize, String)>,
     /// The stream was binary: nothing more is read of it.
@@ -260,6 +346,7 @@ impl<'n> Lines<'n> {
             name,
             line_no: lines_before,
             pending: None,
+            skipping: None,
             fold: None,
             binary: false,
             emitted: false,
@@ -281,9 +368,13 @@ impl<'n> Lines<'n> {
         match chunk {
             Chunk::Lines { first_line, data } => {
                 self.line_no = first_line - 1;
-                let data = data.strip_suffix(b"\n").unwrap_or(data);
-                for line in data.split(|&b| b == b'\n') {
-                    self.line(line, each)?;
+                let mut start = 0;
+                for (end, next) in line_ends(data, true) {
+                    self.line(&data[start..end], each)?;
+                    start = next;
+                }
+                if start < data.len() {
+                    self.line(&data[start..], each)?;
                 }
                 Ok(())
             }
@@ -332,17 +423,39 @@ impl<'n> Lines<'n> {
             Ok(line) => line,
             Err(e) => return self.emit(line_no, Err(not_utf8(line_no, e)), each),
         };
-        if let Some((start, mut json)) = self.pending.take() {
-            json.push_str(line);
-            json.push('\n');
-            return match parse_wrapper(&json) {
-                Wrapper::Complete(token) => self.emit(start, token.as_deref().map_err(Clone::clone), each),
-                Wrapper::Incomplete if json.len() > MAX_JSON_BYTES => {
-                    let message = format!("JSON object opened on line {start} is larger than {MAX_JSON_BYTES} bytes");
+        if let Some(depth) = &mut self.skipping {
+            depth.feed(line.as_bytes());
+            if depth.closed() {
+                self.skipping = None;
+            }
+            return Ok(());
+        }
+        if let Some(mut p) = self.pending.take() {
+            p.text.push_str(line);
+            p.text.push('\n');
+            p.depth.feed(line.as_bytes());
+            let parse = p.depth.closed() || p.text.len() >= 2 * p.parsed_at || p.text.len() > MAX_JSON_BYTES;
+            let parsed = if parse {
+                p.parsed_at = p.text.len();
+                parse_wrapper(&p.text)
+            } else {
+                Wrapper::Incomplete
+            };
+            return match parsed {
+                Wrapper::Complete(token) => self.emit(p.start, token.as_deref().map_err(Clone::clone), each),
+                Wrapper::Incomplete if p.text.len() > MAX_JSON_BYTES => {
+                    // One error for the object: the rest of it is read past, not taken for tokens.
+                    let start = p.start;
+                    if !p.depth.closed() {
+                        self.skipping = Some(p.depth);
+                    }
+                    let message = format!(
+                        "JSON object opened on line {start} is larger than {MAX_JSON_BYTES} bytes (the rest of it is skipped)"
+                    );
                     self.emit(start, Err(InputError::new(ErrorCode::TooLarge, message)), each)
                 }
                 Wrapper::Incomplete => {
-                    self.pending = Some((start, json));
+                    self.pending = Some(p);
                     Ok(())
                 }
             };
@@ -371,7 +484,10 @@ impl<'n> Lines<'n> {
             return match parse_wrapper(text) {
                 Wrapper::Complete(token) => self.emit(line_no, token.as_deref().map_err(Clone::clone), each),
                 Wrapper::Incomplete => {
-                    self.pending = Some((line_no, format!("{line}\n")));
+                    let mut depth = Depth::default();
+                    depth.feed(line.as_bytes());
+                    let text = format!("{line}\n");
+                    self.pending = Some(Pending { start: line_no, parsed_at: text.len(), text, depth });
                     Ok(())
                 }
             };
@@ -391,7 +507,7 @@ impl<'n> Lines<'n> {
         if let Some((start, _, joined)) = self.fold.take() {
             self.emit_range(start, self.line_no, Ok(&joined), each)?;
         }
-        if let Some((start, _)) = self.pending.take() {
+        if let Some(Pending { start, .. }) = self.pending.take() {
             let message = format!("JSON object opened on line {start} is not closed before the end of {}", self.name);
             self.emit(start, Err(InputError::new(ErrorCode::BadJson, message)), each)?;
         }
@@ -515,6 +631,16 @@ mod tests {
         assert_eq!(cut(&long, false), Some((long.len(), 1)), "at least one line");
     }
 
+    #[test]
+    fn a_lone_cr_ends_a_line_and_crlf_is_one_end() {
+        let ends: Vec<_> = line_ends(b"a\rb\r\nc\nd\r", true).collect();
+        assert_eq!(ends, [(1, 2), (3, 5), (6, 7), (8, 9)]);
+        assert_eq!(line_ends(b"a\r", false).count(), 0, "a \\n may follow");
+        assert_eq!(cut(b"a\rb\rc", false), Some((4, 2)));
+        assert_eq!(cut(b"a\rb\r", false), Some((2, 1)));
+        assert_eq!(cut(b"a\rb\r", true), Some((4, 2)));
+    }
+
     /// A reader that hands out its pieces one read at a time, as a pipe fed slowly does.
     struct Trickle(Vec<&'static [u8]>);
 
@@ -537,5 +663,37 @@ mod tests {
         let second = chunker.next_chunk().unwrap();
         assert!(matches!(&second, Chunk::Lines { first_line: 2, data } if data == b"d.e.f\n"), "{second:?}");
         assert!(chunker.next_chunk().is_none());
+    }
+
+    /// A reader that counts what it hands out.
+    struct Counting<R>(R, std::rc::Rc<std::cell::Cell<usize>>);
+
+    impl<R: Read> Read for Counting<R> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.0.read(buf)?;
+            self.1.set(self.1.get() + n);
+            Ok(n)
+        }
+    }
+
+    /// A chunk is handed out once a chunk's worth is buffered, not after the whole stream has been
+    /// read (which held a large file in memory and copied its rest for every chunk).
+    #[test]
+    fn a_large_stream_is_not_read_ahead_of_its_chunks() {
+        let line = [vec![b'e'; 1500], b"\n".to_vec()].concat();
+        let text = line.repeat(4000);
+        let read = std::rc::Rc::new(std::cell::Cell::new(0));
+        let mut chunker = Chunker::new(Counting(&text[..], read.clone()));
+        let first = chunker.next_chunk().unwrap();
+        assert!(matches!(first, Chunk::Lines { .. }));
+        assert!(read.get() <= 2 * CHUNK_BYTES, "read {} bytes for the first chunk", read.get());
+        let mut lines = 0;
+        let mut chunk = Some(first);
+        while let Some(Chunk::Lines { data, .. }) = chunk {
+            lines += data.iter().filter(|&&b| b == b'\n').count();
+            assert!(data.len() <= CHUNK_BYTES + line.len());
+            chunk = chunker.next_chunk();
+        }
+        assert_eq!(lines, 4000);
     }
 }

@@ -3,14 +3,16 @@
 //! found among other text ([`scan`]). This module is the input grammar: every engine reads
 //! through it.
 
+pub mod har;
 pub mod lines;
 pub mod paste;
 pub mod scan;
 
 use crate::error::{ErrorCode, InputError};
+use std::ffi::OsStr;
 use std::fs::File;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub use paste::{clean, from_text};
 
@@ -35,10 +37,9 @@ pub enum InputSpec {
     File(PathBuf),
 }
 
-/// INPUT arguments to specs; no INPUT means stdin, and stdin is read once however often `-`
-/// is given. An argument that is not `-`, `@PATH` or a token but names an existing file is that
-/// file (SPEC §2: `mfacheck check fixtures/*.jwt`).
-pub fn specs(args: &[String]) -> Vec<InputSpec> {
+/// INPUT arguments to specs; no INPUT means stdin. An argument that is not UTF-8 is no usage
+/// error: as `@PATH` it names its file exactly, as a token it is shown lossily (and fails).
+pub fn specs<S: AsRef<OsStr>>(args: &[S]) -> Vec<InputSpec> {
     if args.is_empty() {
         return vec![InputSpec::Stdin];
     }
@@ -46,12 +47,18 @@ pub fn specs(args: &[String]) -> Vec<InputSpec> {
     args.iter()
         .enumerate()
         .filter_map(|(i, arg)| {
-            let spec = match arg.as_str() {
-                "-" | "@-" => InputSpec::Stdin,
-                _ => match arg.strip_prefix('@') {
+            let arg = arg.as_ref();
+            let spec = match arg.to_str() {
+                Some("-" | "@-") => InputSpec::Stdin,
+                Some(text) => match text.strip_prefix('@') {
                     Some(path) => InputSpec::File(PathBuf::from(path)),
-                    None if names_a_file(arg) => InputSpec::File(PathBuf::from(arg)),
-                    None => InputSpec::Arg(i + 1, arg.clone()),
+                    None if names_a_file(text) => InputSpec::File(PathBuf::from(text)),
+                    None => InputSpec::Arg(i + 1, text.to_owned()),
+                },
+                None => match strip_at(arg) {
+                    Some(path) => InputSpec::File(path),
+                    None if Path::new(arg).is_file() => InputSpec::File(PathBuf::from(arg)),
+                    None => InputSpec::Arg(i + 1, arg.to_string_lossy().into_owned()),
                 },
             };
             if spec == InputSpec::Stdin {
@@ -73,11 +80,24 @@ pub fn names_a_file(arg: &str) -> bool {
 }
 
 /// Checks one INPUT argument as clap reads it: `@` alone names no file (a usage error).
-pub fn parse_input(arg: &str) -> Result<String, String> {
+pub fn parse_input(arg: std::ffi::OsString) -> Result<std::ffi::OsString, String> {
     if arg == "@" {
         return Err("`@` needs a path after it (`@PATH`), or use `-` for stdin".into());
     }
-    Ok(arg.to_owned())
+    Ok(arg)
+}
+
+/// `@PATH` with a PATH that is not UTF-8: the path, byte for byte where the platform allows.
+pub fn strip_at(arg: &OsStr) -> Option<PathBuf> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        arg.as_bytes().strip_prefix(b"@").map(|rest| PathBuf::from(OsStr::from_bytes(rest)))
+    }
+    #[cfg(not(unix))]
+    {
+        arg.to_string_lossy().strip_prefix('@').map(PathBuf::from)
+    }
 }
 
 /// One token to check, or why there is none, and where it came from (`arg:N`, `stdin:LINE`,
@@ -97,7 +117,7 @@ pub fn read(specs: &[InputSpec], each: &mut impl FnMut(Item) -> io::Result<()>) 
             InputSpec::Arg(n, text) => each(Item { source: format!("arg:{n}"), token: from_text(text) })?,
             InputSpec::Stdin => read_chunks(stdin_chunker(), "stdin", each)?,
             InputSpec::File(path) => {
-                let name = path.display().to_string();
+                let name = crate::error::path_name(path);
                 match File::open(path) {
                     Ok(file) => read_stream(file, &name, each)?,
                     Err(e) => each(unreadable(&name, &e))?,
@@ -254,12 +274,12 @@ mod tests {
     fn argument_specs() {
         let args: Vec<String> = ["tok", "-", "@f.txt"].map(String::from).to_vec();
         assert_eq!(specs(&args), [InputSpec::Arg(1, "tok".into()), InputSpec::Stdin, InputSpec::File("f.txt".into())]);
-        assert_eq!(specs(&[]), [InputSpec::Stdin]);
+        assert_eq!(specs::<String>(&[]), [InputSpec::Stdin]);
         let twice: Vec<String> = ["-", "@-", "tok"].map(String::from).to_vec();
         assert_eq!(specs(&twice), [InputSpec::Stdin, InputSpec::Arg(3, "tok".into())], "stdin is read once");
         let file: Vec<String> = ["Cargo.toml", "no-such-file"].map(String::from).to_vec();
         assert_eq!(specs(&file), [InputSpec::File("Cargo.toml".into()), InputSpec::Arg(2, "no-such-file".into())]);
-        assert!(parse_input("@").is_err() && parse_input("@x").is_ok());
+        assert!(parse_input("@".into()).is_err() && parse_input("@x".into()).is_ok());
         assert_eq!(from_text("  ").unwrap_err().code, ErrorCode::Empty);
         assert_eq!(from_text("{\"accessToken\":\"Bearer a.b.c\"}").unwrap(), "a.b.c");
     }

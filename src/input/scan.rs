@@ -8,9 +8,9 @@
 //! each request's `Authorization` header first, with the request's method and URL, then every
 //! other string of each entry (cookies, query strings, bodies, response headers).
 
+use super::har;
 use crate::error::{ErrorCode, InputError, preview};
 use serde::Serialize;
-use serde_json::Value;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader};
@@ -35,21 +35,31 @@ pub enum Source {
     File(PathBuf),
 }
 
-/// PATH arguments to sources; none means stdin.
-pub fn sources(args: &[String]) -> Vec<Source> {
+/// PATH arguments to sources; none means stdin. A PATH that is not UTF-8 is read as it is, and
+/// named lossily (`a\u{fffd}.log`): reported, never a usage error.
+pub fn sources<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Vec<Source> {
     if args.is_empty() {
         return vec![Source::Stdin];
     }
     // `@PATH` and `@-` are accepted too, as `check` spells its files; stdin is read once.
     let mut stdin_seen = false;
     args.iter()
-        .filter_map(|a| match a.strip_prefix('@').unwrap_or(a) {
-            "-" if stdin_seen => None,
-            "-" => {
+        .filter_map(|a| {
+            let a = a.as_ref();
+            let source = match a.to_str() {
+                Some(text) => match text.strip_prefix('@').unwrap_or(text) {
+                    "-" => Source::Stdin,
+                    path => Source::File(PathBuf::from(path)),
+                },
+                None => Source::File(crate::input::strip_at(a).unwrap_or_else(|| PathBuf::from(a))),
+            };
+            if source == Source::Stdin {
+                if stdin_seen {
+                    return None;
+                }
                 stdin_seen = true;
-                Some(Source::Stdin)
             }
-            path => Some(Source::File(PathBuf::from(path))),
+            Some(source)
         })
         .collect()
 }
@@ -61,9 +71,64 @@ pub struct Findings {
     sightings: Vec<Sighting>,
     /// Every occurrence, counting repeats.
     pub occurrences: usize,
+    /// The rank of each sighting of the HAR being read (from `ranked_from`), see [`har::Rank`].
+    ranks: Vec<har::Rank>,
+    ranked_from: usize,
+    /// What went wrong without stopping the scan (a truncated HAR), for stderr.
+    pub warnings: Vec<String>,
 }
 
 impl Findings {
+    /// A sighting in a HAR: it is reported where it ranks first in the file.
+    pub(crate) fn add_ranked(
+        &mut self,
+        token: &str,
+        rank: har::Rank,
+        source: impl FnOnce() -> String,
+        request: Option<&Request>,
+    ) {
+        if let Some(&i) = self.index.get(token)
+            && i >= self.ranked_from
+        {
+            self.occurrences += 1;
+            let at = i - self.ranked_from;
+            self.sightings[i].count += 1;
+            if rank < self.ranks[at] {
+                self.ranks[at] = rank;
+                self.sightings[i].source = source();
+                self.sightings[i].request = request.cloned();
+            }
+            return;
+        }
+        let before = self.sightings.len();
+        self.add(token, source, request);
+        if self.sightings.len() > before {
+            self.ranks.push(rank);
+        }
+    }
+
+    /// Starts the ranked sightings of one HAR.
+    fn start_ranked(&mut self) {
+        self.ranked_from = self.sightings.len();
+        self.ranks.clear();
+    }
+
+    /// Puts the sightings of the HAR just read in rank order: the order of the whole-document
+    /// reading (every Authorization header first, then the other strings).
+    fn finish_ranked(&mut self) {
+        let from = self.ranked_from;
+        let mut ranked: Vec<(har::Rank, Sighting)> =
+            std::mem::take(&mut self.ranks).into_iter().zip(self.sightings.drain(from..)).collect();
+        ranked.sort_by_key(|(rank, _)| *rank);
+        for (_, sighting) in ranked {
+            if let Ok(token) = &sighting.token {
+                self.index.insert(token.clone(), self.sightings.len());
+            }
+            self.sightings.push(sighting);
+        }
+        self.ranked_from = self.sightings.len();
+    }
+
     fn add(&mut self, token: &str, source: impl FnOnce() -> String, request: Option<&Request>) {
         self.occurrences += 1;
         if let Some(&i) = self.index.get(token) {
@@ -96,7 +161,7 @@ pub fn scan(sources: &[Source]) -> Findings {
         let (name, result) = match source {
             Source::Stdin => ("stdin".to_owned(), scan_reader(io::stdin().lock(), "stdin", &mut found)),
             Source::File(path) => {
-                let name = path.display().to_string();
+                let name = crate::error::path_name(path);
                 let result =
                     File::open(path).and_then(|f| scan_reader(BufReader::with_capacity(1 << 16, f), &name, &mut found));
                 (name, result)
@@ -109,7 +174,7 @@ pub fn scan(sources: &[Source]) -> Findings {
     if found.sightings.is_empty() {
         let name = match sources {
             [Source::Stdin] => "stdin".to_owned(),
-            [Source::File(path)] => path.display().to_string(),
+            [Source::File(path)] => crate::error::path_name(path),
             _ => "inputs".to_owned(),
         };
         found.error(name.clone(), InputError::new(ErrorCode::Empty, format!("no JWT found in {name}")));
@@ -117,16 +182,24 @@ pub fn scan(sources: &[Source]) -> Findings {
     found
 }
 
-/// A stream that opens with `{` is read whole and tried as a HAR file; anything else (and JSON
-/// that is not a HAR) is searched line by line.
+/// Everything found in one stream (a HAR or any text), as `scan` finds it in a file: for the
+/// fuzz target and for tests.
+pub fn scan_stream<R: BufRead>(reader: R, name: &str) -> io::Result<Findings> {
+    let mut found = Findings::default();
+    scan_reader(reader, name, &mut found)?;
+    Ok(found)
+}
+
+/// A stream that opens with a HAR's `{"log"` is read as a HAR, streamed ([`har`]); anything
+/// else (other JSON, JSON lines, text) is searched line by line, streamed too.
 fn scan_reader<R: BufRead>(mut reader: R, name: &str, found: &mut Findings) -> io::Result<()> {
     if reader.fill_buf()?.starts_with(b"\xEF\xBB\xBF") {
         reader.consume(3); // a UTF-8 byte order mark, as some Windows tools write HAR files
     }
-    let starts_json = loop {
+    let is_har = loop {
         let buf = reader.fill_buf()?;
         match buf.iter().position(|b| !b.is_ascii_whitespace()) {
-            Some(i) => break buf[i] == b'{',
+            Some(i) => break looks_like_har(&buf[i..]),
             None if buf.is_empty() => break false,
             None => {
                 let n = buf.len();
@@ -134,82 +207,99 @@ fn scan_reader<R: BufRead>(mut reader: R, name: &str, found: &mut Findings) -> i
             }
         }
     };
-    if !starts_json {
+    if !is_har {
         return scan_lines(reader, name, found);
     }
-    let mut bytes = Vec::new();
-    reader.read_to_end(&mut bytes)?;
-    if let Ok(Value::Object(doc)) = serde_json::from_slice::<Value>(&bytes)
-        && let Some(Value::Array(entries)) = doc.get("log").and_then(|log| log.get("entries"))
-    {
-        scan_har(entries, name, found);
-        return Ok(());
+    found.start_ranked();
+    let (outcome, tee) = har::read(reader, name, found);
+    found.finish_ranked();
+    match outcome.error {
+        None if outcome.entries_seen => Ok(()),
+        None => {
+            found.warnings.push(format!("{name}: a HAR without log.entries: no request was read"));
+            Ok(())
+        }
+        Some((e, _)) if e.is_io() => Err(io::Error::other(e.to_string())),
+        Some((e, entry)) => {
+            found.warnings.push(format!(
+                "{name}: the HAR is truncated or invalid ({e}): {entry} entries read; the rest is searched as text"
+            ));
+            // The bytes of the entry that failed, then whatever follows.
+            let (partial, rest) = tee.into_rest();
+            let source = format!("{name}:entry-{}", entry + 1);
+            for token in tokens(&partial) {
+                found.add(token, || source.clone(), None);
+            }
+            scan_lines(rest, name, found)
+        }
     }
-    scan_lines(&bytes[..], name, found)
 }
+
+/// `{` then, after optional whitespace, the member `"log"`: how every HAR begins.
+fn looks_like_har(text: &[u8]) -> bool {
+    let Some(rest) = text.strip_prefix(b"{") else { return false };
+    let start = rest.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(rest.len());
+    rest[start..].starts_with(b"\"log\"")
+}
+
+/// A line longer than this is searched in pieces of this size (a token cut between two pieces
+/// is kept whole), so memory stays bounded whatever the input.
+const MAX_SCAN_LINE: usize = 1 << 20;
 
 fn scan_lines<R: BufRead>(mut reader: R, name: &str, found: &mut Findings) -> io::Result<()> {
     let mut line = Vec::new();
     let mut number = 0usize;
     loop {
         line.clear();
-        if reader.read_until(b'\n', &mut line)? == 0 {
+        // Up to a newline, but never more than MAX_SCAN_LINE bytes at once.
+        let ended = loop {
+            let buf = match reader.fill_buf() {
+                Ok(buf) => buf,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if buf.is_empty() {
+                break true;
+            }
+            let room = MAX_SCAN_LINE.saturating_sub(line.len()).max(1);
+            let take = &buf[..buf.len().min(room)];
+            match memchr::memchr(b'\n', take) {
+                Some(at) => {
+                    line.extend_from_slice(&take[..=at]);
+                    reader.consume(at + 1);
+                    break false;
+                }
+                None => {
+                    let n = take.len();
+                    line.extend_from_slice(take);
+                    reader.consume(n);
+                    if line.len() >= MAX_SCAN_LINE {
+                        // Search what is safe (up to the last byte no token can span) and go on.
+                        let cut = line.iter().rposition(|&b| !is_base64url(b) && b != b'.').map_or(0, |i| i + 1);
+                        let cut = if cut == 0 { line.len() } else { cut };
+                        for token in tokens(&line[..cut]) {
+                            found.add(token, || format!("{name}:{}", number + 1), None);
+                        }
+                        line.drain(..cut);
+                    }
+                }
+            }
+        };
+        if line.is_empty() && ended {
             return Ok(());
         }
         number += 1;
         for token in tokens(&line) {
             found.add(token, || format!("{name}:{number}"), None);
         }
-    }
-}
-
-/// Authorization headers first, so a token is reported with the first request that sent it,
-/// then every other string of each entry.
-fn scan_har(entries: &[Value], name: &str, found: &mut Findings) {
-    let requests: Vec<Request> = entries
-        .iter()
-        .map(|entry| {
-            let field = |key: &str| entry.pointer(&format!("/request/{key}")).and_then(Value::as_str).unwrap_or("");
-            Request { method: field("method").to_owned(), url: redact(field("url")) }
-        })
-        .collect();
-    let source = |i: usize| move || format!("{name}:entry-{}", i + 1);
-    for (i, entry) in entries.iter().enumerate() {
-        for header in headers(entry) {
-            if is_authorization(header) {
-                let value = header.get("value").and_then(Value::as_str).unwrap_or("");
-                for token in tokens(value.as_bytes()) {
-                    found.add(token, source(i), Some(&requests[i]));
-                }
-            }
-        }
-    }
-    for (i, entry) in entries.iter().enumerate() {
-        let Value::Object(fields) = entry else { continue };
-        let mut each = |text: &str| {
-            for token in tokens(text.as_bytes()) {
-                found.add(token, source(i), Some(&requests[i]));
-            }
-        };
-        for (key, value) in fields {
-            match (key.as_str(), value) {
-                ("request", Value::Object(request)) => {
-                    for (key, value) in request {
-                        if key == "headers" {
-                            headers(entry).filter(|h| !is_authorization(h)).for_each(|h| strings(h, &mut each));
-                        } else {
-                            strings(value, &mut each);
-                        }
-                    }
-                }
-                _ => strings(value, &mut each),
-            }
+        if ended {
+            return Ok(());
         }
     }
 }
 
 /// A URL can carry a token (`?access_token=…`): it is shown cut, as messages show tokens.
-fn redact(text: &str) -> String {
+pub(crate) fn redact(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut done = 0;
     for token in tokens(text.as_bytes()) {
@@ -221,24 +311,6 @@ fn redact(text: &str) -> String {
     }
     out.push_str(&text[done..]);
     out
-}
-
-fn headers(entry: &Value) -> impl Iterator<Item = &Value> {
-    entry.pointer("/request/headers").and_then(Value::as_array).into_iter().flatten()
-}
-
-fn is_authorization(header: &Value) -> bool {
-    header.get("name").and_then(Value::as_str).is_some_and(|n| n.eq_ignore_ascii_case("authorization"))
-}
-
-/// Calls `each` with every string in `value`, depth first.
-fn strings(value: &Value, each: &mut impl FnMut(&str)) {
-    match value {
-        Value::String(s) => each(s),
-        Value::Array(items) => items.iter().for_each(|v| strings(v, each)),
-        Value::Object(map) => map.values().for_each(|v| strings(v, each)),
-        _ => {}
-    }
 }
 
 fn is_base64url(b: u8) -> bool {
@@ -277,7 +349,7 @@ pub fn tokens(text: &[u8]) -> Vec<&str> {
 /// The next `eyJ` that does not continue a base64url run.
 fn find_start(text: &[u8]) -> Option<usize> {
     let mut from = 0;
-    while let Some(at) = text[from..].windows(3).position(|w| w == b"eyJ") {
+    while let Some(at) = memchr::memmem::find(&text[from..], b"eyJ") {
         let at = from + at;
         if at == 0 || !is_base64url(text[at - 1]) {
             return Some(at);
@@ -413,7 +485,7 @@ mod tests {
     fn sources_accept_check_spellings() {
         let args = ["-", "@-", "a.log", "@b.har"].map(String::from);
         assert_eq!(sources(&args), [Source::Stdin, Source::File("a.log".into()), Source::File("b.har".into())]);
-        assert_eq!(sources(&[]), [Source::Stdin]);
+        assert_eq!(sources::<String>(&[]), [Source::Stdin]);
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod json;
 pub mod junit;
 pub mod progress;
 pub mod redact;
+pub mod sanitize;
 pub mod summary;
 pub mod text;
 
@@ -323,10 +324,14 @@ impl<W: std::io::Write> Printer<W> {
         }
         let Some(first) = self.count(scanned.outcome.exit_status()) else { return Ok(()) };
         let masked;
+        let request;
         let redacted;
         let scanned = if self.redact {
             masked = redact::outcome(scanned.outcome);
-            redacted = Scanned { outcome: &masked, ..scanned.clone() };
+            request = scanned
+                .request
+                .map(|r| Request { method: r.method.clone(), url: redact::secret_parameters(&r.url).into_owned() });
+            redacted = Scanned { outcome: &masked, request: request.as_ref(), ..scanned.clone() };
             &redacted
         } else {
             scanned

@@ -164,26 +164,7 @@ fn signature(v: &Verification) -> String {
     }
 }
 
-/// Claims and headers are the token's, and so are parts of messages: control characters (ANSI
-/// escapes, newlines) and bidirectional overrides are shown escaped, so that a forged token can
-/// neither fake a line of the report nor hide one.
-pub fn printable(text: &str) -> Cow<'_, str> {
-    let unsafe_char = |c: char| {
-        c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
-    if !text.chars().any(unsafe_char) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        if unsafe_char(c) {
-            out.extend(c.escape_unicode());
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
-}
+pub use super::sanitize::printable;
 
 fn amr(value: Option<&AmrClaim>) -> String {
     match value.map(|amr| (amr, amr.methods())) {
@@ -245,7 +226,9 @@ pub fn decoded<W: Write>(out: &mut W, d: &Decoded, first: bool) -> io::Result<()
 fn object<W: Write>(out: &mut W, label: &str, map: &Map<String, Value>) -> io::Result<()> {
     writeln!(out, "{} {{", label.dimmed())?;
     for (i, (key, value)) in map.iter().enumerate() {
-        let text = serde_json::to_string_pretty(value)?.replace('\n', "\n  ");
+        // Split first: the pretty printer's own newlines are structure, every other one is escaped.
+        let pretty = serde_json::to_string_pretty(value)?;
+        let text = pretty.split('\n').map(printable).collect::<Vec<_>>().join("\n  ");
         let comma = if i + 1 < map.len() { "," } else { "" };
         let date = match value.as_i64() {
             Some(seconds) if TIME_CLAIMS.contains(&key.as_str()) => {
@@ -253,7 +236,7 @@ fn object<W: Write>(out: &mut W, label: &str, map: &Map<String, Value>) -> io::R
             }
             _ => String::new(),
         };
-        writeln!(out, "  {}: {text}{comma}{date}", serde_json::to_string(key)?.cyan())?;
+        writeln!(out, "  {}: {text}{comma}{date}", printable(&serde_json::to_string(key)?).cyan())?;
     }
     writeln!(out, "}}")
 }

@@ -38,7 +38,7 @@ pub fn check<W: Write>(
                 }
                 InputSpec::Stdin => stream(input::stdin_chunker(), "stdin", threads, policy, &mut checker, printer)?,
                 InputSpec::File(path) => {
-                    let name = path.display().to_string();
+                    let name = crate::error::path_name(path);
                     match File::open(path) {
                         Ok(file) => stream(Chunker::new(file), &name, threads, policy, &mut checker, printer)?,
                         Err(e) => {
@@ -181,6 +181,9 @@ pub fn scan<W: Write>(
     explain: bool,
 ) -> io::Result<(ExitStatus, ScanSummary)> {
     let findings = crate::input::scan::scan(sources);
+    for warning in &findings.warnings {
+        eprintln!("mfacheck: warning: {}", crate::report::sanitize::message(warning));
+    }
     let occurrences = findings.occurrences;
     let sightings = findings.into_sightings();
     let tokens = sightings.iter().filter(|s| s.token.is_ok()).count();

@@ -77,6 +77,10 @@ slots! { HeaderMember, HEADER_SLOTS:
     Kid = "kid",
     // Microsoft Graph's tokens carry one (Graph signs a hash of it): not an ID token's nonce.
     Nonce = "nonce",
+    // Read by neither decoder: the fast one defers a header that has them, the general one
+    // refuses it (`jws::decode`).
+    Crit = "crit",
+    B64 = "b64",
 }
 
 /// A list of strings, borrowed from a decoder's buffers or collected from a JSON array (not a

@@ -320,6 +320,8 @@ fn parse_header(bytes: &[u8]) -> Option<(Scalar<'_>, Scalar<'_>, Scalar<'_>)> {
         Some(HeaderMember::Alg) => fill(&mut alg, json, true),
         Some(HeaderMember::Kid) => fill(&mut kid, json, true),
         Some(HeaderMember::Nonce) => fill(&mut nonce, json, true),
+        // An extension header: the general decoder refuses it, with its error.
+        Some(HeaderMember::Crit | HeaderMember::B64) => None,
         None => skip(&mut members, name, json),
     })?;
     Some((alg, kid, nonce))

@@ -105,6 +105,7 @@ pub fn decode(token: &str) -> Result<Jws, InputError> {
         Some(_) => return Err(InputError::new(ErrorCode::NoAlg, "header alg is not a string")),
         None => return Err(InputError::new(ErrorCode::NoAlg, "header has no alg")),
     }
+    unsupported_header(&header)?;
     let signature_len = crate::token::claims::decoded_len(segments[2]);
     Ok(Jws { header, claims, signature_empty: segments[2].is_empty(), signature_len })
 }
@@ -139,6 +140,28 @@ pub fn decode_lenient(token: &str) -> Result<(Jws, Option<String>), InputError> 
     let signature_len = crate::token::claims::decoded_len(segments[2].trim_end_matches('='));
     let jws = Jws { header, claims, signature_empty: segments[2].is_empty(), signature_len };
     Ok((jws, Some(error.message.replace("`mfacheck decode` shows its claims", "its claims are shown as decoded"))))
+}
+
+/// The header members that change how a JWS is to be read, and that mfacheck does not implement:
+/// `crit` (any, even `[]`: RFC 7515 §4.1.11 says a recipient that does not understand every listed
+/// extension must reject the JWS, and an empty list is itself invalid) and `b64: false` (RFC 7797:
+/// the payload is not base64url, so the claims read here would not be what was signed). The fast
+/// decoder defers every header with `crit` or `b64` to this one, so this is the one place that
+/// decides.
+fn unsupported_header(header: &Map<String, Value>) -> Result<(), InputError> {
+    if let Some(crit) = header.get("crit") {
+        let listed = serde_json::to_string(crit).unwrap_or_default();
+        let message = format!(
+            "header has crit {}: no JWS extension is understood here, so the token is refused (RFC 7515 §4.1.11)",
+            preview(&listed)
+        );
+        return Err(InputError::new(ErrorCode::UnsupportedHeader, message));
+    }
+    if header.get("b64") == Some(&Value::Bool(false)) {
+        let message = "header has b64: false (an unencoded payload, RFC 7797): not supported, so the token is refused";
+        return Err(InputError::new(ErrorCode::UnsupportedHeader, message));
+    }
+    Ok(())
 }
 
 /// Reference tokens (e.g. Microsoft account or refresh tokens) are long runs of base64-ish text.
@@ -374,6 +397,19 @@ mod tests {
         assert!(err.message.contains("\"amr\""), "{}", err.message);
         assert_eq!(code(&jwt(r#"{"alg":"none","alg":"RS256"}"#, "{}")), ErrorCode::DuplicateClaim);
         assert_eq!(code(&jwt(r#"{"alg":"none"}"#, r#"{"x":{"a":1,"a":2}}"#)), ErrorCode::DuplicateClaim);
+    }
+
+    #[test]
+    fn crit_and_unencoded_payloads_are_refused() {
+        for header in [
+            r#"{"alg":"RS256","crit":["exp"],"exp":1}"#,
+            r#"{"alg":"RS256","crit":[]}"#,
+            r#"{"alg":"RS256","b64":false,"crit":["b64"]}"#,
+            r#"{"alg":"RS256","b64":false}"#,
+        ] {
+            assert_eq!(code(&jwt(header, "{}")), ErrorCode::UnsupportedHeader, "{header}");
+        }
+        assert!(decode(&jwt(r#"{"alg":"RS256","b64":true}"#, "{}")).is_ok());
     }
 
     #[test]

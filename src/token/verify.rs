@@ -324,8 +324,14 @@ impl KeySet {
     /// The keys the header names: by `kid`, else by `x5t`; keys without a name stand for any token
     /// that names no key of the set; a header that names no key may use any key of the set.
     fn candidates(&self, header: &Map<String, Value>) -> Vec<&Key> {
-        let kid = header.get("kid").and_then(Value::as_str);
-        let x5t = header.get("x5t").and_then(Value::as_str);
+        // A kid or x5t that is not a string (`"kid": 1`) names no key: it never matches `"1"`, and
+        // is not taken for an absent one either.
+        let text = |name| match header.get(name) {
+            None => Ok(None),
+            Some(Value::String(text)) => Ok(Some(text.as_str())),
+            Some(_) => Err(()),
+        };
+        let (Ok(kid), Ok(x5t)) = (text("kid"), text("x5t")) else { return Vec::new() };
         let by_kid: Vec<&Key> = match kid {
             Some(kid) => self.keys.iter().filter(|k| k.kid.as_deref() == Some(kid)).collect(),
             None => Vec::new(),
@@ -383,6 +389,22 @@ impl Default for Keys {
 /// A JWKS fetched from an URL is given up on past this size.
 pub const MAX_JWKS_BYTES: u64 = 1 << 20;
 
+/// A key file (`--jwks PATH`, `--key`, `sample --key`) is read through a reader bounded to this
+/// size: `/dev/zero` or a huge file fails at once, with bounded memory.
+pub const MAX_KEY_FILE_BYTES: u64 = 1 << 20;
+
+/// Reads a key file of at most [`MAX_KEY_FILE_BYTES`].
+pub fn read_key_file(path: &std::path::Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).context("cannot read the file")?;
+    let mut bytes = Vec::new();
+    file.take(MAX_KEY_FILE_BYTES + 1).read_to_end(&mut bytes).context("cannot read the file")?;
+    if bytes.len() as u64 > MAX_KEY_FILE_BYTES {
+        bail!("the file is larger than 1 MiB: not a key file");
+    }
+    Ok(bytes)
+}
+
 /// How long fetching a JWKS may take, unless `--fetch-timeout` says otherwise.
 pub const DEFAULT_FETCH_TIMEOUT: u64 = 10;
 
@@ -400,14 +422,14 @@ pub fn load(jwks: &[String], key_files: &[PathBuf], timeout: Duration, offline: 
             }
             fetch(source, timeout, "--jwks")?
         } else {
-            std::fs::read(source).with_context(|| format!("--jwks {source}: cannot read the file"))?
+            read_key_file(std::path::Path::new(source)).with_context(|| format!("--jwks {source}"))?
         };
         let set = KeySet::from_jwks(&bytes, source).with_context(|| format!("--jwks {source}"))?;
         keys.extend(set.keys);
     }
     for path in key_files {
-        let name = path.display().to_string();
-        let bytes = std::fs::read(path).with_context(|| format!("--key {name}: cannot read the file"))?;
+        let name = crate::error::path_name(path);
+        let bytes = read_key_file(path).with_context(|| format!("--key {name}"))?;
         let set = Keys::from_key_file(&bytes, &name).with_context(|| format!("--key {name}"))?;
         keys.extend(set.given.keys);
     }
@@ -454,7 +476,9 @@ impl Keys {
             }
             return match key_from_jwk_value(&value, origin)? {
                 Some(key) => Ok(Keys::from_set(KeySet::new(vec![key]))),
-                None => bail!("the JWK is for encryption (use \"enc\"), not for signatures"),
+                None => bail!(
+                    "the JWK is not for verifying signatures (its use is \"enc\", or its key_ops lack \"verify\")"
+                ),
             };
         }
         if !text.starts_with("-----BEGIN ") {
@@ -561,6 +585,12 @@ fn peek(token: &str) -> Peek {
 fn key_from_jwk_value(value: &Value, origin: &str) -> Result<Option<Key>> {
     let jwk: Jwk = serde_json::from_value(value.clone()).context("not a JWK")?;
     if matches!(jwk.common.public_key_use, Some(PublicKeyUse::Encryption)) {
+        return Ok(None);
+    }
+    // RFC 7517 §4.3: a key whose operations do not include "verify" is not for verifying.
+    if let Some(ops) = &jwk.common.key_operations
+        && !ops.iter().any(|op| matches!(op, jsonwebtoken::jwk::KeyOperations::Verify))
+    {
         return Ok(None);
     }
     if matches!(jwk.algorithm, AlgorithmParameters::OctetKey(_)) {
@@ -701,9 +731,11 @@ pub(crate) fn fetch(url: &str, timeout: Duration, option: &str) -> Result<Vec<u8
         .timeout_global(Some(timeout))
         .https_only(!loopback)
         .user_agent(concat!("mfacheck/", env!("CARGO_PKG_VERSION")));
+    // A redirect is never followed: a key set comes from the URL given, or not at all.
+    config = config.max_redirects(0);
     if loopback {
-        // Neither a proxy from the environment nor a redirect may take a loopback request elsewhere.
-        config = config.proxy(None).max_redirects(0);
+        // A proxy from the environment may not take a loopback request elsewhere.
+        config = config.proxy(None);
     }
     let agent: ureq::Agent = config.build().into();
     let fail = |e: ureq::Error| match e {
@@ -713,6 +745,15 @@ pub(crate) fn fetch(url: &str, timeout: Duration, option: &str) -> Result<Vec<u8
         other => anyhow::anyhow!("{option} {url}: cannot fetch: {other}"),
     };
     let mut response = agent.get(url).header("Accept", "application/json").call().map_err(fail)?;
+    if response.status().is_redirection() {
+        let to = response.headers().get("location").and_then(|l| l.to_str().ok()).unwrap_or("nowhere");
+        bail!(
+            "{option} {url}: the server answered HTTP {} redirecting to {} (redirects are not followed: give the \
+             final URL)",
+            response.status().as_u16(),
+            short(to)
+        );
+    }
     response.body_mut().with_config().limit(MAX_JWKS_BYTES).read_to_vec().map_err(fail)
 }
 
