@@ -55,6 +55,7 @@ Examples:
   mfacheck sample --app-only --now 2026-01-01T00:00:00Z --exp 1h
   mfacheck sample --exp -3d --key fixtures/keys/test-rsa.pem --kid test";
 
+#[cfg(feature = "serve")]
 const SERVE_EXAMPLES: &str = "\
 Examples:
   mfacheck serve                                     gate on 127.0.0.1:8400, page at /_mfacheck/
