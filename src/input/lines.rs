@@ -494,7 +494,7 @@ impl<'n> Lines<'n> {
         }
         let token = clean(text);
         // Tokens have no spaces: only then can the line be other text that holds one.
-        if token.contains(char::is_whitespace)
+        if super::paste::has_whitespace(token)
             && let Some(what) = other_text(token)
         {
             return self.emit(line_no, Err(scan_instead(line_no, what)), each);

@@ -24,7 +24,7 @@ pub fn from_text(text: &str) -> Result<String, InputError> {
         return Ok(joined);
     }
     let token = clean(trimmed);
-    if token.contains(char::is_whitespace)
+    if has_whitespace(token)
         && let Some(what) = other_text(token)
     {
         return Err(super::lines::scan_instead(1, what));
@@ -117,6 +117,16 @@ fn unquote(text: &str) -> &str {
 fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
     let head = text.get(..prefix.len())?;
     head.eq_ignore_ascii_case(prefix).then(|| &text[prefix.len()..])
+}
+
+/// Whether `text` holds any whitespace. Run on every line of a large batch: bytes for ASCII text
+/// (a `char` predicate over a 1.5 KB token was half of the CPU of a run), chars only otherwise.
+pub fn has_whitespace(text: &str) -> bool {
+    if text.is_ascii() {
+        text.bytes().any(|b| b.is_ascii_whitespace() || b == 0x0b)
+    } else {
+        text.contains(char::is_whitespace)
+    }
 }
 
 #[cfg(test)]
