@@ -123,7 +123,8 @@ fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> 
 /// (a `char` predicate over a 1.5 KB token was half of the CPU of a run), chars only otherwise.
 pub fn has_whitespace(text: &str) -> bool {
     if text.is_ascii() {
-        text.bytes().any(|b| b.is_ascii_whitespace() || b == 0x0b)
+        // Without early exit, so that it vectorizes: ASCII whitespace is 0x09..=0x0d and space.
+        text.bytes().fold(false, |found, b| found | matches!(b, 0x09..=0x0d | b' '))
     } else {
         text.contains(char::is_whitespace)
     }
@@ -138,6 +139,13 @@ mod tests {
         assert_eq!(clean("Bearer [eyJa.eyJb.c]"), "eyJa.eyJb.c");
         assert_eq!(clean("Authorization: Bearer [ eyJa.eyJb.c ]"), "eyJa.eyJb.c");
         assert_eq!(clean("[\"eyJa.eyJb.c\"]"), "[\"eyJa.eyJb.c\"]".trim_matches(['[', ']']).trim_matches('"'));
+    }
+
+    #[test]
+    fn whitespace_is_what_char_says_it_is() {
+        for text in ["eyJa.b.c", "a b", "a\tb", "a\u{b}b", "a\u{c}b", "a\rb", "a\nb", "a\u{a0}b", "a\u{3000}b", "é"] {
+            assert_eq!(has_whitespace(text), text.contains(char::is_whitespace), "{text:?}");
+        }
     }
 
     #[test]
