@@ -88,6 +88,8 @@ slots! { HeaderMember, HEADER_SLOTS:
 #[derive(Debug, Clone, PartialEq)]
 pub enum List<'a> {
     Borrowed(&'a [&'a str]),
+    /// A single string (an `aud` that is not an array): no allocation for the common case.
+    One(&'a str),
     Owned(Vec<&'a str>),
 }
 
@@ -97,6 +99,7 @@ impl<'a> std::ops::Deref for List<'a> {
     fn deref(&self) -> &[&'a str] {
         match self {
             List::Borrowed(items) => items,
+            List::One(item) => std::slice::from_ref(item),
             List::Owned(items) => items,
         }
     }
@@ -334,7 +337,7 @@ impl<'a> Claims<'a> {
             other => Amr::Malformed(other.type_name()),
         };
         let (aud, audiences) = match slots.get(Claim::Aud) {
-            Raw::Str(aud) => (Some(*aud), List::Owned(vec![*aud])),
+            Raw::Str(aud) => (Some(*aud), List::One(aud)),
             Raw::Strings(items) => (items.first().copied(), items.clone()),
             Raw::Other(Some(Value::Array(items))) => {
                 let strings: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
