@@ -152,8 +152,10 @@ fn read_chunks<R: io::Read>(
     let mut item = |source: &str, token: Result<&str, InputError>| {
         each(Item { source: source.to_owned(), token: token.map(str::to_owned) })
     };
+    let recycler = chunks.recycler();
     while let Some(chunk) = chunks.next_chunk() {
         lines.chunk(&chunk, &mut item)?;
+        recycler.give(chunk);
     }
     lines.finish(&mut item)
 }

@@ -77,8 +77,10 @@ fn stream<R: Read + Send, W: Write>(
     }
     let mut lines = Lines::new(name, 0);
     lines.already_emitted(printer.tally().total > before);
+    let recycler = chunks.recycler();
     while let Some(chunk) = chunks.next_chunk() {
         check_chunk(&mut lines, &chunk, checker, policy, printer)?;
+        recycler.give(chunk);
         printer.flush()?;
     }
     lines.finish(&mut |source, token| check_one(checker, source, token, policy, printer))

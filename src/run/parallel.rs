@@ -5,7 +5,7 @@
 //! write, so a slow stream's results appear as they are checked.
 
 use super::check_chunk;
-use crate::input::lines::{Chunk, Chunker, Lines};
+use crate::input::lines::{Chunk, Chunker, Lines, Recycler};
 use crate::judge::{Checker, Policy};
 use crate::report::{Printer, Summary, Tally};
 use crossbeam_channel::{Receiver, Sender, TryRecvError, bounded};
@@ -54,9 +54,9 @@ pub fn run<R: Read + Send, W: Write>(
     let (spare_tx, spare_rx) = bounded::<Vec<u8>>(in_flight(workers));
     std::thread::scope(|scope| {
         for _ in 0..workers {
-            let (work_rx, done_tx, spare_rx, template) =
-                (work_rx.clone(), done_tx.clone(), spare_rx.clone(), &template);
-            scope.spawn(move || work(name, policy, &work_rx, &done_tx, &spare_rx, template));
+            let (work_rx, done_tx, spare_rx, template, recycler) =
+                (work_rx.clone(), done_tx.clone(), spare_rx.clone(), &template, chunks.recycler());
+            scope.spawn(move || work(name, policy, &work_rx, &done_tx, &spare_rx, template, &recycler));
         }
         drop((done_tx, work_rx));
         scope.spawn(move || read(chunks, &work_tx, &permit_rx));
@@ -88,6 +88,7 @@ fn work(
     done: &Sender<Done>,
     spare: &Receiver<Vec<u8>>,
     template: &Printer<Vec<u8>>,
+    recycler: &Recycler,
 ) {
     let mut checker = Checker::new();
     let mut lines = Lines::new(name, 0);
@@ -96,6 +97,7 @@ fn work(
         let mut printer = template.sibling(rendered);
         // Writing to a Vec does not fail.
         let _ = check_chunk(&mut lines, &chunk, &mut checker, policy, &mut printer);
+        recycler.give(chunk);
         let summary = printer.take_summary();
         let (rendered, tally) = printer.into_parts();
         if done.send(Done { seq, rendered, tally, summary }).is_err() {
