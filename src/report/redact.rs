@@ -5,7 +5,6 @@
 use crate::judge::Outcome;
 use crate::token::Decoded;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 
 /// The claims that identify a person (or their machine), masked wherever they appear.
@@ -14,11 +13,12 @@ pub const PERSONAL_CLAIMS: [&str; 10] =
 
 /// `redacted:` and 8 hex digits of the SHA-256 of a string's text (other values: their JSON).
 pub fn digest(value: &Value) -> String {
+    let sha256 = |bytes: &[u8]| aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
     let hash = match value {
-        Value::String(text) => Sha256::digest(text.as_bytes()),
-        other => Sha256::digest(other.to_string().as_bytes()),
+        Value::String(text) => sha256(text.as_bytes()),
+        other => sha256(other.to_string().as_bytes()),
     };
-    let hex: String = hash.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    let hex: String = hash.as_ref().iter().take(4).map(|b| format!("{b:02x}")).collect();
     format!("redacted:{hex}")
 }
 

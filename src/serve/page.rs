@@ -11,7 +11,6 @@ use hyper::{Method, Request, Response, StatusCode};
 use mfacheck::Outcome;
 use mfacheck::judge::verdict::Policy;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
 
 /// Where the page lives; every path under it is the page's, never forwarded.
@@ -28,7 +27,7 @@ static CSP: LazyLock<HeaderValue> = LazyLock::new(|| {
     let hash = |open: &str, close: &str| {
         let start = HTML.find(open).expect("the page has the element") + open.len();
         let end = start + HTML[start..].find(close).expect("the element is closed");
-        let digest = Sha256::digest(&HTML.as_bytes()[start..end]);
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &HTML.as_bytes()[start..end]);
         format!("'sha256-{}'", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, digest))
     };
     let policy = format!(

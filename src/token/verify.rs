@@ -12,7 +12,7 @@
 //! verified once. [`Keys`] is `Send + Sync`: one `Arc<Keys>` serves every thread.
 
 use crate::token::microsoft_keys::{Lookup, MicrosoftKeys};
-use crate::token::verify_cache::VerifyCache;
+use crate::token::verify_cache::{CacheKey, VerifyCache};
 use anyhow::{Context, Result, bail};
 use aws_lc_rs::signature::{self as lc, ParsedPublicKey, RsaParameters};
 use base64::Engine;
@@ -503,6 +503,11 @@ impl Keys {
         if let Some(known) = self.cache.get(&key) {
             return known;
         }
+        self.check_missed(key, header, token)
+    }
+
+    /// Verifies a token the cache does not hold (under `key`), and remembers the result.
+    fn check_missed(&self, key: CacheKey, header: &Map<String, Value>, token: &str) -> Verification {
         let outcome = self.verify(header, token);
         if outcome.settled() {
             self.cache.insert(key, outcome.clone());
@@ -522,7 +527,7 @@ impl Keys {
             crate::token::jws::parse_object("header", &bytes).map_err(|e| e.message)
         });
         match header {
-            Ok(header) => self.check(&header, token),
+            Ok(header) => self.check_missed(key, &header, token),
             Err(e) => Verification::new(Signature::Invalid, format!("not a decodable JWS: {e}")),
         }
     }

@@ -9,7 +9,6 @@
 //! from waiting on each other.
 
 use crate::token::verify::Verification;
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Mutex;
@@ -58,10 +57,14 @@ impl VerifyCache {
 
     /// The key of `token` checked against the key set named `scope`.
     pub fn key(scope: u64, token: &str) -> CacheKey {
-        let mut digest = Sha256::new();
-        digest.update(scope.to_le_bytes());
+        // aws-lc's SHA-256 (SHA-NI where the CPU has it): the RustCrypto one took 2.5 times as long,
+        // a tenth of the CPU of verifying a stream of distinct tokens.
+        let mut digest = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+        digest.update(&scope.to_le_bytes());
         digest.update(token.as_bytes());
-        CacheKey(digest.finalize().into())
+        let mut key = [0; 32];
+        key.copy_from_slice(digest.finish().as_ref());
+        CacheKey(key)
     }
 
     pub fn get(&self, key: &CacheKey) -> Option<Verification> {
