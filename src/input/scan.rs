@@ -513,4 +513,56 @@ mod tests {
             proptest::prop_assert!(found.contains(&JWS), "{text:?} gave {found:?}");
         }
     }
+
+    /// A HAR cut anywhere (over several of the HAR reader's 64 KiB blocks): every whole token of
+    /// what is left is still found, by the entries read and by the text search of the rest.
+    #[test]
+    fn a_har_cut_anywhere_loses_no_whole_token() {
+        let filler = "x".repeat(3000);
+        let mut har = String::from("{\"log\": {\"entries\": [");
+        for i in 0..100 {
+            // Distinct tokens: the claims segment says which entry.
+            let token = format!("eyJhbGciOiJub25lIn0.eyJhIjoi{i:04}In0.c2ln");
+            let entry = format!(
+                "{{\"request\": {{\"method\": \"GET\", \"url\": \"https://a/{i}\", \"headers\": \
+                 [{{\"name\": \"Authorization\", \"value\": \"Bearer {token}\"}}]}}, \"response\": {{\"text\": \"{filler}\"}}}}"
+            );
+            har.push_str(if i == 0 { "" } else { ", " });
+            har.push_str(&entry);
+        }
+        har.push_str("]}}");
+        for cut in (200..har.len()).step_by(997).chain([65_536, 131_072, 131_100, har.len() - 1]) {
+            let text = &har.as_bytes()[..cut];
+            let mut whole: Vec<String> = tokens(text).into_iter().map(str::to_owned).collect();
+            let mut found: Vec<String> =
+                scan_stream(text, "cut").unwrap().into_sightings().into_iter().filter_map(|s| s.token.ok()).collect();
+            whole.sort();
+            whole.dedup();
+            found.sort();
+            assert_eq!(found, whole, "cut at {cut}");
+        }
+        // Invalid at an entry's url: the reading stops there, mid-block, and the rest (what was
+        // read ahead, then the stream) is searched as text, so no token is lost either.
+        for (at, _) in har.match_indices("\"url\": ").step_by(7) {
+            let bad = format!("{}@{}", &har[..at + 7], &har[at + 7..]);
+            let mut found: Vec<String> = scan_stream(bad.as_bytes(), "bad")
+                .unwrap()
+                .into_sightings()
+                .into_iter()
+                .filter_map(|s| s.token.ok())
+                .collect();
+            found.sort();
+            assert_eq!(found.len(), 100, "invalid at {at}");
+        }
+        // The same with a token across the reader's first block boundary (whitespace moves it
+        // there), after the invalid byte: the text search must see it whole.
+        let block = 64 << 10;
+        let token_at = har.match_indices("eyJ").map(|(i, _)| i).find(|&i| i > block - 3000).unwrap();
+        let url_at = har[..token_at].rfind("\"url\": ").unwrap() + 7;
+        let pad = " ".repeat(block - 20 - token_at);
+        let bad = format!("{}{pad}{}@{}", &har[..url_at - 7], &har[url_at - 7..url_at], &har[url_at..]);
+        assert_eq!(&bad[block - 19..block - 16], "eyJ", "the token now straddles the block boundary");
+        let found = scan_stream(bad.as_bytes(), "bad").unwrap().into_sightings();
+        assert_eq!(found.iter().filter(|s| s.token.is_ok()).count(), 100);
+    }
 }
