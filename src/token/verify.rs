@@ -14,6 +14,7 @@
 use crate::token::microsoft_keys::{Lookup, MicrosoftKeys};
 use crate::token::verify_cache::{CacheKey, VerifyCache};
 use anyhow::{Context, Result, bail};
+use aws_lc_rs::digest::Digest;
 use aws_lc_rs::signature::{self as lc, ParsedPublicKey, RsaParameters};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -283,8 +284,9 @@ impl KeySet {
         Ok(KeySet::new(keys))
     }
 
-    /// Verifies one compact JWS whose header is `header`.
-    fn verify(&self, header: &Map<String, Value>, token: &str) -> Verification {
+    /// Verifies one compact JWS whose header is `header`; `signing_input`: the SHA-256 of its
+    /// signing input, when already computed.
+    fn verify(&self, header: &Map<String, Value>, token: &str, signing_input: Option<&Digest>) -> Verification {
         let alg_name = header.get("alg").and_then(Value::as_str).unwrap_or_default();
         let alg = match accepted_algorithm(alg_name) {
             Ok(alg) => alg,
@@ -299,7 +301,7 @@ impl KeySet {
         }
         let mut last = None;
         for key in candidates {
-            let outcome = verify_with(key, alg, message.as_bytes(), signature);
+            let outcome = verify_with(key, alg, (message.as_bytes(), signing_input), signature);
             if outcome.signature == Signature::Verified {
                 return outcome;
             }
@@ -499,16 +501,22 @@ impl Keys {
     pub fn check(&self, header: &Map<String, Value>, token: &str) -> Verification {
         // One cache for the run; the Keys are its scope (Microsoft's sets may be refetched, but a
         // result is cached only when no refetch can change it).
-        let key = VerifyCache::key(self.given.id, token);
+        let (key, signing_input) = VerifyCache::key(self.given.id, token);
         if let Some(known) = self.cache.get(&key) {
             return known;
         }
-        self.check_missed(key, header, token)
+        self.check_missed(key, signing_input.as_ref(), header, token)
     }
 
     /// Verifies a token the cache does not hold (under `key`), and remembers the result.
-    fn check_missed(&self, key: CacheKey, header: &Map<String, Value>, token: &str) -> Verification {
-        let outcome = self.verify(header, token);
+    fn check_missed(
+        &self,
+        key: CacheKey,
+        signing_input: Option<&Digest>,
+        header: &Map<String, Value>,
+        token: &str,
+    ) -> Verification {
+        let outcome = self.verify_hashed(header, token, signing_input);
         if outcome.settled() {
             self.cache.insert(key, outcome.clone());
         }
@@ -517,7 +525,7 @@ impl Keys {
 
     /// [`Keys::check`] for a caller that holds only the token (decodes its header on a miss).
     pub fn check_token(&self, token: &str) -> Verification {
-        let key = VerifyCache::key(self.given.id, token);
+        let (key, signing_input) = VerifyCache::key(self.given.id, token);
         if let Some(known) = self.cache.get(&key) {
             return known;
         }
@@ -527,15 +535,20 @@ impl Keys {
             crate::token::jws::parse_object("header", &bytes).map_err(|e| e.message)
         });
         match header {
-            Ok(header) => self.check_missed(key, &header, token),
+            Ok(header) => self.check_missed(key, signing_input.as_ref(), &header, token),
             Err(e) => Verification::new(Signature::Invalid, format!("not a decodable JWS: {e}")),
         }
     }
 
     /// Verifies one compact JWS whose header is `header`, without the cache.
     pub fn verify(&self, header: &Map<String, Value>, token: &str) -> Verification {
+        self.verify_hashed(header, token, None)
+    }
+
+    /// [`Keys::verify`], given the SHA-256 of the signing input when it is already computed.
+    fn verify_hashed(&self, header: &Map<String, Value>, token: &str, signing_input: Option<&Digest>) -> Verification {
         let Some(microsoft) = &self.microsoft else {
-            return self.given.verify(header, token);
+            return self.given.verify(header, token, signing_input);
         };
         let claims = peek(token);
         match microsoft.for_issuer(claims.iss.as_deref()) {
@@ -545,14 +558,14 @@ impl Keys {
             ),
             Lookup::Unavailable(why) => Verification::new(Signature::Unchecked(Unchecked::KeysUnavailable), why),
             Lookup::Keys { set, url } => {
-                let outcome = set.verify(header, token);
+                let outcome = set.verify(header, token, signing_input);
                 let kid = header.get("kid").and_then(Value::as_str);
                 if outcome.signature == Signature::UnknownKey
                     && let Some(kid) = kid
                     && let Some(newer) = microsoft.refetch(&url, kid)
                 {
                     // Key rollover: Microsoft publishes a new key before signing with it.
-                    return newer.verify(header, token);
+                    return newer.verify(header, token, signing_input);
                 }
                 outcome
             }
@@ -640,7 +653,8 @@ fn accepted_algorithm(name: &str) -> Result<Algorithm, String> {
 /// Signatures longer than this (an RSA key over 8192 bits) are refused by aws-lc anyway.
 const MAX_SIGNATURE_BYTES: usize = 1024;
 
-fn verify_with(key: &Key, alg: Algorithm, message: &[u8], signature: &str) -> Verification {
+/// `message`: the signing input, and its SHA-256 when already computed.
+fn verify_with(key: &Key, alg: Algorithm, message: (&[u8], Option<&Digest>), signature: &str) -> Verification {
     if alg.family() != key.family {
         return Verification::new(
             Signature::Invalid,
@@ -670,7 +684,14 @@ fn verify_with(key: &Key, alg: Algorithm, message: &[u8], signature: &str) -> Ve
             );
         }
     };
-    match parsed.verify_sig(message, raw) {
+    // The SHA-256 of the cache key serves the algorithms that sign that hash.
+    let result = match message {
+        (_, Some(digest)) if matches!(alg, Algorithm::RS256 | Algorithm::PS256 | Algorithm::ES256) => {
+            parsed.verify_digest_sig(digest, raw)
+        }
+        (message, _) => parsed.verify_sig(message, raw),
+    };
+    match result {
         Ok(()) => Verification::new(Signature::Verified, format!("{alg:?}, {}", key.name())),
         Err(_) => Verification::new(
             Signature::Invalid,
@@ -933,6 +954,42 @@ mod tests {
         // The same forgery for Partner Center's audience is invalid: the nonce is no way around a key.
         let v = verify(&keys, &nonce_token("https://api.partnercenter.microsoft.com"));
         assert_eq!(v.signature, Signature::Invalid, "{}", v.detail);
+    }
+
+    /// The cached path verifies a SHA-256 algorithm's signature over the hash it computed for the
+    /// cache key; the uncached one over the signing input. They must agree, on good and bad.
+    #[test]
+    fn the_hash_of_the_cache_key_verifies_like_the_signing_input() {
+        let keys = Keys::from_jwks(JWKS, "jwks.json").unwrap();
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/keys/");
+        let pem = Keys::from_key_file(&std::fs::read(format!("{dir}test-rsa.pub.pem")).unwrap(), "pem").unwrap();
+        let signer = crate::sample::Signer {
+            key: jsonwebtoken::EncodingKey::from_rsa_pem(&std::fs::read(format!("{dir}test-rsa.pem")).unwrap())
+                .unwrap(),
+            alg: Algorithm::PS256,
+        };
+        let pss_head = header(json!({"typ":"JWT","alg":"PS256"}));
+        let pss = crate::sample::encode(&pss_head, &header(json!({"amr":["mfa"]})), Some(&signer)).unwrap();
+        let mut checked = 0;
+        for (keys, good) in [
+            (&keys, token("mfa.jwt")),
+            (&keys, token("es256.jwt")),
+            (&keys, token("eddsa.jwt")),
+            (&keys, token("es512.jwt")),
+            (&pem, pss),
+        ] {
+            let (message, signature) = good.rsplit_once('.').unwrap();
+            // Another signing input under the same signature, and another signature.
+            let payload_changed = format!("{}A.{signature}", message);
+            let signature_changed = format!("{message}.{}", &signature[..signature.len() - 2]);
+            let head = crate::token::jws::decode(&good).unwrap().header;
+            for token in [good.clone(), payload_changed, signature_changed] {
+                let (cached, uncached) = (keys.check(&head, &token), keys.verify(&head, &token));
+                assert_eq!((cached.signature, &cached.detail), (uncached.signature, &uncached.detail), "{token:.40}");
+                checked += usize::from(cached.signature == Signature::Verified);
+            }
+        }
+        assert!(checked >= 4, "the good tokens verify ({checked})");
     }
 
     #[test]
