@@ -23,6 +23,6 @@ for target in ${TARGETS:-paths decode scan}; do
     cargo +nightly fuzz run -O "$target" "corpus/$target" $seeds -- \
         -max_total_time="$SECONDS_EACH" -max_len="$max_len" -print_final_stats=1 -rss_limit_mb=2048 \
         > "logs/$target.log" 2>&1 || { echo "$target: failed, see fuzz/logs/$target.log"; exit 1; }
-    grep -E "^#[0-9]+ *DONE|stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb" "logs/$target.log"
-    tail -n 20 "logs/$target.log" | grep -E "cov:" | tail -n 1
+    # The final line (runs, coverage, corpus) and libFuzzer's final stats.
+    grep -E "^#[0-9]+[[:space:]]+DONE|^Done |stat::" "logs/$target.log" || true
 done

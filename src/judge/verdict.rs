@@ -209,7 +209,8 @@ pub fn judge(
             ),
         );
     }
-    if claims.cross_tenant() && claims.personal_account() {
+    let cross_tenant = claims.cross_tenant();
+    if cross_tenant && claims.personal_account() {
         add(
             "cross-tenant",
             Level::Info,
@@ -219,7 +220,7 @@ pub fn judge(
                 claims.idp.unwrap_or_default()
             ),
         );
-    } else if claims.cross_tenant() {
+    } else if cross_tenant {
         add(
             "cross-tenant",
             Level::Info,

@@ -17,8 +17,23 @@ pub fn line<W: Write, T: Serialize>(out: &mut W, item: &T) -> io::Result<()> {
 /// array had been pretty-printed at once.
 pub fn array_item<W: Write, T: Serialize>(out: &mut W, item: &T, first: bool) -> io::Result<()> {
     out.write_all(if first { b"[\n  " } else { b",\n  " })?;
-    let text = serde_json::to_string_pretty(item)?;
-    out.write_all(text.replace('\n', "\n  ").as_bytes())
+    // Into a buffer each thread reuses, then out a line at a time, indented (JSON strings escape
+    // their newlines: every newline is the formatter's). A new string per element, and another
+    // for its indented copy, were a tenth of a large `--format json` run.
+    thread_local! {
+        static PRETTY: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    PRETTY.with_borrow_mut(|text| {
+        text.clear();
+        serde_json::to_writer_pretty(&mut *text, item)?;
+        let mut start = 0;
+        for at in memchr::memchr_iter(b'\n', text) {
+            out.write_all(&text[start..=at])?;
+            out.write_all(b"  ")?;
+            start = at + 1;
+        }
+        out.write_all(&text[start..])
+    })
 }
 
 pub fn array_end<W: Write>(out: &mut W, empty: bool) -> io::Result<()> {
