@@ -62,6 +62,15 @@ impl<R: Read> Tee<R> {
             self.mark = self.pos;
         }
     }
+
+    /// The bytes of the entry being read when the reading stopped, and the rest of the stream
+    /// (from the bytes read ahead of where it stopped).
+    pub fn into_rest(mut self) -> (Vec<u8>, io::Chain<io::Cursor<Vec<u8>>, R>) {
+        self.start_entry_if_asked();
+        self.record.extend_from_slice(&self.block[self.mark..self.pos]);
+        let ahead = self.block[self.pos..self.len].to_vec();
+        (self.record, io::Cursor::new(ahead).chain(self.inner))
+    }
 }
 
 impl<R: Read> Read for Tee<R> {
@@ -87,17 +96,6 @@ impl<R: Read> Read for Tee<R> {
         buf[..n].copy_from_slice(&self.block[self.pos..self.pos + n]);
         self.pos += n;
         Ok(n)
-    }
-}
-
-impl<R: Read> Tee<R> {
-    /// The bytes of the entry being read when the reading stopped, and the rest of the stream
-    /// (from the bytes read ahead of where it stopped).
-    pub fn into_rest(mut self) -> (Vec<u8>, io::Chain<io::Cursor<Vec<u8>>, R>) {
-        self.start_entry_if_asked();
-        self.record.extend_from_slice(&self.block[self.mark..self.pos]);
-        let ahead = self.block[self.pos..self.len].to_vec();
-        (self.record, io::Cursor::new(ahead).chain(self.inner))
     }
 }
 

@@ -2,8 +2,9 @@
 //! where each token appears once per request) costs one verification per run.
 //!
 //! Entries are keyed by the SHA-256 of the key set's identity, the SHA-256 of the token's signing
-//! input (which verification then reuses) and its signature: a cryptographic digest, because a fast hash could be collided on purpose
-//! to pass a forged token off as one already verified. Memory stays flat on any stream: the map is
+//! input (which verification then reuses) and its signature: a cryptographic digest, because a
+//! fast hash could be collided on purpose to pass a forged token off as one already verified.
+//! Memory stays flat on any stream: the map is
 //! split into shards of fixed capacity, and a full shard drops an arbitrary entry (digests are
 //! uniformly spread, so this is random eviction) before taking a new one. Shards keep two threads
 //! from waiting on each other.
