@@ -1,9 +1,11 @@
 //! `mfacheck check` as users run it: inputs, formats, exit statuses and exact output.
 
+mod common;
+
 use assert_cmd::Command;
+use common::fixture;
 use predicates::prelude::*;
 use serde_json::Value;
-use std::path::Path;
 
 const NOW: &str = "2026-11-26T12:00:00Z";
 
@@ -11,13 +13,6 @@ fn mfacheck() -> Command {
     let mut cmd = Command::cargo_bin("mfacheck").unwrap();
     cmd.current_dir(env!("CARGO_MANIFEST_DIR")).env_remove("NO_COLOR");
     cmd
-}
-
-fn fixture(name: &str) -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name))
-        .unwrap()
-        .trim()
-        .to_owned()
 }
 
 fn json_of(cmd: &mut Command) -> Vec<Value> {

@@ -2,10 +2,12 @@
 //! the progress line), and fed slowly through a pipe (results appear before the program waits
 //! for more input, serial and parallel).
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -18,7 +20,7 @@ fn bin() -> Command {
 }
 
 fn token() -> String {
-    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/mfa.jwt")).unwrap().trim().to_owned()
+    common::fixture("mfa.jwt")
 }
 
 /// A pseudo-terminal: (controller, the terminal's end).
@@ -122,9 +124,8 @@ fn lines_of(stdout: ChildStdout) -> mpsc::Receiver<String> {
     rx
 }
 
-/// Feeds `burst` tokens, reads all their results before writing more, twice: each result must
-/// come while the program waits for its next input.
-fn streams(args: &[&str], burst: usize) {
+/// `check --format ndjson ARGS` with stdin a pipe the test writes and its result lines on a channel.
+fn check_through_pipes(args: &[&str]) -> (Child, ChildStdin, mpsc::Receiver<String>) {
     let mut child = bin()
         .args(["check", "--format", "ndjson", "--now", NOW])
         .args(args)
@@ -132,8 +133,15 @@ fn streams(args: &[&str], burst: usize) {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
+    let stdin = child.stdin.take().unwrap();
     let results = lines_of(child.stdout.take().unwrap());
+    (child, stdin, results)
+}
+
+/// Feeds `burst` tokens, reads all their results before writing more, twice: each result must
+/// come while the program waits for its next input.
+fn streams(args: &[&str], burst: usize) {
+    let (mut child, mut stdin, results) = check_through_pipes(args);
     let line = format!("{}\n", token());
     for round in 0..2 {
         stdin.write_all(line.repeat(burst).as_bytes()).unwrap();
@@ -160,14 +168,7 @@ fn results_are_written_before_waiting_for_more_input() {
 /// Writes the same results whether or not folded tokens and a JSON wrapper are fed slowly.
 #[test]
 fn a_folded_token_fed_slowly_is_one_result() {
-    let mut child = bin()
-        .args(["check", "--format", "ndjson", "--now", NOW, "-j", "2"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let results = lines_of(child.stdout.take().unwrap());
+    let (mut child, mut stdin, results) = check_through_pipes(&["-j", "2"]);
     let token = token();
     let folded: Vec<&str> = token.as_bytes().chunks(76).map(|c| std::str::from_utf8(c).unwrap()).collect();
     for line in &folded {

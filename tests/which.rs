@@ -3,9 +3,11 @@
 //! inputs, personal-account guests, a cause for every missing MFA, documentation samples,
 //! today's enforcement, and pasted brackets.
 
+mod common;
+
 use assert_cmd::Command;
+use common::fixture;
 use serde_json::Value;
-use std::path::Path;
 
 const NOW: &str = "2026-11-26T12:00:00Z";
 const PC: &str = "https://api.partnercenter.microsoft.com";
@@ -15,13 +17,6 @@ fn mfacheck() -> Command {
     let mut cmd = Command::cargo_bin("mfacheck").unwrap();
     cmd.current_dir(env!("CARGO_MANIFEST_DIR")).env("NO_COLOR", "1");
     cmd
-}
-
-fn fixture(name: &str) -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name))
-        .unwrap()
-        .trim()
-        .to_owned()
 }
 
 /// `check --format json` of one fixture: (exit status, its result object).

@@ -112,7 +112,8 @@ pub fn read<R: BufRead>(reader: R, name: &str, found: &mut Findings) -> (Outcome
     let mut tee = Tee::new(reader, entry_start.clone());
     let mut state = State { name, found, entries_seen: false, entry: 0 };
     let mut de = serde_json::Deserializer::from_reader(&mut tee);
-    let result = Root(&mut state, entry_start).deserialize(&mut de).and_then(|()| de.end());
+    let root = ToEntries { state: &mut state, entry_start, depth: 0 };
+    let result = root.deserialize(&mut de).and_then(|()| de.end());
     drop(de);
     let outcome = Outcome { entries_seen: state.entries_seen, error: result.err().map(|e| (e, state.entry)) };
     (outcome, tee)
@@ -126,24 +127,38 @@ struct State<'s, 'f> {
     entry: usize,
 }
 
-struct Root<'a, 's, 'f>(&'a mut State<'s, 'f>, EntryStart);
+/// The objects on the way to the entries: `{"log": {"entries": [...]}}`. The member named at each
+/// level is read on, the others skipped; (member, what serde's errors say was expected).
+const PATH: [(&str, &str); 2] = [("log", "a HAR object"), ("entries", "the HAR log object")];
 
-impl<'de> DeserializeSeed<'de> for Root<'_, '_, '_> {
+/// The object at `PATH[depth]`, or the entries themselves past the end of the path.
+struct ToEntries<'a, 's, 'f> {
+    state: &'a mut State<'s, 'f>,
+    entry_start: EntryStart,
+    depth: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for ToEntries<'_, '_, '_> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        if self.depth == PATH.len() {
+            return Entries(self.state, self.entry_start).deserialize(d);
+        }
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for Root<'_, '_, '_> {
+impl<'de> Visitor<'de> for ToEntries<'_, '_, '_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a HAR object")
+        f.write_str(PATH[self.depth].1)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<Key>()? {
-            if key.0 == "log" {
-                map.next_value_seed(Log(&mut *self.0, self.1.clone()))?;
+            if key.0 == PATH[self.depth].0 {
+                let inner =
+                    ToEntries { state: &mut *self.state, entry_start: self.entry_start.clone(), depth: self.depth + 1 };
+                map.next_value_seed(inner)?;
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -158,32 +173,6 @@ struct Key(String);
 impl<'de> serde::Deserialize<'de> for Key {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         String::deserialize(d).map(Key)
-    }
-}
-
-struct Log<'a, 's, 'f>(&'a mut State<'s, 'f>, EntryStart);
-
-impl<'de> DeserializeSeed<'de> for Log<'_, '_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Log<'_, '_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("the HAR log object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<Key>()? {
-            if key.0 == "entries" {
-                map.next_value_seed(Entries(&mut *self.0, self.1.clone()))?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(())
     }
 }
 

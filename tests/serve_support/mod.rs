@@ -10,9 +10,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
 
-pub fn fixture(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap().trim().to_owned()
-}
+#[path = "../common/mod.rs"]
+mod common;
+pub use common::fixture;
 
 pub fn binary() -> std::path::PathBuf {
     assert_cmd::cargo::cargo_bin("mfacheck")
