@@ -153,6 +153,7 @@ impl Sets {
                 self.slots.remove(&oldest);
             }
         }
+        self.tick += 1;
         self.slots.insert(url.to_owned(), (slot, self.tick));
     }
 }
@@ -427,6 +428,21 @@ mod tests {
         ] {
             assert!(test_base(refused).is_err(), "{refused}");
         }
+    }
+
+    #[test]
+    fn the_least_recently_used_set_is_evicted() {
+        let slot = || Slot::Unavailable { why: String::new(), until: Instant::now() + REFETCH_INTERVAL };
+        let mut sets = Sets::default();
+        for i in 0..MAX_SETS {
+            sets.insert(&format!("u{i}"), slot());
+        }
+        // u0 is used again: u1 is now the one least recently used.
+        assert!(sets.get("u0").is_some());
+        sets.insert("new", slot());
+        assert_eq!(sets.slots.len(), MAX_SETS);
+        assert!(sets.slots.contains_key("u0") && sets.slots.contains_key("new"));
+        assert!(!sets.slots.contains_key("u1"));
     }
 
     #[test]
