@@ -119,10 +119,12 @@ fn check(server: &Server, cache: &Path, args: &[&str], tokens: &[String]) -> Run
         .args(["check", "--format", "ndjson", "--now", NOW])
         .args(args)
         .write_stdin(tokens.join("\n"))
+        // A reader that blocks (a FIFO planted in the cache) fails the test rather than hang it.
+        .timeout(Duration::from_secs(60))
         .output()
         .unwrap();
     let results = String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    Run { results, code: out.status.code().unwrap(), stderr: String::from_utf8(out.stderr).unwrap() }
+    Run { results, code: out.status.code().unwrap_or(-1), stderr: String::from_utf8(out.stderr).unwrap() }
 }
 
 fn codes(result: &Value) -> Vec<&str> {
@@ -137,8 +139,20 @@ fn v2_path() -> String {
     format!("/{TID}/discovery/v2.0/keys")
 }
 
+/// The cache directory of the stand-in's base URL: one of its own, never `mfacheck/keys`, the
+/// real hosts' (created by the first run that fetched).
+fn test_cache_dir(cache: &Path) -> PathBuf {
+    let dirs: Vec<PathBuf> = std::fs::read_dir(cache.join("mfacheck"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.file_name().unwrap().to_str().unwrap().starts_with("keys-"))
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    dirs[0].clone()
+}
+
 fn v2_cache_file(cache: &Path) -> PathBuf {
-    cache.join(format!("mfacheck/keys/login.microsoftonline.com_{TID}_discovery_v2.0_keys.json"))
+    test_cache_dir(cache).join(format!("login.microsoftonline.com_{TID}_discovery_v2.0_keys.json"))
 }
 
 #[test]
@@ -157,9 +171,9 @@ fn v1_and_v2_issuers_take_the_keys_at_their_own_paths() {
     let mut requests = server.requests();
     requests.sort();
     assert_eq!(requests, vec![v1_path(), v2_path()]);
-    // The files are named after Microsoft's URLs, not the stand-in's.
+    // The files are named after Microsoft's URLs, in the stand-in's own directory.
     assert!(v2_cache_file(&cache).is_file());
-    assert!(cache.join(format!("mfacheck/keys/login.microsoftonline.com_{TID}_discovery_keys.json")).is_file());
+    assert!(test_cache_dir(&cache).join(format!("login.microsoftonline.com_{TID}_discovery_keys.json")).is_file());
 }
 
 #[test]
@@ -267,7 +281,8 @@ fn key_urls_named_by_the_token_are_never_fetched() {
     let cache = cache_dir.path().to_path_buf();
     let run = check(&microsoft, &cache, &["--verify"], &[token_with_key_urls(&attacker.base)]);
     assert!(attacker.requests().is_empty(), "{:?}", attacker.requests());
-    assert_eq!(microsoft.requests(), vec![v1_path()]);
+    // The set, and once more for the kid it lacks (a key may have been rolled in meanwhile).
+    assert_eq!(microsoft.requests(), vec![v1_path(), v1_path()]);
     let r = &run.results[0];
     assert_eq!((r["signature"].as_str(), run.code), (Some("unknown-key"), 1));
     assert_eq!(r["compliant"], false);
@@ -311,4 +326,274 @@ fn the_test_base_url_must_be_loopback() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("tests only"));
+}
+
+// ---- the cache (SPEC §3 "Keys and their cache") ----
+
+fn real_hosts_cache_file(cache: &Path) -> PathBuf {
+    cache.join(format!("mfacheck/keys/login.microsoftonline.com_{TID}_discovery_v2.0_keys.json"))
+}
+
+/// `check --verify` without the stand-in: Microsoft's real hosts, which no test can reach (no
+/// network), so only the cache could verify.
+fn check_real_hosts(cache: &Path, args: &[&str], token: &str) -> Run {
+    let out = Command::cargo_bin("mfacheck")
+        .unwrap()
+        .current_dir(root())
+        .env_remove("MFACHECK_TEST_LOGIN_BASE")
+        .env("XDG_CACHE_HOME", cache)
+        .args(["check", "--format", "ndjson", "--now", NOW, "--verify", "--fetch-timeout", "2"])
+        .args(args)
+        .write_stdin(token.to_owned())
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let results = String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    Run { results, code: out.status.code().unwrap_or(-1), stderr: String::from_utf8(out.stderr).unwrap() }
+}
+
+#[test]
+fn keys_from_the_test_base_never_reach_the_real_hosts_cache() {
+    let server = Server::start();
+    server.serve(&v2_path(), &jwks());
+    let cache_dir = cache_home("planted");
+    let cache = cache_dir.path().to_path_buf();
+    let token = sample("2.0", &[]);
+    assert_eq!(check(&server, &cache, &["--verify"], std::slice::from_ref(&token)).code, 0);
+    assert!(!cache.join("mfacheck/keys").exists(), "the stand-in's keys are not in the real hosts' cache");
+    // Later runs against the real hosts do not trust them, offline or online.
+    for args in [&["--offline"][..], &[]] {
+        let run = check_real_hosts(&cache, args, &token);
+        let r = &run.results[0];
+        assert_eq!(r["signature"], "not-checked", "{args:?}: {}", run.stderr);
+        assert!(codes(r).contains(&"keys-unavailable"), "{args:?}: {:?}", codes(r));
+        assert_eq!(run.code, 2, "{args:?}");
+    }
+    // Nor does the stand-in read the real hosts' cache.
+    std::fs::create_dir_all(real_hosts_cache_file(&cache).parent().unwrap()).unwrap();
+    std::fs::write(real_hosts_cache_file(&cache), jwks()).unwrap();
+    std::fs::remove_dir_all(test_cache_dir(&cache)).unwrap();
+    let run = check(&server, &cache, &["--verify", "--offline"], std::slice::from_ref(&token));
+    assert_eq!(run.results[0]["signature"], "not-checked", "{}", run.stderr);
+}
+
+#[test]
+fn a_cache_entry_dated_in_the_future_is_stale() {
+    let server = Server::start();
+    server.serve(&v2_path(), &jwks());
+    let cache_dir = cache_home("future");
+    let cache = cache_dir.path().to_path_buf();
+    let token = sample("2.0", &[]);
+    assert_eq!(check(&server, &cache, &["--verify"], std::slice::from_ref(&token)).code, 0);
+    assert_eq!(server.requests().len(), 1);
+    // touch -d 2099-01-01
+    let file = std::fs::File::options().write(true).open(v2_cache_file(&cache)).unwrap();
+    file.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(4_070_908_800)).unwrap();
+    drop(file);
+    let run = check(&server, &cache, &["--verify"], std::slice::from_ref(&token));
+    assert_eq!(run.results[0]["signature"], "verified");
+    assert_eq!(server.requests().len(), 2, "a future date does not make an entry fresh forever");
+}
+
+/// Runs once online so that the stand-in's cache directory exists; returns the token.
+fn cached_once(server: &Server, cache: &Path) -> String {
+    server.serve(&v2_path(), &jwks());
+    let token = sample("2.0", &[]);
+    assert_eq!(check(server, cache, &["--verify"], std::slice::from_ref(&token)).code, 0);
+    token
+}
+
+fn offline_refusal(server: &Server, cache: &Path, token: &str) -> String {
+    let run = check(server, cache, &["--verify", "--offline"], &[token.to_owned()]);
+    let r = &run.results[0];
+    assert_eq!(r["signature"], "not-checked", "{}", run.stderr);
+    assert_eq!(run.code, 2);
+    assert!(!run.stderr.contains("not cached"), "{}", run.stderr);
+    run.stderr
+}
+
+#[cfg(unix)]
+#[test]
+fn a_link_at_the_cache_entry_is_never_followed() {
+    let server = Server::start();
+    let cache_dir = cache_home("link");
+    let cache = cache_dir.path().to_path_buf();
+    let token = cached_once(&server, &cache);
+    let entry = v2_cache_file(&cache);
+    // Keys of someone else's choosing, linked in where the entry was.
+    let elsewhere = cache.join("elsewhere.json");
+    std::fs::write(&elsewhere, jwks_without_rsa()).unwrap();
+    std::fs::remove_file(&entry).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &entry).unwrap();
+    let stderr = offline_refusal(&server, &cache, &token);
+    assert!(stderr.contains("cannot read the cached keys at") && stderr.contains("symbolic link"), "{stderr}");
+    // Online, the keys are fetched and the link replaced, its target untouched.
+    let run = check(&server, &cache, &["--verify"], &[token]);
+    assert_eq!((run.code, server.requests().len()), (0, 2), "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), jwks_without_rsa());
+    assert!(std::fs::symlink_metadata(&entry).unwrap().is_file());
+    assert_eq!(std::fs::read_to_string(&entry).unwrap(), jwks());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_cache_directory_that_is_a_link_or_writable_by_others_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = Server::start();
+    let cache_dir = cache_home("dir");
+    let cache = cache_dir.path().to_path_buf();
+    let token = cached_once(&server, &cache);
+    let dir = test_cache_dir(&cache);
+    // Group- and world-writable: another user could plant keys there.
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let stderr = offline_refusal(&server, &cache, &token);
+    assert!(stderr.contains("may be written by other users"), "{stderr}");
+    // A link to a directory of keys elsewhere.
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let moved = cache.join("moved");
+    std::fs::rename(&dir, &moved).unwrap();
+    std::os::unix::fs::symlink(&moved, &dir).unwrap();
+    let stderr = offline_refusal(&server, &cache, &token);
+    assert!(stderr.contains("symbolic link"), "{stderr}");
+    // Another user's directory (only root can make one here).
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        std::fs::remove_file(&dir).unwrap();
+        std::fs::rename(&moved, &dir).unwrap();
+        std::os::unix::fs::chown(cache.join("mfacheck"), Some(65534), None).unwrap();
+        let stderr = offline_refusal(&server, &cache, &token);
+        assert!(stderr.contains("belongs to another user"), "{stderr}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn cache_entries_are_read_within_bounds_and_unreadable_ones_say_so() {
+    let server = Server::start();
+    let cache_dir = cache_home("bounds");
+    let cache = cache_dir.path().to_path_buf();
+    let token = cached_once(&server, &cache);
+    let entry = v2_cache_file(&cache);
+    // Larger than any key file: refused, not read whole.
+    std::fs::write(&entry, vec![b' '; 2 << 20]).unwrap();
+    let stderr = offline_refusal(&server, &cache, &token);
+    assert!(stderr.contains("cannot read the cached keys at") && stderr.contains("larger than 1 MiB"), "{stderr}");
+    // A FIFO would block a plain open for ever (the command has a time limit).
+    std::fs::remove_file(&entry).unwrap();
+    assert!(std::process::Command::new("mkfifo").arg(&entry).status().unwrap().success());
+    let stderr = offline_refusal(&server, &cache, &token);
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+    // A directory in its place.
+    std::fs::remove_file(&entry).unwrap();
+    std::fs::create_dir(&entry).unwrap();
+    let stderr = offline_refusal(&server, &cache, &token);
+    assert!(stderr.contains("cannot read the cached keys at") && stderr.contains("not a regular file"), "{stderr}");
+    // Readable, but not a key set: validated as a fetched set would be.
+    std::fs::remove_dir(&entry).unwrap();
+    std::fs::write(
+        &entry,
+        r#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}]}"#,
+    )
+    .unwrap();
+    let stderr = offline_refusal(&server, &cache, &token);
+    assert!(stderr.contains("not a usable key set") && stderr.contains("small order"), "{stderr}");
+    // Permission denied (root reads any file, so only another user sees it).
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::write(&entry, jwks()).unwrap();
+        std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(0o000)).unwrap();
+        let stderr = offline_refusal(&server, &cache, &token);
+        assert!(stderr.contains("cannot read the cached keys at") && stderr.contains("permission denied"), "{stderr}");
+    }
+}
+
+// ---- keys over time ----
+
+const NOW_SECONDS: u64 = 1_767_225_600;
+
+/// A token of tenant `tid` (v2.0 issuer), signed by the test RSA key under `kid`.
+fn tenant_token(tid: &str, kid: &str) -> String {
+    let pem = std::fs::read(root().join("fixtures/keys/test-rsa.pem")).unwrap();
+    let signer = mfacheck::sample::Signer {
+        key: jsonwebtoken::EncodingKey::from_rsa_pem(&pem).unwrap(),
+        alg: jsonwebtoken::Algorithm::RS256,
+    };
+    let header = json!({"typ":"JWT","alg":"RS256","kid":kid});
+    let claims = json!({"iss":format!("https://login.microsoftonline.com/{tid}/v2.0"),
+        "aud":"https://api.partnercenter.microsoft.com","tid":tid,"ver":"2.0","scp":"user_impersonation",
+        "amr":["pwd","mfa"],"preferred_username":"a@example.com","iat":NOW_SECONDS,"exp":NOW_SECONDS + 3600});
+    mfacheck::sample::encode(header.as_object().unwrap(), claims.as_object().unwrap(), Some(&signer)).unwrap()
+}
+
+/// Tenants no key server knows: each lookup fails (404).
+fn bogus_tenants(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{i:08x}-0000-4000-8000-{i:012x}")).collect()
+}
+
+const NEW_TENANT: &str = "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f";
+
+#[test]
+fn a_flood_of_bogus_issuers_does_not_lock_out_a_genuine_tenant() {
+    let server = Server::start();
+    server.serve(&format!("/{NEW_TENANT}/discovery/v2.0/keys"), &jwks());
+    let cache_dir = cache_home("flood");
+    let mut tokens: Vec<String> = bogus_tenants(40).iter().map(|tid| tenant_token(tid, "mfacheck-test-rsa")).collect();
+    tokens.push(tenant_token(NEW_TENANT, "mfacheck-test-rsa"));
+    let run = check(&server, cache_dir.path(), &["--verify"], &tokens);
+    let genuine = run.results.last().unwrap();
+    assert_eq!(genuine["signature"], "verified", "{:?}", genuine["findings"]);
+    assert_eq!(genuine["compliant"], true);
+    assert!(run.results[..40].iter().all(|r| r["signature"] == "not-checked"));
+    // The bogus tenants' keys are missing (exit 2), each named, within a bound.
+    assert_eq!(run.code, 2);
+    let lines = run.stderr.lines().filter(|l| l.contains("/discovery/v2.0/keys")).count();
+    assert!((32..=33).contains(&lines), "{lines} lines: {}", run.stderr);
+}
+
+#[cfg(feature = "serve")]
+#[allow(unused_imports)] // its re-export of `fixture`, for the other test files
+mod serve_support;
+
+#[cfg(feature = "serve")]
+#[test]
+fn a_long_running_serve_picks_up_a_rolled_key_and_new_tenants() {
+    let keys = Server::start();
+    keys.serve(&v2_path(), &jwks_without_rsa());
+    let cache_dir = cache_home("serve");
+    let env = [
+        ("MFACHECK_TEST_LOGIN_BASE", std::ffi::OsStr::new(&keys.base)),
+        ("XDG_CACHE_HOME", cache_dir.path().as_os_str()),
+    ];
+    let gate = serve_support::Server::start_with_env(&["--verify", "--now", NOW], &env);
+    let status = |token: &str| gate.get_with_token("/v1/customers", token).status();
+    let es = Command::cargo_bin("mfacheck")
+        .unwrap()
+        .current_dir(root())
+        .args(["sample", "--key", "fixtures/keys/test-ec.pem", "--kid", "mfacheck-test-ec", "--tid", TID])
+        .args(["--ver", "2.0", "--now", NOW])
+        .output()
+        .unwrap();
+    let es = String::from_utf8(es.stdout).unwrap().trim().to_owned();
+    assert_eq!(status(&es), 200);
+    assert_eq!(keys.requests().len(), 1);
+    // Microsoft publishes the RSA key mid-run, then signs with it.
+    keys.serve(&v2_path(), &jwks());
+    assert_eq!(status(&tenant_token(TID, "mfacheck-test-rsa")), 200, "the rolled key is fetched");
+    assert_eq!(keys.requests().len(), 2);
+    // Unknown kids do not make it ask again within the minute.
+    for _ in 0..3 {
+        assert_ne!(status(&tenant_token(TID, "never-published")), 200);
+    }
+    assert_eq!(keys.requests().len(), 2, "{:?}", keys.requests());
+    // 32 bogus tenants, then a new genuine one: not locked out.
+    keys.serve(&format!("/{NEW_TENANT}/discovery/v2.0/keys"), &jwks());
+    for tid in bogus_tenants(32) {
+        assert_ne!(status(&tenant_token(&tid, "mfacheck-test-rsa")), 200);
+    }
+    assert_eq!(status(&tenant_token(NEW_TENANT, "mfacheck-test-rsa")), 200, "a new tenant after 32 bogus ones");
+    // And the first tenant, evicted meanwhile, is read back (from the disk cache: no request).
+    let before = keys.requests().len();
+    assert_eq!(status(&tenant_token(TID, "mfacheck-test-rsa")), 200);
+    assert_eq!(keys.requests().len(), before);
 }

@@ -8,16 +8,17 @@
 //! named only by the token (`jku`, `x5u`, or an issuer off the table) is never contacted: the
 //! token would be choosing the keys it is checked with.
 //!
-//! Key sets are cached in the platform cache directory for [`CACHE_TTL`]; a token naming a `kid`
-//! the cached set lacks causes one refetch per set and run (key rollover). `--offline` uses the
+//! Key sets are cached on disk ([`crate::token::key_cache`]) and in memory for [`CACHE_TTL`]; a
+//! token naming a `kid` the set lacks causes a refetch, at most one per issuer and
+//! [`REFETCH_INTERVAL`] (key rollover, also in a long-running `serve`). `--offline` uses the
 //! cache alone and records what is missing.
 
+use crate::token::key_cache::{Cached, KeyCache};
 use crate::token::verify::{self, KeySet};
 use anyhow::{Result, bail};
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long a cached key set is used without asking Microsoft again.
 pub const CACHE_TTL: Duration = Duration::from_secs(24 * 60 * 60);
@@ -27,8 +28,12 @@ pub const CACHE_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 /// but a loopback URL is refused. Not an option for users: it is not in `--help`.
 pub const TEST_BASE_ENV: &str = "MFACHECK_TEST_LOGIN_BASE";
 
-/// Key sets kept per run at most (one per tenant seen): bounds memory and fetches on a stream of
-/// tokens from many tenants.
+/// The least often an issuer's keys are fetched again for a `kid` they lack, and how long keys
+/// that could not be had stay so before they are asked for again.
+pub const REFETCH_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Key sets held in memory at most (one per tenant seen), the least recently used evicted first:
+/// bounds memory on a stream of tokens from many tenants.
 pub const MAX_SETS: usize = 32;
 
 /// Microsoft's login hosts, where an issuer's keys are published: public cloud, US Government,
@@ -92,34 +97,85 @@ pub enum Lookup {
 
 #[derive(Clone)]
 enum Slot {
-    /// `fetched`: fetched in this run, so an unknown `kid` is not worth asking again.
     Ready {
         set: Arc<KeySet>,
-        fetched: bool,
+        /// When to load the set again (the cache's freshness, or a minute for stale keys kept
+        /// because no fresh ones could be had).
+        until: Instant,
+        /// The last fetch for a `kid` the set lacked.
+        refetched: Option<Instant>,
     },
-    Unavailable(String),
+    /// Asked again after [`REFETCH_INTERVAL`]: a long-running `serve` recovers from an outage.
+    Unavailable { why: String, until: Instant },
 }
 
-/// Microsoft's key sets of one run, shared by every thread.
+impl Slot {
+    fn current(&self) -> bool {
+        let (Slot::Ready { until, .. } | Slot::Unavailable { until, .. }) = self;
+        Instant::now() < *until
+    }
+}
+
+impl std::fmt::Debug for Slot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Slot::Ready { set, refetched, .. } => {
+                write!(f, "Ready({} keys, refetched: {})", set.len(), refetched.is_some())
+            }
+            Slot::Unavailable { why, .. } => write!(f, "Unavailable({why})"),
+        }
+    }
+}
+
+/// The key sets in memory, at most [`MAX_SETS`], the least recently used one evicted for a new
+/// one: a flood of issuers costs their fetches, but never locks a genuine tenant out.
+#[derive(Debug, Default)]
+struct Sets {
+    slots: HashMap<String, (Slot, u64)>,
+    /// Counts look-ups: the tick of each slot's last use.
+    tick: u64,
+}
+
+impl Sets {
+    /// The slot of `url` when current, marked used.
+    fn get(&mut self, url: &str) -> Option<Slot> {
+        self.tick += 1;
+        let tick = self.tick;
+        let (slot, used) = self.slots.get_mut(url)?;
+        *used = tick;
+        slot.current().then(|| slot.clone())
+    }
+
+    fn insert(&mut self, url: &str, slot: Slot) {
+        if !self.slots.contains_key(url) && self.slots.len() >= MAX_SETS {
+            let oldest = self.slots.iter().min_by_key(|(_, (_, used))| *used).map(|(url, _)| url.clone());
+            if let Some(oldest) = oldest {
+                self.slots.remove(&oldest);
+            }
+        }
+        self.tick += 1;
+        self.slots.insert(url.to_owned(), (slot, self.tick));
+    }
+}
+
+/// What could not be had, one line each, at most [`MAX_SETS`] lines (and how many more).
+#[derive(Debug, Default)]
+struct Missing {
+    lines: Vec<String>,
+    more: usize,
+}
+
+/// Microsoft's key sets of one run (or one `serve`), shared by every thread.
 #[derive(Debug)]
 pub struct MicrosoftKeys {
     offline: bool,
     timeout: Duration,
     /// The test-only replacement of `https://{login host}` ([`TEST_BASE_ENV`]).
     base: Option<String>,
-    dir: Option<PathBuf>,
+    cache: Option<KeyCache>,
     // Fetching happens under this lock: other threads need the same keys and would only wait.
-    sets: Mutex<HashMap<String, Slot>>,
-    missing: Mutex<Vec<String>>,
-}
-
-impl std::fmt::Debug for Slot {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Slot::Ready { set, fetched } => write!(f, "Ready({} keys, fetched: {fetched})", set.len()),
-            Slot::Unavailable(why) => write!(f, "Unavailable({why})"),
-        }
-    }
+    sets: Mutex<Sets>,
+    missing: Mutex<Missing>,
 }
 
 impl MicrosoftKeys {
@@ -138,92 +194,124 @@ impl MicrosoftKeys {
         Ok(MicrosoftKeys {
             offline,
             timeout,
+            cache: KeyCache::new(base.as_deref()),
             base,
-            dir: cache_dir(),
-            sets: Mutex::new(HashMap::new()),
-            missing: Mutex::new(Vec::new()),
+            sets: Mutex::new(Sets::default()),
+            missing: Mutex::new(Missing::default()),
         })
     }
 
     /// What could not be had in this run, one line each.
     pub fn missing(&self) -> Vec<String> {
-        self.missing.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        let missing = self.missing.lock().unwrap_or_else(|e| e.into_inner());
+        let mut lines = missing.lines.clone();
+        if missing.more > 0 {
+            lines.push(format!("… and {} more key set(s) could not be had", missing.more));
+        }
+        lines
     }
 
-    /// The keys for a token whose issuer is `iss`: from this run, the disk cache, or Microsoft.
+    /// The keys for a token whose issuer is `iss`: from memory, the disk cache, or Microsoft.
     pub fn for_issuer(&self, iss: Option<&str>) -> Lookup {
         let Some((iss, url)) = iss.and_then(|iss| Some((iss, keys_url(iss)?))) else {
             return Lookup::NotMicrosoft;
         };
         let mut sets = self.sets.lock().unwrap_or_else(|e| e.into_inner());
         let slot = match sets.get(&url) {
-            Some(slot) => slot.clone(),
+            Some(slot) => slot,
             None => {
-                let slot = if sets.len() >= MAX_SETS {
-                    Slot::Unavailable(format!(
-                        "more than {MAX_SETS} tenants' key sets in one run: {url} was not fetched (check fewer tenants per run)"
-                    ))
-                } else {
-                    self.load(iss, &url)
-                };
-                if let Slot::Unavailable(why) = &slot {
-                    self.missing.lock().unwrap_or_else(|e| e.into_inner()).push(why.clone());
+                let slot = self.load(iss, &url);
+                if let Slot::Unavailable { why, .. } = &slot {
+                    self.note_missing(why);
                 }
-                sets.insert(url.clone(), slot.clone());
+                sets.insert(&url, slot.clone());
                 slot
             }
         };
         match slot {
             Slot::Ready { set, .. } => Lookup::Keys { set, url },
-            Slot::Unavailable(why) => Lookup::Unavailable(why),
+            Slot::Unavailable { why, .. } => Lookup::Unavailable(why),
         }
     }
 
-    /// After a token named `kid`, unknown to the set of `url`: fetches the set again, once per run
-    /// (never when it was fetched in this run already, or offline). Returns a set that has `kid`.
+    fn note_missing(&self, why: &str) {
+        let mut missing = self.missing.lock().unwrap_or_else(|e| e.into_inner());
+        if missing.lines.iter().any(|line| line == why) {
+            return;
+        }
+        if missing.lines.len() < MAX_SETS {
+            missing.lines.push(why.to_owned());
+        } else {
+            missing.more += 1;
+        }
+    }
+
+    /// After a token named `kid`, unknown to the set of `url`: fetches the set again, at most once
+    /// per [`REFETCH_INTERVAL`] (never offline). Returns a set that has `kid`.
     pub fn refetch(&self, url: &str, kid: &str) -> Option<Arc<KeySet>> {
         let mut sets = self.sets.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(Slot::Ready { set, fetched }) = sets.get(url) else { return None };
-        if *fetched || self.offline {
-            // Another thread may have refetched it meanwhile.
-            return set.has_kid(kid).then(|| set.clone());
+        let Some((Slot::Ready { set, until, refetched }, _)) = sets.slots.get_mut(url) else { return None };
+        // Another thread may have refetched it meanwhile.
+        if set.has_kid(kid) {
+            return Some(set.clone());
         }
-        let stale = set.clone();
-        let fresh = match self.fetch(url) {
-            Ok(fresh) => Arc::new(fresh),
-            // The cached set stays: a failed refetch is not worth repeating for every token.
-            Err(_) => stale,
-        };
-        sets.insert(url.to_owned(), Slot::Ready { set: fresh.clone(), fetched: true });
-        fresh.has_kid(kid).then_some(fresh)
+        if self.offline || refetched.is_some_and(|at| at.elapsed() < REFETCH_INTERVAL) {
+            return None;
+        }
+        *refetched = Some(Instant::now());
+        // A failed refetch keeps the set: it still proves what it signed.
+        if let Ok(fresh) = self.fetch(url) {
+            *set = Arc::new(fresh);
+            *until = Instant::now() + CACHE_TTL;
+        }
+        set.has_kid(kid).then(|| set.clone())
     }
 
     /// The disk cache when fresh (or whatever it holds, offline), else a fetch.
     fn load(&self, iss: &str, url: &str) -> Slot {
-        let path = self.dir.as_ref().map(|dir| dir.join(file_name(url)));
-        let cached = path.as_ref().and_then(|path| {
-            let age = std::fs::metadata(path).ok()?.modified().ok()?.elapsed().unwrap_or_default();
-            let bytes = std::fs::read(path).ok()?;
-            let set = KeySet::from_jwks(&bytes, url).ok()?;
-            Some((Arc::new(set), age < CACHE_TTL))
-        });
+        let name = file_name(url);
+        let retry = || Instant::now() + REFETCH_INTERVAL;
+        let cached = match self.cache.as_ref().map(|cache| cache.read(&name, CACHE_TTL)) {
+            None | Some(Cached::Missing) => Ok(None),
+            // Validated as a fetched set is: the file is no more trusted than the network.
+            Some(Cached::Found { bytes, fresh_for }) => match KeySet::from_jwks(&bytes, url) {
+                Ok(set) => Ok(Some((Arc::new(set), fresh_for))),
+                Err(e) => Err(format!("the cached keys at {} are not a usable key set: {e:#}", self.place(&name))),
+            },
+            Some(Cached::Unreadable(why)) => Err(why),
+        };
+        let ready = |set, until| Slot::Ready { set, until, refetched: None };
         match cached {
-            Some((set, fresh)) if fresh || self.offline => return Slot::Ready { set, fetched: false },
-            _ if self.offline => {
-                let place = path.map_or_else(|| "no cache directory".to_owned(), |p| p.display().to_string());
-                return Slot::Unavailable(format!(
-                    "--offline: Microsoft's keys for issuer {iss} ({url}) are not cached (looked in {place}); \
-                     run once without --offline to fetch them"
-                ));
+            Ok(Some((set, Some(fresh_for)))) => return ready(set, Instant::now() + fresh_for),
+            Ok(Some((set, None))) if self.offline => return ready(set, retry()),
+            Ok(None) if self.offline => {
+                return Slot::Unavailable {
+                    why: format!(
+                        "--offline: Microsoft's keys for issuer {iss} ({url}) are not cached (looked in {}); \
+                         run once without --offline to fetch them",
+                        self.place(&name)
+                    ),
+                    until: retry(),
+                };
+            }
+            Err(why) if self.offline => {
+                return Slot::Unavailable {
+                    why: format!("--offline: Microsoft's keys for issuer {iss} ({url}): {why}"),
+                    until: retry(),
+                };
             }
             _ => {}
         }
         match (self.fetch(url), cached) {
-            (Ok(set), _) => Slot::Ready { set: Arc::new(set), fetched: true },
+            (Ok(set), _) => ready(Arc::new(set), Instant::now() + CACHE_TTL),
             // Stale keys still prove what they signed: better than none when Microsoft is out of reach.
-            (Err(_), Some((set, _))) => Slot::Ready { set, fetched: true },
-            (Err(e), None) => Slot::Unavailable(format!("{e:#}")),
+            (Err(_), Ok(Some((set, _)))) => ready(set, retry()),
+            (Err(e), _) => Slot::Unavailable { why: format!("{e:#}"), until: retry() },
         }
+    }
+
+    fn place(&self, name: &str) -> String {
+        self.cache.as_ref().map_or_else(|| "no cache directory".to_owned(), |c| c.path(name).display().to_string())
     }
 
     /// Fetches the set of `url` (from the test base, when set) and writes it to the disk cache.
@@ -238,9 +326,9 @@ impl MicrosoftKeys {
         };
         let bytes = verify::fetch(&from, self.timeout, "--verify")?;
         let set = KeySet::from_jwks(&bytes, url).map_err(|e| anyhow::anyhow!("--verify {url}: {e:#}"))?;
-        if let Some(dir) = &self.dir {
+        if let Some(cache) = &self.cache {
             // A cache that cannot be written only costs a fetch next time.
-            let _ = write_atomically(&dir.join(file_name(url)), &bytes);
+            let _ = cache.write(&file_name(url), &bytes);
         }
         Ok(set)
     }
@@ -259,40 +347,11 @@ fn test_base(base: &str) -> Result<String> {
     }
 }
 
-/// `…/mfacheck/keys` in the platform cache directory: `$XDG_CACHE_HOME` or `~/.cache` (Linux and
-/// other Unix), `~/Library/Caches` (macOS), `%LOCALAPPDATA%` (Windows).
-fn cache_dir() -> Option<PathBuf> {
-    let env = |name| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
-    let base = if cfg!(windows) {
-        env("LOCALAPPDATA")
-    } else if let Some(xdg) = env("XDG_CACHE_HOME") {
-        Some(xdg)
-    } else if cfg!(target_os = "macos") {
-        env("HOME").map(|home| home.join("Library/Caches"))
-    } else {
-        env("HOME").map(|home| home.join(".cache"))
-    };
-    base.map(|base| base.join("mfacheck").join("keys"))
-}
-
 /// `login.microsoftonline.com_{tid}_discovery_v2.0_keys.json`: readable, and the URL's own
 /// characters only (the tenant is a GUID, the host one of the table).
 fn file_name(url: &str) -> String {
     let name: String = url["https://".len()..].chars().map(|c| if c == '/' { '_' } else { c }).collect();
     format!("{name}.json")
-}
-
-/// Another run may read the file meanwhile: it sees the old set or the new, never half of one.
-fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(std::path::Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("keys"),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
 }
 
 #[cfg(test)]
@@ -369,6 +428,21 @@ mod tests {
         ] {
             assert!(test_base(refused).is_err(), "{refused}");
         }
+    }
+
+    #[test]
+    fn the_least_recently_used_set_is_evicted() {
+        let slot = || Slot::Unavailable { why: String::new(), until: Instant::now() + REFETCH_INTERVAL };
+        let mut sets = Sets::default();
+        for i in 0..MAX_SETS {
+            sets.insert(&format!("u{i}"), slot());
+        }
+        // u0 is used again: u1 is now the one least recently used.
+        assert!(sets.get("u0").is_some());
+        sets.insert("new", slot());
+        assert_eq!(sets.slots.len(), MAX_SETS);
+        assert!(sets.slots.contains_key("u0") && sets.slots.contains_key("new"));
+        assert!(!sets.slots.contains_key("u1"));
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod audience;
 pub mod claims;
 pub mod fast;
 pub mod jws;
+pub mod key_cache;
 pub mod microsoft_keys;
 pub mod verify;
 pub mod verify_cache;

@@ -156,6 +156,10 @@ impl Key {
     }
 }
 
+/// Keys tried for one token at most: a token whose header names no key (or a key many of the
+/// set share) is checked against this many, not against every key of a big set.
+pub const MAX_CANDIDATES: usize = 16;
+
 /// Entra signs with RSA keys of 2048 bits or more; a shorter key is refused when loaded.
 const MIN_RSA_BITS: usize = 2048;
 
@@ -184,6 +188,45 @@ fn rsa_parameters(alg: Algorithm) -> Option<&'static RsaParameters> {
     })
 }
 
+/// The y-coordinates (little-endian, the sign bit of x cleared) of the Ed25519 points of small
+/// order, as libsodium's blocklist has them: 0 (order 4), 1 (the identity), the two of order 8,
+/// p − 1 (order 2), and the non-canonical p (= 0) and p + 1 (= 1). With either sign of x that is
+/// the 8 small-order points and their 6 other encodings.
+const SMALL_ORDER_Y: [[u8; 32]; 7] = {
+    let mut ys = [[0u8; 32]; 7];
+    ys[1][0] = 1;
+    ys[2] = [
+        0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf,
+        0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05,
+    ];
+    ys[3] = [
+        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20,
+        0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a,
+    ];
+    // p − 1, p, p + 1: 0x7fff…ffec, …ed, …ee.
+    let mut i = 4;
+    while i < 7 {
+        ys[i] = [0xff; 32];
+        ys[i][0] = 0xec + (i as u8 - 4);
+        ys[i][31] = 0x7f;
+        i += 1;
+    }
+    ys
+};
+
+/// An Ed25519 public key must be 32 bytes and not of small order: with the identity as key, the
+/// signature `R = identity, S = 0` verifies any message.
+fn ed25519_point(point: &[u8]) -> Result<()> {
+    let Ok(mut y) = <[u8; 32]>::try_from(point) else {
+        bail!("an Ed25519 key of {} bytes (an Ed25519 key has 32)", point.len());
+    };
+    y[31] &= 0x7f;
+    if SMALL_ORDER_Y.contains(&y) {
+        bail!("an Ed25519 key of small order: any signature could be made to verify with it, so it is refused");
+    }
+    Ok(())
+}
+
 /// Parses `key` once for each algorithm it may verify (only `only`, when the JWK names one).
 fn parse_key(key: &DecodingKey, only: Option<Algorithm>) -> Result<Vec<(Algorithm, ParsedPublicKey)>> {
     use Algorithm::*;
@@ -206,7 +249,10 @@ fn parse_key(key: &DecodingKey, only: Option<Algorithm>) -> Result<Vec<(Algorith
             97 => vec![ES384],
             _ => bail!("an EC key on a curve other than P-256 or P-384"),
         },
-        (AlgorithmFamily::Ed, _) => vec![EdDSA],
+        (AlgorithmFamily::Ed, DecodingKeyKind::SecretOrDer(point)) => {
+            ed25519_point(point)?;
+            vec![EdDSA]
+        }
         _ => bail!("not a public key for signatures"),
     };
     let algorithms: Vec<Algorithm> = match only {
@@ -295,10 +341,10 @@ impl KeySet {
         let Some((message, signature)) = token.rsplit_once('.') else {
             return Verification::new(Signature::Invalid, "not a compact JWS");
         };
-        let candidates = self.candidates(header);
-        if candidates.is_empty() {
-            return Verification::new(Signature::UnknownKey, self.unknown_key(header));
-        }
+        let candidates = match self.candidates(header) {
+            Ok(candidates) => candidates,
+            Err(why) => return Verification::new(Signature::UnknownKey, why),
+        };
         let mut last = None;
         for key in candidates {
             let outcome = verify_with(key, alg, (message.as_bytes(), signing_input), signature);
@@ -323,9 +369,28 @@ impl KeySet {
         failed
     }
 
+    /// The keys to try, at most [`MAX_CANDIDATES`] (else why none is tried, as for no key at all).
+    fn candidates(&self, header: &Map<String, Value>) -> Result<Vec<&Key>, String> {
+        let candidates = self.named(header);
+        if candidates.is_empty() {
+            return Err(self.unknown_key(header));
+        }
+        if candidates.len() > MAX_CANDIDATES {
+            // Each try is a signature check: a token that names no key of a big set would cost one
+            // per key (6,000 keys took half a second), and it is the token that chose not to name one.
+            return Err(format!(
+                "{} keys of the set could be the one (the token names {}): at most {MAX_CANDIDATES} are tried \
+                 for one token, so none was; a genuine token names its key by kid",
+                candidates.len(),
+                self.names(header)
+            ));
+        }
+        Ok(candidates)
+    }
+
     /// The keys the header names: by `kid`, else by `x5t`; keys without a name stand for any token
     /// that names no key of the set; a header that names no key may use any key of the set.
-    fn candidates(&self, header: &Map<String, Value>) -> Vec<&Key> {
+    fn named(&self, header: &Map<String, Value>) -> Vec<&Key> {
         // A kid or x5t that is not a string (`"kid": 1`) names no key: it never matches `"1"`, and
         // is not taken for an absent one either.
         let text = |name| match header.get(name) {
@@ -353,14 +418,19 @@ impl KeySet {
         self.keys.iter().filter(|k| k.unnamed()).collect()
     }
 
-    fn unknown_key(&self, header: &Map<String, Value>) -> String {
+    /// What the header names a key by, for messages.
+    fn names(&self, header: &Map<String, Value>) -> String {
         let text = |name| header.get(name).and_then(Value::as_str).map(short);
-        let named = match (text("kid"), text("x5t")) {
+        match (text("kid"), text("x5t")) {
             (Some(kid), Some(x5t)) => format!("kid {kid:?} (x5t {x5t:?})"),
             (Some(kid), None) => format!("kid {kid:?}"),
             (None, Some(x5t)) => format!("x5t {x5t:?}"),
             (None, None) => "no key".into(),
-        };
+        }
+    }
+
+    fn unknown_key(&self, header: &Map<String, Value>) -> String {
+        let named = self.names(header);
         let mut known: Vec<&str> = self.keys.iter().filter_map(|k| k.kid.as_deref()).collect();
         known.truncate(8);
         format!(

@@ -30,10 +30,16 @@ pub struct Server {
 impl Server {
     /// `mfacheck serve --listen 127.0.0.1:0 ARGS…`, once it listens.
     pub fn start(args: &[&str]) -> Server {
+        Server::start_with_env(args, &[])
+    }
+
+    /// [`Server::start`] with these environment variables set.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Server {
         let mut child = Command::new(binary())
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
