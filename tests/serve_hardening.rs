@@ -278,6 +278,30 @@ fn bodiless_requests_cannot_starve_a_new_client_of_descriptors() {
     }
 }
 
+/// So few descriptors that accept itself fails (EMFILE) before the cap is reached: the server
+/// backs off, frees the connection that has waited longest, and goes on.
+#[test]
+fn out_of_descriptors_the_server_frees_one_and_goes_on() {
+    let mut server = Server::launch(Launch { nofile: Some(24), ..Launch::default() }, &["--now", NOW]);
+    let hung: Vec<TcpStream> = (0..60)
+        .filter_map(|_| {
+            let mut stream = TcpStream::connect(server.addr).ok()?;
+            let _ = stream.write_all(b"POST /v1 HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n");
+            Some(stream)
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let started = Instant::now();
+    let response = server.get_with_token("/v1/customers", &fixture("mfa.jwt"));
+    assert_eq!(response.status(), 200);
+    assert!(started.elapsed() < Duration::from_secs(5), "answered after {:?}", started.elapsed());
+    assert!(server.child.try_wait().unwrap().is_none(), "still running");
+    drop(hung);
+    server.stop();
+    let stderr = server.stderr_until_closed(Duration::from_secs(5));
+    assert!(stderr.iter().filter(|l| l.contains("accept failed")).count() <= 1, "said once: {stderr:?}");
+}
+
 #[test]
 fn a_request_whose_body_never_comes_is_closed_at_the_deadline() {
     let server = Server::start(&["--request-timeout", "2"]);

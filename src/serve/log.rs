@@ -129,13 +129,16 @@ impl Log {
 /// `path` with every token in it cut to its preview, as a token in a header is never logged.
 /// Looked for also after percent-decoding (`eyJ%68…`), which is then the path logged.
 fn without_tokens(path: &str) -> Cow<'_, str> {
-    let decoded = String::from_utf8_lossy(&super::screen::percent_decode(path.as_bytes())).into_owned();
+    let decoded = match path.contains('%') {
+        true => Cow::Owned(String::from_utf8_lossy(&super::screen::percent_decode(path.as_bytes())).into_owned()),
+        false => Cow::Borrowed(path),
+    };
     let tokens = mfacheck::input::scan::tokens(decoded.as_bytes());
     if tokens.is_empty() {
         return Cow::Borrowed(path);
     }
     let mut out = String::with_capacity(decoded.len());
-    let mut rest = decoded.as_str();
+    let mut rest = &*decoded;
     for token in tokens {
         let at = rest.find(token).expect("found in this text, in order");
         out.push_str(&rest[..at]);

@@ -110,25 +110,24 @@ async fn serve(args: &ServeArgs, policy: Policy) -> Result<()> {
         .max_headers(1000);
     let graceful = GracefulShutdown::new();
     let mut stop = std::pin::pin!(shutdown_signal());
-    // Whether the last accept failed: said once, not once per retry.
-    let mut failing = false;
+    // Accepts that failed: the first is said at once, the count at shutdown (not a line per retry).
+    let mut failed_accepts = 0u64;
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 let stream = match accepted {
                     Ok((stream, _)) => stream,
                     Err(e) => {
-                        if !failing {
+                        if failed_accepts == 0 {
                             eprintln!("mfacheck serve: accept failed: {e} (closing the longest-waiting connection)");
                         }
-                        failing = true;
+                        failed_accepts += 1;
                         // Out of file descriptors, say: free one, and wait a little rather than spin.
                         connections.close_oldest();
                         tokio::time::sleep(Duration::from_millis(20)).await;
                         continue;
                     }
                 };
-                failing = false;
                 let _ = stream.set_nodelay(true);
                 let served = stream.local_addr().unwrap_or(local);
                 let (conn, closed) = connections.admit();
@@ -149,6 +148,9 @@ async fn serve(args: &ServeArgs, policy: Policy) -> Result<()> {
         }
     }
     drop(listener);
+    if failed_accepts > 1 {
+        eprintln!("mfacheck serve: {failed_accepts} accepts failed in all");
+    }
     eprintln!("mfacheck serve: stopping, finishing requests in flight");
     if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await.is_err() {
         eprintln!("mfacheck serve: requests still in flight after {}s, stopping anyway", SHUTDOWN_GRACE.as_secs());
