@@ -286,7 +286,11 @@ fn out_of_descriptors_the_server_frees_one_and_goes_on() {
     let hung: Vec<TcpStream> = (0..60)
         .filter_map(|_| {
             let mut stream = TcpStream::connect(server.addr).ok()?;
-            let _ = stream.write_all(b"POST /v1 HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n");
+            // The page reads a body before it answers: these wait for one.
+            let _ = stream.write_all(
+                b"POST /_mfacheck/check HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+                  Content-Length: 1000\r\n\r\n",
+            );
             Some(stream)
         })
         .collect();
