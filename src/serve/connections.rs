@@ -194,10 +194,10 @@ impl Body for Inbound {
 
     fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         let polled = Pin::new(&mut self.inner).poll_frame(cx).map_err(ClientBodyError);
-        if matches!(polled, Poll::Ready(None)) || self.inner.is_end_stream() {
-            if let Some(mark) = self.mark.take() {
-                mark.body_ended();
-            }
+        if (matches!(polled, Poll::Ready(None)) || self.inner.is_end_stream())
+            && let Some(mark) = self.mark.take()
+        {
+            mark.body_ended();
         }
         polled
     }
