@@ -294,6 +294,10 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DURATION", default_value_t = 10, hide = true, value_parser = parse_timeout)]
     pub header_timeout: u64,
 
+    /// How long a client may take to send a whole request, headers and body (then it is closed)
+    #[arg(long, value_name = "DURATION", default_value_t = 60, hide = true, value_parser = parse_timeout)]
+    pub request_timeout: u64,
+
     /// How long the upstream may take to connect and answer with its headers (then 502)
     #[arg(long, value_name = "DURATION", default_value_t = 60, hide = true, value_parser = parse_timeout)]
     pub upstream_timeout: u64,

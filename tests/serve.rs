@@ -198,7 +198,7 @@ fn root_redirects_to_the_page_which_forbids_everything_external() {
     let response = server.request("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_eq!(response.status_line, "HTTP/1.1 302 Found");
     assert_eq!(response.header("location"), Some("/_mfacheck/"));
-    let page = server.request("GET /_mfacheck/ HTTP/1.1\r\nHost: x\r\n\r\n");
+    let page = server.request("GET /_mfacheck/ HTTP/1.1\r\nHost: localhost\r\n\r\n");
     assert_eq!(page.status_line, "HTTP/1.1 200 OK");
     let csp = page.header("content-security-policy").expect("a CSP");
     assert!(csp.starts_with("default-src 'none'; script-src 'sha256-"), "{csp}");
@@ -214,9 +214,10 @@ fn root_redirects_to_the_page_which_forbids_everything_external() {
 fn the_page_check_endpoint_explains_a_pasted_token() {
     let mut server = Server::start(&["--now", NOW]);
     let token = fixture("password-only.jwt");
-    let body = format!("Authorization: Bearer {token}\n");
+    // What the page posts: the pasted text, as JSON.
+    let body = serde_json::json!({"text": format!("Authorization: Bearer {token}\n")}).to_string();
     let response = server.request(&format!(
-        "POST /_mfacheck/check HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+        "POST /_mfacheck/check HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     ));
     assert_eq!(response.status_line, "HTTP/1.1 200 OK");

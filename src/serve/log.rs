@@ -1,19 +1,28 @@
 //! The request log: one NDJSON line per request on stdout, written by one thread so that request
 //! handlers never wait on stdout. A line is written at most [`GATHER`] after it was logged (a
 //! `tail` or a test sees it as it happens), and the lines of a busy millisecond in one write.
+//! When stdout's reader stalls (`serve | sleep 120`), lines beyond the queue are dropped and
+//! counted, never waited for: serving goes on, and the count is told at shutdown.
 
 use super::Action;
 use hyper::{Method, StatusCode};
 use jiff::Timestamp;
 use mfacheck::Outcome;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::io::Write;
 use std::sync::Mutex;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::thread::JoinHandle;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, mpsc};
+use std::time::Duration;
 
-/// Lines queued before handlers wait for stdout: bounded, so a stalled reader cannot grow memory.
+/// Lines queued for stdout: bounded, so a stalled reader cannot grow memory (beyond it, lines
+/// are dropped).
 const QUEUE: usize = 4096;
+
+/// How long shutdown waits for the queued lines to be written to a reader that may have stalled.
+const DRAIN: Duration = Duration::from_secs(2);
 
 /// After a line arrives, the writer sleeps this long and then writes all that is queued. Waking
 /// it for each line, and a write per line, were a third of a loaded server's CPU (at 50,000
@@ -22,7 +31,19 @@ const GATHER: std::time::Duration = std::time::Duration::from_millis(1);
 
 pub struct Log {
     sender: Mutex<Option<SyncSender<Vec<u8>>>>,
-    writer: Mutex<Option<JoinHandle<()>>>,
+    /// Told when the writer has written all it will.
+    done: Mutex<Option<mpsc::Receiver<()>>>,
+    counts: Arc<Counts>,
+}
+
+#[derive(Default)]
+struct Counts {
+    /// Lines handed to the writer.
+    queued: AtomicU64,
+    /// Lines the queue had no room for.
+    refused: AtomicU64,
+    /// Lines written to stdout.
+    written: AtomicU64,
 }
 
 /// One log line. The path is logged without its query, which can carry codes and secrets; the
@@ -40,12 +61,18 @@ struct Entry<'a> {
 impl Log {
     /// A log on stdout, or none (`--quiet`).
     pub fn start(enabled: bool) -> Self {
+        let counts = Arc::new(Counts::default());
         if !enabled {
-            return Log { sender: Mutex::new(None), writer: Mutex::new(None) };
+            return Log { sender: Mutex::new(None), done: Mutex::new(None), counts };
         }
         let (sender, receiver) = sync_channel(QUEUE);
-        let writer = std::thread::spawn(move || write_lines(receiver));
-        Log { sender: Mutex::new(Some(sender)), writer: Mutex::new(Some(writer)) }
+        let (done_tx, done) = mpsc::channel();
+        let writing = counts.clone();
+        std::thread::spawn(move || {
+            write_lines(receiver, &writing.written);
+            let _ = done_tx.send(());
+        });
+        Log { sender: Mutex::new(Some(sender)), done: Mutex::new(Some(done)), counts }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -63,7 +90,7 @@ impl Log {
         let entry = Entry {
             time: format!("{at:.3}"),
             method: method.as_str(),
-            path,
+            path: &without_tokens(path),
             status: status.as_u16(),
             action: match action {
                 Action::Answered => "answered",
@@ -74,33 +101,70 @@ impl Log {
         };
         let mut line = serde_json::to_vec(&entry).expect("a log line serializes");
         line.push(b'\n');
-        let _ = sender.send(line);
+        match sender.try_send(line) {
+            Ok(()) => &self.counts.queued,
+            // Full: the reader stalled. Disconnected: the writer stopped (`| head` went away).
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => &self.counts.refused,
+        }
+        .fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Writes what is queued and stops the writer (at shutdown).
+    /// Writes what is queued, waiting at most [`DRAIN`] for a stalled reader, and says on stderr
+    /// how many lines were dropped (at shutdown).
     pub fn finish(&self) {
         self.sender.lock().expect("not poisoned").take();
-        if let Some(writer) = self.writer.lock().expect("not poisoned").take() {
-            let _ = writer.join();
+        if let Some(done) = self.done.lock().expect("not poisoned").take() {
+            // A writer stuck on a full pipe is left behind: the process is about to end.
+            let _ = done.recv_timeout(DRAIN);
+        }
+        let counts = &self.counts;
+        let unwritten = counts.queued.load(Ordering::Relaxed).saturating_sub(counts.written.load(Ordering::Relaxed));
+        let dropped = counts.refused.load(Ordering::Relaxed) + unwritten;
+        if dropped > 0 {
+            eprintln!("mfacheck serve: {dropped} log lines dropped: stdout was not read as fast as requests came");
         }
     }
 }
 
-fn write_lines(receiver: Receiver<Vec<u8>>) {
+/// `path` with every token in it cut to its preview, as a token in a header is never logged.
+/// Looked for also after percent-decoding (`eyJ%68…`), which is then the path logged.
+fn without_tokens(path: &str) -> Cow<'_, str> {
+    let decoded = match path.contains('%') {
+        true => Cow::Owned(String::from_utf8_lossy(&super::screen::percent_decode(path.as_bytes())).into_owned()),
+        false => Cow::Borrowed(path),
+    };
+    let tokens = mfacheck::input::scan::tokens(decoded.as_bytes());
+    if tokens.is_empty() {
+        return Cow::Borrowed(path);
+    }
+    let mut out = String::with_capacity(decoded.len());
+    let mut rest = &*decoded;
+    for token in tokens {
+        let at = rest.find(token).expect("found in this text, in order");
+        out.push_str(&rest[..at]);
+        out.push_str(&mfacheck::error::preview(token));
+        rest = &rest[at + token.len()..];
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+fn write_lines(receiver: Receiver<Vec<u8>>, written: &AtomicU64) {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     while let Ok(line) = receiver.recv() {
         let mut ok = out.write_all(&line).is_ok();
+        let mut lines = 1;
         // Asleep, not waiting on the channel: the lines logged meanwhile wake nobody.
         std::thread::sleep(GATHER);
         while let Ok(line) = receiver.try_recv() {
             ok &= out.write_all(&line).is_ok();
+            lines += 1;
         }
         // A reader that went away (`| head`) stops the log, not the server.
         if !ok || out.flush().is_err() {
             break;
         }
+        written.fetch_add(lines, Ordering::Relaxed);
     }
-    // Keep draining so that handlers never block on a log nobody reads.
-    while receiver.recv().is_ok() {}
 }

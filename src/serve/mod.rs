@@ -3,19 +3,24 @@
 //! per-token function of every engine), each 401 is the text of the verdict's `response`, each
 //! explanation is [`mfacheck::judge::explain`]'s.
 //!
+//! - [`screen`]: what a request must be before it is judged, forwarded or shown the page;
 //! - [`gate`]: the bearer token of a request, the verdict, and Partner Center's 401 as bytes;
 //! - [`proxy`]: forwarding to `--upstream`, bodies streamed both ways;
 //! - [`page`]: the paste page at `/_mfacheck/` and its check endpoint;
+//! - [`connections`]: the connection cap and the whole-request deadline;
 //! - [`log`]: one NDJSON line per request on stdout.
 
+mod connections;
 mod gate;
 mod log;
 mod page;
 mod proxy;
+mod screen;
 
 use crate::cli::ServeArgs;
 use anyhow::{Context, Result, bail};
 use bytes::Bytes;
+use connections::{Conn, Connections, Inbound, Outbound};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -31,6 +36,7 @@ use mfacheck::exit_status::ExitStatus;
 use mfacheck::judge::Checker;
 use mfacheck::judge::verdict::Policy;
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -74,6 +80,7 @@ async fn serve(args: &ServeArgs, policy: Policy) -> Result<()> {
         None => None,
     };
     let listener = TcpListener::bind(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
+    let local = listener.local_addr()?;
     let state = Arc::new(State {
         policy,
         fixed_now: args.check.now.is_some(),
@@ -84,7 +91,15 @@ async fn serve(args: &ServeArgs, policy: Policy) -> Result<()> {
         log: log::Log::start(!args.check.output.quiet),
     });
     // The first line on stderr, so that a script or test that asked for port 0 learns the port.
-    eprintln!("mfacheck serve: listening on http://{}", listener.local_addr()?);
+    eprintln!("mfacheck serve: listening on http://{local}");
+    if let Some(who) = beyond_loopback(local) {
+        eprintln!(
+            "mfacheck serve: warning: {who} can send requests through this gate and use its paste page \
+             (listen on 127.0.0.1 to keep it to this machine)"
+        );
+    }
+    let connections = Connections::new(state.upstream.is_some(), Duration::from_secs(args.request_timeout));
+    tokio::spawn(connections.clone().reap());
 
     let mut builder = http1::Builder::new();
     builder
@@ -95,31 +110,47 @@ async fn serve(args: &ServeArgs, policy: Policy) -> Result<()> {
         .max_headers(1000);
     let graceful = GracefulShutdown::new();
     let mut stop = std::pin::pin!(shutdown_signal());
+    // Accepts that failed: the first is said at once, the count at shutdown (not a line per retry).
+    let mut failed_accepts = 0u64;
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 let stream = match accepted {
                     Ok((stream, _)) => stream,
                     Err(e) => {
-                        // Out of file descriptors, say: wait a little rather than spin.
-                        eprintln!("mfacheck serve: accept failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        if failed_accepts == 0 {
+                            eprintln!("mfacheck serve: accept failed: {e} (closing the longest-waiting connection)");
+                        }
+                        failed_accepts += 1;
+                        // Out of file descriptors, say: free one, and wait a little rather than spin.
+                        connections.close_oldest();
+                        tokio::time::sleep(Duration::from_millis(20)).await;
                         continue;
                     }
                 };
                 let _ = stream.set_nodelay(true);
+                let served = stream.local_addr().unwrap_or(local);
+                let (conn, closed) = connections.admit();
+                let conn = Arc::new(conn);
                 let state = state.clone();
-                let service = service_fn(move |req| handle(state.clone(), req));
+                let service = service_fn(move |req| handle(state.clone(), conn.clone(), served, req));
                 let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
                 tokio::spawn(async move {
-                    // A client that goes away or times out is no error of the server's.
-                    let _ = connection.await;
+                    // A client that goes away or times out is no error of the server's; one closed
+                    // to admit another, or past its deadline, is dropped here (and its socket closed).
+                    tokio::select! {
+                        _ = connection => {}
+                        Ok(()) = closed => {}
+                    }
                 });
             }
             () = &mut stop => break,
         }
     }
     drop(listener);
+    if failed_accepts > 1 {
+        eprintln!("mfacheck serve: {failed_accepts} accepts failed in all");
+    }
     eprintln!("mfacheck serve: stopping, finishing requests in flight");
     if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await.is_err() {
         eprintln!("mfacheck serve: requests still in flight after {}s, stopping anyway", SHUTDOWN_GRACE.as_secs());
@@ -147,20 +178,50 @@ pub(crate) enum Action {
     Page,
 }
 
-async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+/// Who besides this machine can reach a server listening on `addr`, if anyone.
+fn beyond_loopback(addr: SocketAddr) -> Option<String> {
+    let ip = addr.ip().to_canonical();
+    if ip.is_loopback() {
+        None
+    } else if ip.is_unspecified() {
+        Some(format!("listening on every address of this machine: any host that can reach it on port {}", addr.port()))
+    } else {
+        Some(format!("listening on {addr}: any host that can reach {ip}"))
+    }
+}
+
+/// Marks the connection's request whole when its body has arrived and idle when its answer is
+/// written (for [`connections`]), around [`respond`].
+async fn handle(
+    state: Arc<State>,
+    conn: Arc<Conn>,
+    served: SocketAddr,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
+    let (body_mark, answer_mark) = conn.request(hyper::body::Body::is_end_stream(req.body()));
+    let req = req.map(|body| Inbound::new(body, body_mark));
+    let response = respond(&state, served, req).await;
+    Ok(response.map(|body| Outbound::wrap(body, answer_mark)))
+}
+
+async fn respond(state: &State, served: SocketAddr, req: Request<Inbound>) -> Response<Body> {
     let at = Timestamp::now();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    if let Some(response) = screen::refusal(&method, req.uri(), req.headers()) {
+        state.log.request(at, &method, &path, response.status(), Action::Answered, None, state.redact);
+        return response;
+    }
     if page::owns(&path) {
-        let (response, outcome) = page::handle(req, &state.policy_at(at), state.redact).await;
+        let (response, outcome) = page::handle(req, &state.policy_at(at), state.redact, served).await;
         state.log.request(at, &method, &path, response.status(), Action::Page, outcome.as_ref(), state.redact);
-        return Ok(response);
+        return response;
     }
     let token = gate::bearer(req.headers());
     if state.upstream.is_none() && path == "/" && method == Method::GET && token.is_none() {
         let response = redirect(page::PATH);
         state.log.request(at, &method, &path, response.status(), Action::Answered, None, state.redact);
-        return Ok(response);
+        return response;
     }
     let outcome = token.map(|token| check("request", &token, &state.policy_at(at)));
     let compliant = outcome.as_ref().is_some_and(|o| o.compliant);
@@ -176,7 +237,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         }
     };
     state.log.request(at, &method, &path, response.status(), action, outcome.as_ref(), state.redact);
-    Ok(response)
+    response
 }
 
 /// The per-token function of every engine (the fast decoder when it can read the token), one per

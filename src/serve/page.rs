@@ -3,14 +3,15 @@
 //! that forbids everything else, so it cannot load or send anything but to this server.
 
 use super::Body;
+use super::connections::Inbound;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use mfacheck::Outcome;
 use mfacheck::judge::verdict::Policy;
 use serde_json::{Value, json};
+use std::net::SocketAddr;
 use std::sync::LazyLock;
 
 /// Where the page lives; every path under it is the page's, never forwarded.
@@ -43,12 +44,25 @@ pub fn owns(path: &str) -> bool {
     path == "/_mfacheck" || path.starts_with(PATH)
 }
 
-/// The page, or a pasted token checked; the result goes in the log as any other request's.
+/// What the page posts to its check endpoint: the pasted text, as typed.
+#[derive(serde::Deserialize)]
+struct Paste {
+    text: String,
+}
+
+/// The page, or a pasted token checked; the result goes in the log as any other request's. Only
+/// for requests that name this server as a browser on this machine does (`served` is the
+/// address the request came in on).
 pub async fn handle(
-    req: Request<Incoming>,
+    req: Request<Inbound>,
     policy: &Policy,
     redact: bool,
+    served: SocketAddr,
 ) -> (Response<Body>, Option<Outcome<'static>>) {
+    if !super::screen::local_host(req.uri(), req.headers(), served) {
+        let message = "the paste page answers only requests for this machine's own address (localhost or 127.0.0.1)";
+        return (super::text(StatusCode::MISDIRECTED_REQUEST, message), None);
+    }
     match (req.method(), req.uri().path()) {
         (&Method::GET | &Method::HEAD, PATH) => (page(), None),
         (&Method::GET | &Method::HEAD, "/_mfacheck") => {
@@ -56,12 +70,21 @@ pub async fn handle(
             response.headers_mut().insert(header::LOCATION, HeaderValue::from_static(PATH));
             (response, None)
         }
+        (&Method::POST, CHECK) if !super::screen::json_body(req.headers()) => {
+            (super::text(StatusCode::UNSUPPORTED_MEDIA_TYPE, "post the pasted text as application/json"), None)
+        }
         (&Method::POST, CHECK) => match Limited::new(req.into_body(), MAX_PASTE).collect().await {
-            Ok(body) => {
-                let (value, outcome) = check(&body.to_bytes(), policy, redact);
-                (secure(super::json(StatusCode::OK, &value)), Some(outcome))
+            Ok(body) => match serde_json::from_slice::<Paste>(&body.to_bytes()) {
+                Ok(paste) => {
+                    let (value, outcome) = check(&paste.text, policy, redact);
+                    (secure(super::json(StatusCode::OK, &value)), Some(outcome))
+                }
+                Err(e) => (super::text(StatusCode::BAD_REQUEST, &format!("expected {{\"text\": \"…\"}}: {e}")), None),
+            },
+            Err(e) if e.is::<LengthLimitError>() => {
+                (super::text(StatusCode::PAYLOAD_TOO_LARGE, &format!("cannot read the pasted text: {e}")), None)
             }
-            Err(e) => (super::text(StatusCode::PAYLOAD_TOO_LARGE, &format!("cannot read the pasted text: {e}")), None),
+            Err(e) => (super::text(StatusCode::BAD_REQUEST, &format!("cannot read the pasted text: {e}")), None),
         },
         (_, PATH | CHECK) => (super::text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"), None),
         _ => (super::text(StatusCode::NOT_FOUND, "no such page"), None),
@@ -87,12 +110,9 @@ fn secure(mut response: Response<Body>) -> Response<Body> {
 
 /// What `check --explain` shows for the pasted text: the result object, the decoded header and
 /// claims with their one-line meanings, and the command's own text rendering.
-fn check(pasted: &[u8], policy: &Policy, redact: bool) -> (Value, Outcome<'static>) {
+fn check(pasted: &str, policy: &Policy, redact: bool) -> (Value, Outcome<'static>) {
     let source = "page".to_owned();
-    let token = match std::str::from_utf8(pasted) {
-        Ok(text) => mfacheck::input::from_text(text),
-        Err(e) => Err(mfacheck::input::not_utf8(1, e)),
-    };
+    let token = mfacheck::input::from_text(pasted);
     let outcome = match &token {
         Ok(token) => mfacheck::check_token(&source, token, policy),
         Err(error) => Outcome::failed(source, error.clone()),

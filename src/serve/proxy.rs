@@ -3,9 +3,9 @@
 //! phrase and header case included.
 
 use super::Body;
+use super::connections::{ClientBodyError, Inbound};
 use anyhow::{Context, Result, bail};
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Request, Response, StatusCode, Uri};
 use hyper_util::client::legacy::Client;
@@ -13,8 +13,12 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use std::time::Duration;
 
+/// Idle connections kept to the upstream: each holds a descriptor (counted in
+/// [`super::connections`]' reserve).
+pub const IDLE_POOL: usize = 16;
+
 pub struct Upstream {
-    client: Client<HttpConnector, Incoming>,
+    client: Client<HttpConnector, Inbound>,
     /// `http://host:port`, what the Host header and every forwarded URL start with.
     authority: hyper::http::uri::Authority,
     /// The URL's path without its trailing slash ("" for none), put before every request's path.
@@ -30,15 +34,23 @@ const HOP_BY_HOP: [&str; 7] =
 
 impl Upstream {
     pub fn new(url: &str, timeout: Duration) -> Result<Self> {
-        let uri: Uri = url.parse().with_context(|| format!("--upstream {url}: not a URL"))?;
+        // Messages name the URL with any credentials masked: they must not reach a terminal or log.
+        let shown = mfacheck::error::mask_credentials(url);
+        let uri: Uri = url.parse().with_context(|| format!("--upstream {shown}: not a URL"))?;
         match uri.scheme_str() {
             Some("http") => {}
-            Some(other) => bail!("--upstream {url}: only http:// upstreams are supported, not {other}://"),
-            None => bail!("--upstream {url}: give a URL such as http://127.0.0.1:8080"),
+            Some(other) => bail!("--upstream {shown}: only http:// upstreams are supported, not {other}://"),
+            None => bail!("--upstream {shown}: give a URL such as http://127.0.0.1:8080"),
         }
-        let authority = uri.authority().cloned().with_context(|| format!("--upstream {url}: no host"))?;
+        let authority = uri.authority().cloned().with_context(|| format!("--upstream {shown}: no host"))?;
+        // They would go out as part of every Host header, and back in every 502.
+        if authority.as_str().contains('@') {
+            bail!(
+                "--upstream {shown}: credentials in the URL are refused; the gate forwards each request's own Authorization"
+            );
+        }
         if uri.query().is_some() {
-            bail!("--upstream {url}: a base URL takes no query");
+            bail!("--upstream {shown}: a base URL takes no query");
         }
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(timeout));
@@ -46,12 +58,13 @@ impl Upstream {
         let client = Client::builder(TokioExecutor::new())
             // The answer goes back as the upstream wrote it: header names in their case.
             .http1_preserve_header_case(true)
+            .pool_max_idle_per_host(IDLE_POOL)
             .build(connector);
         Ok(Upstream { client, authority, base_path: uri.path().trim_end_matches('/').to_owned(), timeout })
     }
 
     /// The upstream's answer to `req`, or 502 with a one-line reason when there is none in time.
-    pub async fn forward(&self, req: Request<Incoming>) -> Response<Body> {
+    pub async fn forward(&self, req: Request<Inbound>) -> Response<Body> {
         let (mut parts, body) = req.into_parts();
         let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
         let uri = format!("http://{}{}{}", self.authority, self.base_path, path_and_query);
@@ -73,6 +86,8 @@ impl Upstream {
                 strip_hop_by_hop(&mut parts.headers);
                 Response::from_parts(parts, body.boxed())
             }
+            // The client's body broke (a bad chunk size): the client's fault, not the upstream's.
+            Ok(Err(e)) if caused_by_client(&e) => super::text(StatusCode::BAD_REQUEST, &one_line(&e)),
             Ok(Err(e)) => bad_gateway(&format!("upstream {} failed: {}", self.authority, one_line(&e))),
             Err(_) => {
                 bad_gateway(&format!("upstream {} gave no answer within {}s", self.authority, self.timeout.as_secs()))
@@ -96,6 +111,17 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
             headers.remove(name);
         }
     }
+}
+
+fn caused_by_client(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if error.is::<ClientBodyError>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }
 
 /// An error and its causes on one line ("connection refused" is in the source, not the top).

@@ -25,26 +25,64 @@ pub struct Server {
     seen: Vec<String>,
     /// stderr after the first line, collected by a thread.
     stderr: Receiver<String>,
+    /// stdout, when the launch asked for a log nobody reads.
+    _unread: Option<std::process::ChildStdout>,
+}
+
+/// How to start the server.
+pub struct Launch {
+    pub listen: &'static str,
+    /// Read stdout (the log) as it comes; false leaves the pipe full and stalled.
+    pub read_log: bool,
+    /// The server's RLIMIT_NOFILE (soft and hard), set before it starts.
+    pub nofile: Option<u64>,
+    /// Environment variables set for it.
+    pub env: Vec<(String, std::ffi::OsString)>,
+}
+
+impl Default for Launch {
+    fn default() -> Self {
+        Launch { listen: "127.0.0.1:0", read_log: true, nofile: None, env: Vec::new() }
+    }
 }
 
 impl Server {
     /// `mfacheck serve --listen 127.0.0.1:0 ARGS…`, once it listens.
     pub fn start(args: &[&str]) -> Server {
-        Server::start_with_env(args, &[])
+        Server::launch(Launch::default(), args)
     }
 
     /// [`Server::start`] with these environment variables set.
     pub fn start_with_env(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Server {
-        let mut child = Command::new(binary())
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_os_string())).collect();
+        Server::launch(Launch { env, ..Launch::default() }, args)
+    }
+
+    /// `mfacheck serve --listen LISTEN ARGS…` as `launch` says, once it listens.
+    pub fn launch(launch: Launch, args: &[&str]) -> Server {
+        let mut command = Command::new(binary());
+        command
             .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(["serve", "--listen", launch.listen])
             .args(args)
-            .envs(env.iter().copied())
+            .envs(launch.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("mfacheck serve starts");
+            .stderr(Stdio::piped());
+        if let Some(limit) = launch.nofile {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
+            unsafe {
+                command.pre_exec(move || {
+                    let rlimit = libc::rlimit { rlim_cur: limit, rlim_max: limit };
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &rlimit) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
+        let mut child = command.spawn().expect("mfacheck serve starts");
         let mut stderr = BufReader::new(child.stderr.take().unwrap());
         let mut first = String::new();
         stderr.read_line(&mut first).unwrap();
@@ -60,14 +98,20 @@ impl Server {
                 let _ = err_tx.send(line);
             }
         });
-        let stdout = child.stdout.take().unwrap();
         let (tx, rx) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        Server { child, addr, log: rx, seen: Vec::new(), stderr: err_rx }
+        let mut unread = None;
+        if launch.read_log {
+            let stdout = child.stdout.take().unwrap();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    let _ = tx.send(line);
+                }
+            });
+        } else {
+            // Held open and never read: the pipe fills and the server's writes to it stall.
+            unread = child.stdout.take();
+        }
+        Server { child, addr, log: rx, seen: Vec::new(), stderr: err_rx, _unread: unread }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -135,6 +179,19 @@ impl Server {
     /// stderr lines after the first, as far as written.
     pub fn stderr_lines(&self) -> Vec<String> {
         self.stderr.try_iter().collect()
+    }
+
+    /// stderr lines after the first, waiting up to `limit` for the stream to end (after exit).
+    pub fn stderr_until_closed(&self, limit: Duration) -> Vec<String> {
+        let until = std::time::Instant::now() + limit;
+        let mut lines = Vec::new();
+        while let Some(left) = until.checked_duration_since(std::time::Instant::now()) {
+            match self.stderr.recv_timeout(left) {
+                Ok(line) => lines.push(line),
+                Err(_) => break,
+            }
+        }
+        lines
     }
 
     /// The peak resident set of the server so far, in KiB (VmHWM).
