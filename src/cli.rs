@@ -31,7 +31,10 @@ const LAYOUT: &str = "{usage-heading} {usage}\n\n{about-with-newline}\n{all-args
 const CHECK_EXAMPLES: &str = "\
 Examples:
   mfacheck check fixtures/password-only.jwt          a token file (or @PATH); globs work: fixtures/*.jwt
-  az account get-access-token | mfacheck check       the JSON wrapper is read for accessToken
+  az account get-access-token --resource https://api.partnercenter.microsoft.com | mfacheck check
+                                                     the JSON wrapper is read for accessToken
+  az account get-access-token --resource https://api.partnercenter.microsoft.com | mfacheck check --partner-center
+                                                     would Partner Center accept it? (its keys, audience, times)
   mfacheck check --format ndjson --summary < tokens.txt
   mfacheck check --format junit @tokens.txt > mfa.xml    for CI test reports
   mfacheck check --require-valid-time --leeway 5m --audience https://api.partnercenter.microsoft.com TOKEN";
@@ -217,6 +220,13 @@ pub struct CheckArgs {
 
     #[command(flatten)]
     pub verify: VerifyArgs,
+
+    /// Judge as Partner Center would: compliant (exit 0) only when it would accept the token as a
+    /// whole — its signature verified with Microsoft's keys (--verify; or --jwks/--key when given;
+    /// --offline uses the cache), its audience Partner Center's, its validity times current
+    /// (--leeway), and the MFA rule satisfied
+    #[arg(long, conflicts_with = "audiences")]
+    pub partner_center: bool,
 
     /// Text output: explain each claim in one line (amr values, appidacr, idp, wids roles, times)
     #[arg(long)]

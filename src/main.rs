@@ -78,7 +78,7 @@ fn run() -> Result<ExitStatus> {
                 );
                 return Ok(ExitStatus::Error);
             }
-            let keys = keys(&args.verify)?;
+            let keys = keys(&args.verify, false)?;
             let specs = prepare(&args.input.inputs, &args.output);
             let now = args.now.unwrap_or_else(jiff::Timestamp::now).as_second();
             let mut printer = printer(&args.output, now).with_explain(args.explain);
@@ -125,7 +125,14 @@ fn policy(args: &CheckArgs) -> Result<Policy> {
     policy.leeway = args.leeway;
     policy.issuers = args.issuers.clone();
     policy.audiences = args.audiences.clone();
-    policy.keys = keys(&args.verify)?;
+    policy.keys = keys(&args.verify, args.partner_center)?;
+    if args.partner_center {
+        // Partner Center's own checks: its audience (either spelling matches) and the token's
+        // lifetime; the keys are Microsoft's unless others were given.
+        policy.partner_center = true;
+        policy.require_valid_time = true;
+        policy.audiences = vec![mfacheck::token::audience::PARTNER_CENTER_URI.to_owned()];
+    }
     Ok(policy)
 }
 
@@ -193,10 +200,10 @@ fn print_summary(summary: Option<&Summary>) {
 }
 
 /// The keys of --jwks and --key, loaded (and fetched) once before any token is read; with
-/// --verify, Microsoft's, found per issuer as tokens come.
-fn keys(args: &VerifyArgs) -> Result<Option<Arc<Keys>>> {
+/// --verify (or --partner-center without other keys), Microsoft's, found per issuer as tokens come.
+fn keys(args: &VerifyArgs, partner_center: bool) -> Result<Option<Arc<Keys>>> {
     let timeout = Duration::from_secs(args.fetch_timeout);
-    if args.verify {
+    if args.verify || (partner_center && args.jwks.is_empty() && args.key.is_empty()) {
         return Ok(Some(Arc::new(Keys::microsoft(MicrosoftKeys::new(args.offline, timeout)?))));
     }
     verify::load(&args.jwks, &args.key, timeout, args.offline)

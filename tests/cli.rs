@@ -126,7 +126,8 @@ fn the_headline_says_why_a_token_with_mfa_is_not_compliant() {
     let first = out.lines().next().unwrap();
     assert_eq!(
         first,
-        "✘ fixtures/seed.jwt:1  not compliant (expired, audience-mismatch): app+user, MFA satisfied, amr [pwd, mfa]"
+        "✘ fixtures/seed.jwt:1  not compliant (expired, audience-mismatch): app+user, MFA satisfied, amr [pwd, mfa] — \
+         Partner Center would refuse it: expired 7 years ago"
     );
 }
 
@@ -224,7 +225,7 @@ fn junit_has_one_testcase_per_token() {
         [
             ("stdin:1".to_owned(), None),
             ("stdin:2".to_owned(), Some(("error".to_owned(), "not-a-jwt".to_owned()))),
-            ("stdin:3".to_owned(), Some(("failure".to_owned(), "mfa-missing".to_owned()))),
+            ("stdin:3".to_owned(), Some(("failure".to_owned(), "password-only".to_owned()))),
         ]
     );
     // The parallel engine gives the same document.

@@ -216,8 +216,7 @@ fn amr_meaning(value: &Value) -> String {
     let verdict = if items.iter().any(|m| m == "mfa") {
         "mfa present, as Partner Center requires"
     } else {
-        "no mfa element, which Partner Center requires of app+user tokens (since 2026 enforced on every \
-         app+user call: a 401 with error code 900421)"
+        "no mfa element, which Partner Center requires of app+user tokens"
     };
     format!("authentication methods: {}; {verdict}", methods.join("; "))
 }

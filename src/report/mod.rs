@@ -69,6 +69,8 @@ pub struct Tally {
     pub compliant: usize,
     pub non_compliant: usize,
     pub errors: usize,
+    /// Results Partner Center would refuse under the MFA rule (its 401 shown).
+    pub mfa_refused: usize,
 }
 
 impl Tally {
@@ -88,6 +90,7 @@ impl Tally {
         self.compliant += other.compliant;
         self.non_compliant += other.non_compliant;
         self.errors += other.errors;
+        self.mfa_refused += other.mfa_refused;
     }
 
     fn add(&mut self, status: ExitStatus) {
@@ -189,6 +192,7 @@ impl<W: std::io::Write> Printer<W> {
             summary.add(outcome, 1);
         }
         let Some(first) = self.count(outcome.exit_status()) else { return Ok(()) };
+        self.tally.mfa_refused += usize::from(outcome.response.is_some());
         let masked;
         let outcome = if self.redact {
             masked = redact::outcome(outcome);
@@ -203,8 +207,8 @@ impl<W: std::io::Write> Printer<W> {
                 json::write_outcome(&mut self.out, outcome)?;
                 self.out.write_all(b"\n")
             }
-            Format::Junit => junit::testcase(&mut self.held, outcome, self.suite),
-            Format::Github => github::outcome(&mut self.out, outcome),
+            Format::Junit => junit::testcase(&mut self.held, outcome, self.suite, self.now),
+            Format::Github => github::outcome(&mut self.out, outcome, self.now),
         }
     }
 
@@ -291,7 +295,7 @@ impl<W: std::io::Write> Printer<W> {
         }
         if !self.quiet {
             match self.format {
-                Format::Text => text::summary(&mut self.out, &self.tally)?,
+                Format::Text => text::summary(&mut self.out, &self.tally, self.width)?,
                 Format::Json => json::array_end(&mut self.out, self.tally.total == 0)?,
                 Format::Ndjson => {
                     if let Some(summary) = &self.summary {
@@ -323,6 +327,7 @@ impl<W: std::io::Write> Printer<W> {
             summary.add(scanned.outcome, scanned.count as u64);
         }
         let Some(first) = self.count(scanned.outcome.exit_status()) else { return Ok(()) };
+        self.tally.mfa_refused += usize::from(scanned.outcome.response.is_some());
         let masked;
         let request;
         let redacted;
@@ -340,8 +345,8 @@ impl<W: std::io::Write> Printer<W> {
             Format::Text => text::scanned(&mut self.out, scanned, self.now, first, self.width),
             Format::Json => json::array_item(&mut self.out, scanned, first),
             Format::Ndjson => json::line(&mut self.out, scanned),
-            Format::Junit => junit::testcase(&mut self.held, scanned.outcome, self.suite),
-            Format::Github => github::outcome(&mut self.out, scanned.outcome),
+            Format::Junit => junit::testcase(&mut self.held, scanned.outcome, self.suite, self.now),
+            Format::Github => github::outcome(&mut self.out, scanned.outcome, self.now),
         }
     }
 

@@ -6,8 +6,8 @@ use crate::clock;
 use crate::error::InputError;
 use crate::judge::explain::Line;
 use crate::judge::outcome::AmrClaim;
-use crate::judge::verdict::{Level, Mfa};
-use crate::token::claims::{TokenType, issuer_version};
+use crate::judge::verdict::{ENFORCEMENT, Level, Mfa};
+use crate::token::claims::issuer_version;
 use crate::token::verify::{Signature, Verification};
 use colored::Colorize;
 use serde_json::{Map, Value};
@@ -22,6 +22,12 @@ const TIME_CLAIMS: [&str; 4] = ["iat", "nbf", "exp", "auth_time"];
 pub fn cause(o: &Outcome) -> String {
     let codes: Vec<&str> = o.findings.iter().filter(|f| f.level == Level::Error).map(|f| f.code).collect();
     if o.compliant || codes.is_empty() { String::new() } else { format!(" ({})", codes.join(", ")) }
+}
+
+/// The refusals other than the MFA rule's, in words, printable; empty when there are none.
+pub fn refused(o: &Outcome, now: i64) -> String {
+    let words = o.partner_center.as_ref().map(|pc| crate::judge::acceptance::phrase(pc, o.token.as_ref(), now));
+    printable(&words.unwrap_or_default()).into_owned()
 }
 
 /// One result: the verdict line, then its details. `width`: a terminal's, to wrap findings to.
@@ -39,23 +45,25 @@ pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool, width:
     };
     let kind = o.kind.map(|k| k.to_string()).unwrap_or_default();
     let mfa = match o.mfa {
-        Some(Mfa::Satisfied) => "MFA satisfied".green(),
-        Some(Mfa::Missing) => "MFA missing".red(),
-        _ => "MFA not required".normal(),
+        Some(state @ Mfa::Satisfied) => state.label().green(),
+        Some(state @ Mfa::Missing) => state.label().red(),
+        state => state.map_or("", Mfa::label).normal(),
     };
     let amr = amr(o.amr.as_ref());
-    if o.token.as_ref().is_some_and(|t| t.token_type == TokenType::Id) {
-        // Whatever its MFA state, an ID token is the wrong token: say so first.
-        let what = "an ID token, not an access token: send the access token instead".red().bold();
-        writeln!(
-            out,
-            "{glyph} {}  {verdict}: {what} ({kind}, {mfa}, {})",
-            printable(&o.source).bold(),
-            printable(&amr)
-        )?;
-    } else {
-        writeln!(out, "{glyph} {}  {verdict}: {kind}, {mfa}, {}", printable(&o.source).bold(), printable(&amr))?;
-    }
+    // What Partner Center would refuse beyond the MFA rule, on the first line: a green ✔ for a
+    // Graph or an expired token must not read as "Partner Center will take it".
+    let refused = match refused(o, now) {
+        words if words.is_empty() => String::new(),
+        words => {
+            let lead = if o.compliant {
+                " — but Partner Center would refuse it: "
+            } else {
+                " — Partner Center would refuse it: "
+            };
+            format!("{lead}{words}").yellow().bold().to_string()
+        }
+    };
+    writeln!(out, "{glyph} {}  {verdict}: {kind}, {mfa}, {}{refused}", printable(&o.source).bold(), printable(&amr))?;
 
     let field = |out: &mut W, label: &str, value: String| {
         writeln!(out, "    {} {}", format!("{label:<9}").dimmed(), printable(&value))
@@ -110,7 +118,7 @@ pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool, width:
         // "    " + level (9) + " " + code + ": " comes before the message.
         let lead = 4 + 9 + 1 + f.code.len() + 2;
         let message = match width {
-            Some(width) => wrap(&message, lead, width),
+            Some(width) => wrap(&message, lead, 14, width),
             None => message,
         };
         writeln!(out, "    {level} {}: {message}", f.code.bold())?;
@@ -120,21 +128,14 @@ pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool, width:
         for line in response.text.lines() {
             writeln!(out, "      {line}")?;
         }
-        writeln!(out, "    {ENFORCEMENT}")?;
     }
     Ok(())
 }
 
-/// Today's enforcement, beside the documented 401 (SPEC §1), so that a search for the error code
-/// finds this explanation.
-pub const ENFORCEMENT: &str = "Since 2026 Partner Center enforces this rule on every app+user API call (progressively \
-     from April 2026) and reports the refusal as a 401 with error code 900421; app-only calls are not affected.";
-
 /// `text` broken at spaces so that no line passes `width` columns, the first starting at column
-/// `lead` and the others indented by 14 (under the level column's end).
-fn wrap(text: &str, lead: usize, width: usize) -> Cow<'_, str> {
-    const INDENT: usize = 14;
-    let width = width.max(INDENT + 20);
+/// `lead` and the others indented by `indent` (14: under a finding's level column's end).
+fn wrap(text: &str, lead: usize, indent: usize, width: usize) -> Cow<'_, str> {
+    let width = width.max(indent + 20);
     if lead + text.chars().count() <= width {
         return Cow::Borrowed(text);
     }
@@ -142,10 +143,10 @@ fn wrap(text: &str, lead: usize, width: usize) -> Cow<'_, str> {
     let mut column = lead;
     for word in text.split(' ') {
         let len = word.chars().count();
-        if column > INDENT.max(lead) && column + 1 + len > width {
+        if column > indent.max(lead) && column + 1 + len > width {
             out.push('\n');
-            out.extend(std::iter::repeat_n(' ', INDENT));
-            column = INDENT;
+            out.extend(std::iter::repeat_n(' ', indent));
+            column = indent;
         } else if !out.is_empty() {
             out.push(' ');
             column += 1;
@@ -182,7 +183,15 @@ fn error_line<W: Write>(out: &mut W, source: &str, error: &InputError) -> io::Re
     writeln!(out, "{glyph} {}  {label} ({}): {message}", source.bold(), error.code.as_str())
 }
 
-pub fn summary<W: Write>(out: &mut W, tally: &Tally) -> io::Result<()> {
+/// Today's enforcement of the 401: once per run, after the results (the same for every 401).
+pub fn enforcement<W: Write>(out: &mut W, width: Option<usize>) -> io::Result<()> {
+    writeln!(out, "\n{}", wrap(&format!("Note: {ENFORCEMENT}"), 0, 6, width.unwrap_or(usize::MAX)))
+}
+
+pub fn summary<W: Write>(out: &mut W, tally: &Tally, width: Option<usize>) -> io::Result<()> {
+    if tally.mfa_refused > 0 {
+        enforcement(out, width)?;
+    }
     if tally.total < 2 {
         return Ok(());
     }
@@ -279,9 +288,9 @@ mod tests {
 
     #[test]
     fn findings_wrap_to_the_width_and_only_when_long() {
-        assert_eq!(wrap("short text", 20, 80), "short text");
+        assert_eq!(wrap("short text", 20, 14, 80), "short text");
         let long = "word ".repeat(40);
-        let wrapped = wrap(long.trim(), 30, 60);
+        let wrapped = wrap(long.trim(), 30, 14, 60);
         let lines: Vec<&str> = wrapped.lines().collect();
         assert!(lines.len() > 2, "{wrapped}");
         assert!(lines[0].len() + 30 <= 60);

@@ -116,6 +116,9 @@ fn check(pasted: &[u8], policy: &Policy, redact: bool) -> (Value, Outcome<'stati
     if !lines.is_empty() {
         let _ = mfacheck::report::text::explanation(&mut text, &lines, "    ");
     }
+    if shown.response.is_some() {
+        let _ = mfacheck::report::text::enforcement(&mut text, None);
+    }
     let claims: Vec<Value> =
         lines.iter().map(|l| json!({"name": l.name, "value": l.value, "meaning": l.meaning})).collect();
     let value = json!({

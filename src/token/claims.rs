@@ -378,8 +378,10 @@ impl<'a> Claims<'a> {
         Claims::new(Slots::from_map(map))
     }
 
+    /// Partner Center is the audience, or one of them (an API accepts a token any of whose
+    /// audiences is its own).
     pub fn is_partner_center(&self) -> bool {
-        self.aud.is_some_and(audience::is_partner_center)
+        self.audiences.iter().any(|aud| audience::is_partner_center(aud))
     }
 
     /// The well-known name of the audience (`Partner Center`, `Microsoft Graph`…).
