@@ -75,6 +75,18 @@ fn folded_tokens_are_joined_with_their_line_range() {
     // As one argument, too.
     let (code, out, _) = run(&["check", "--now", NOW, "--format", "ndjson", &fold(76)], "");
     assert_eq!((code, sources(&out)), (0, vec!["arg:1".to_owned()]));
+
+    // Any width a terminal, an editor or `fold -w N` uses, and a single break anywhere.
+    for width in [80, 100, 120, 33] {
+        let (code, out, _) = run(&["check", "--now", NOW, "--format", "ndjson"], &format!("{}{t}\n", fold(width)));
+        let lines = t.len().div_ceil(width);
+        assert_eq!((code, sources(&out)), (0, vec![format!("stdin:1-{lines}"), format!("stdin:{}", lines + 1)]));
+    }
+    for at in [100, 700] {
+        let (code, out, _) =
+            run(&["check", "--now", NOW, "--format", "ndjson"], &format!("{}\n{}\n", &t[..at], &t[at..]));
+        assert_eq!((code, sources(&out)), (0, vec!["stdin:1-2".to_owned()]), "a break at {at}");
+    }
 }
 
 #[test]
@@ -286,4 +298,39 @@ fn check_summary_is_partner_centers_adoption_report() {
     let parallel = run(&["check", "--summary", "--format", "ndjson", "--now", NOW, "-j", "3"], &many).1;
     assert_eq!(serial.lines().last(), parallel.lines().last());
     assert!(serial.lines().last().unwrap().contains("\"totalRequestCount\":2100"));
+}
+
+#[test]
+fn errors_name_the_real_problem() {
+    let t = token("mfa.jwt");
+    let scan = "not a token: `mfacheck scan` finds the tokens in such text";
+    for line in [
+        format!("2026-01-01 INFO GET /v1/customers Authorization: Bearer {t}"),
+        format!("token={t}"),
+        format!("a Bearer {t}"),
+        format!("https://app.example/cb#access_token={t}&token_type=Bearer"),
+    ] {
+        for (args, stdin) in [
+            (vec!["check", "--color", "never"], format!("{line}\n")),
+            (vec!["check", "--color", "never", &line], String::new()),
+        ] {
+            let (code, out, _) = run(&args, &stdin);
+            assert_eq!(code, 2, "{line}");
+            assert!(out.contains(scan), "{line}: {out}");
+            assert!(!out.contains(&t[..13]), "no token echoed: {out}");
+        }
+    }
+    let (code, out, _) = run(&["check", "--color", "never", "fixtures/scan/session.har"], "");
+    assert_eq!(code, 2);
+    assert!(out.contains("is a HAR capture (a browser's network log), not a file of tokens: `mfacheck scan fixtures/scan/session.har`"), "{out}");
+    let (code, out, _) = run(&["check", "--color", "never", "nonexistent.jwt"], "");
+    assert_eq!(
+        (code, out.trim_end()),
+        (2, "✘ nonexistent.jwt  error (unreadable): cannot read nonexistent.jwt: no such file")
+    );
+    let (code, out, _) = run(&["check", "--color", "never", "fixtures/"], "");
+    assert_eq!(code, 2);
+    assert!(out.contains("fixtures/ is a directory: give the files in it (e.g. fixtures/*.jwt)"), "{out}");
+    // A whole token, bare or after Bearer, is still a token.
+    assert_eq!(run(&["check", "--quiet", "--now", NOW], &format!("Bearer {t}\n{t}\n")).0, 0);
 }
