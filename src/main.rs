@@ -14,7 +14,7 @@ use mfacheck::exit_status::ExitStatus;
 use mfacheck::input::scan::{self, Source};
 use mfacheck::input::{self, InputSpec};
 use mfacheck::report::progress::Progress;
-use mfacheck::report::{Printer, Summary, sanitize};
+use mfacheck::report::{Format, Printer, Summary, sanitize};
 use mfacheck::sample::{Signer, Template, Ver, issued_at, mint, parse_expiry};
 use mfacheck::token::microsoft_keys::MicrosoftKeys;
 use mfacheck::token::verify::{self, Keys};
@@ -50,6 +50,10 @@ fn run() -> Result<ExitStatus> {
         }
         // One message style for every error: `mfacheck: …`, as ours are.
         Err(err) => {
+            if let Some(hint) = cli::usage_hint(&err) {
+                eprintln!("mfacheck: {}", mask_tokens(&hint));
+                return Ok(ExitStatus::Error);
+            }
             let text = err.render().to_string();
             eprint!("{}", mask_tokens(&format!("mfacheck: {}", text.strip_prefix("error: ").unwrap_or(&text))));
             return Ok(ExitStatus::Error);
@@ -59,7 +63,7 @@ fn run() -> Result<ExitStatus> {
         Command::Check(args) => {
             let policy = policy(&args)?;
             let specs = prepare(&args.input.inputs, &args.output);
-            let mut printer = printer(&args.output, policy.now.as_second())
+            let mut printer = printer(&args.output, args.format.into(), policy.now.as_second())
                 .suite("mfacheck check")
                 .summarizing(args.summary)
                 .with_progress(progress(&args.output));
@@ -72,16 +76,10 @@ fn run() -> Result<ExitStatus> {
             Ok(status.merge(missing_keys(policy.keys.as_deref())))
         }
         Command::Decode(args) => {
-            if args.output.format.needs_verdicts() {
-                eprintln!(
-                    "mfacheck: --format junit and --format github are for check and scan (decode gives no verdict)"
-                );
-                return Ok(ExitStatus::Error);
-            }
             let keys = keys(&args.verify, false)?;
             let specs = prepare(&args.input.inputs, &args.output);
             let now = args.now.unwrap_or_else(jiff::Timestamp::now).as_second();
-            let mut printer = printer(&args.output, now).with_explain(args.explain);
+            let mut printer = printer(&args.output, args.format.into(), now).with_explain(args.explain);
             let status = run::decode(&specs, keys.as_deref(), &mut printer)?;
             Ok(status.merge(missing_keys(keys.as_deref())))
         }
@@ -89,7 +87,7 @@ fn run() -> Result<ExitStatus> {
             let args = &scan.check;
             set_color(&args.output);
             let policy = policy(args)?;
-            let mut printer = printer(&args.output, policy.now.as_second())
+            let mut printer = printer(&args.output, args.format.into(), policy.now.as_second())
                 .suite("mfacheck scan")
                 .summarizing(args.summary)
                 .with_progress(progress(&args.output));
@@ -173,13 +171,13 @@ fn set_color(output: &OutputArgs) {
     colored::control::set_override(color);
 }
 
-fn printer(output: &OutputArgs, now: i64) -> Printer<BufWriter<io::StdoutLock<'static>>> {
+fn printer(output: &OutputArgs, format: Format, now: i64) -> Printer<BufWriter<io::StdoutLock<'static>>> {
     // On a terminal, findings wrap to its width; piped, each stays on one line (for grep).
     let width = io::stdout()
         .is_terminal()
         .then(|| terminal_size::terminal_size_of(io::stdout()).map(|(w, _)| usize::from(w.0)))
         .flatten();
-    Printer::new(BufWriter::with_capacity(1 << 16, io::stdout().lock()), output.format, output.quiet, now)
+    Printer::new(BufWriter::with_capacity(1 << 16, io::stdout().lock()), format, output.quiet, now)
         .redacting(output.redact)
         .wrapping(width)
 }

@@ -44,9 +44,10 @@ fn plain_and_globbed_paths_are_files() {
     assert_eq!(results.len(), files.count());
     assert!(results.iter().all(|r| r["error"].is_null()), "no path taken for a token");
     assert!(results.iter().all(|r| r["source"].as_str().unwrap().starts_with("fixtures/")));
-    // A plain path that does not exist is still taken for a token (and masked in messages).
+    // A plain path that does not exist is read as the file it names: "no such file".
     let (code, out, _) = run(&["check", "--format", "ndjson", "no/such.jwt"], "");
-    assert_eq!((code, sources(&out)), (2, vec!["arg:1".to_owned()]));
+    assert_eq!((code, sources(&out)), (2, vec!["no/such.jwt".to_owned()]));
+    assert!(out.contains("cannot read no/such.jwt: no such file"), "{out}");
 }
 
 #[test]
@@ -250,7 +251,7 @@ fn junit_has_one_testcase_per_token() {
     assert_eq!((code, junit(&xml).0), (0, (2, 0, 0)));
     let (code, _, err) = run(&["decode", "--format", "junit", "@fixtures/mfa.jwt"], "");
     assert_eq!(code, 2);
-    assert!(err.contains("are for check and scan"));
+    assert!(err.contains("invalid value 'junit' for '--format <FORMAT>'"), "{err}");
 }
 
 #[test]
@@ -333,4 +334,33 @@ fn errors_name_the_real_problem() {
     assert!(out.contains("fixtures/ is a directory: give the files in it (e.g. fixtures/*.jwt)"), "{out}");
     // A whole token, bare or after Bearer, is still a token.
     assert_eq!(run(&["check", "--quiet", "--now", NOW], &format!("Bearer {t}\n{t}\n")).0, 0);
+}
+
+#[test]
+fn small_things_that_add_up() {
+    let t = token("mfa.jwt");
+    // A token or a file without a subcommand, and a format spelled as a flag.
+    let (code, _, err) = run(&[&t], "");
+    assert_eq!(code, 2);
+    assert!(err.contains("is not a command; to check it, run `mfacheck check TOKEN`"), "{err}");
+    assert!(!err.contains(&t[..13]), "{err}");
+    let (_, _, err) = run(&["fixtures/mfa.jwt"], "");
+    assert!(err.contains("run `mfacheck check FILE`"), "{err}");
+    let (code, _, err) = run(&["check", "--json", "fixtures/mfa.jwt"], "");
+    assert_eq!((code, err.trim_end()), (2, "mfacheck: unexpected argument '--json': did you mean `--format json`?"));
+    // decode lists only the formats it takes.
+    let (_, help, _) = run(&["decode", "--help"], "");
+    assert!(help.contains("[possible values: text, json, ndjson]") && !help.contains("junit"), "{help}");
+    // Counts agree with their nouns.
+    let (_, _, err) = run(&["scan", "--summary", "fixtures/scan/curl-verbose.txt"], "");
+    assert!(err.contains("1 token found (1 occurrence)"), "{err}");
+    // xms_tcdt as Entra ID sends it, a string of digits, is a date.
+    let (_, out, _) = run(&["sample", "--claim", "xms_tcdt=\"1600000000\"", "--now", NOW], "");
+    let (_, explained, _) = run(&["decode", "--explain", out.trim()], "");
+    assert!(explained.contains("the tenant was created at 2020-09-13T12:26:40Z"), "{explained}");
+    // An issuer whose tenant is no tenant id.
+    let (_, out, _) =
+        run(&["sample", "--claim", "iss=https://sts.windows.net/contoso.onmicrosoft.com/", "--now", NOW], "");
+    let (_, result, _) = run(&["check", "--format", "ndjson", "--now", NOW, out.trim()], "");
+    assert!(result.contains("\"code\":\"issuer-tenant-mismatch\""), "{result}");
 }

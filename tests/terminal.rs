@@ -142,6 +142,45 @@ fn a_paste_longer_than_the_terminal_passes_is_named_not_judged() {
     assert!(out.contains("\"error\"") && !out.contains("terminal"), "{out}");
 }
 
+#[test]
+fn text_wraps_to_a_narrow_terminal() {
+    for columns in [60u16, 80] {
+        let (controller, terminal) = pty();
+        let size = libc::winsize { ws_row: 50, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0 };
+        assert_eq!(unsafe { libc::ioctl(terminal.as_raw_fd(), libc::TIOCSWINSZ, &size) }, 0);
+        let mut cmd = bin();
+        cmd.args([
+            "check",
+            "--explain",
+            "--color",
+            "never",
+            "--now",
+            NOW,
+            "fixtures/password-only.jwt",
+            "fixtures/which/graph.jwt",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(terminal.try_clone().unwrap()))
+        .stderr(Stdio::from(terminal.try_clone().unwrap()));
+        let mut child = spawn_on(&mut cmd, &terminal);
+        drop(terminal);
+        let shown = collect(&controller);
+        assert!(wait(&mut child, Duration::from_secs(10)).is_some());
+        let mut text = Vec::new();
+        while let Ok(block) = shown.recv_timeout(Duration::from_millis(500)) {
+            text.extend(block);
+        }
+        let text = String::from_utf8_lossy(&text).replace('\r', "");
+        assert!(text.contains("900421") && text.contains("claims explained:"), "{text}");
+        for line in text.lines() {
+            let len = line.chars().count();
+            // Only a word longer than a line (a URL) may overflow.
+            let longest = line.split(' ').map(|w| w.chars().count()).max().unwrap_or(0);
+            assert!(len <= columns as usize || longest > columns as usize - 30, "{columns} columns: {line:?}");
+        }
+    }
+}
+
 /// A child whose stdout lines arrive on a channel, read in a thread.
 fn lines_of(stdout: ChildStdout) -> mpsc::Receiver<String> {
     let (tx, rx) = mpsc::channel();

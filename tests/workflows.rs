@@ -129,7 +129,7 @@ fn scan_summary_goes_to_stderr_and_counts_repeats() {
     let (code, stdout, stderr) = run(&["scan", "-q", "--summary", "fixtures/scan/curl-verbose.txt"], "");
     assert_eq!((code, stdout.as_str()), (1, ""));
     let first = stderr.lines().next().unwrap();
-    assert_eq!(first, "mfacheck scan: 1 tokens found (1 occurrences): 0 compliant, 1 not compliant, 0 errors");
+    assert_eq!(first, "mfacheck scan: 1 token found (1 occurrence): 0 compliant, 1 not compliant, 0 errors");
     assert!(!stderr.contains("non-compliant"), "one spelling: {stderr}");
 }
 

@@ -21,7 +21,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// Output formats shared by `check`, `scan` and `decode` (`junit` and `github`: not `decode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Format {
     Text,
     Json,
@@ -30,13 +31,6 @@ pub enum Format {
     Junit,
     /// GitHub Actions workflow commands (`::error file=…,line=…::…`).
     Github,
-}
-
-impl Format {
-    /// Formats for results with a verdict only (`check`, `scan`).
-    pub fn needs_verdicts(self) -> bool {
-        matches!(self, Format::Junit | Format::Github)
-    }
 }
 
 /// Writes results in one format as they come, and a closing summary where the format has one.
@@ -275,9 +269,12 @@ impl<W: std::io::Write> Printer<W> {
             Format::Text => {
                 text::decoded(&mut self.out, decoded, first)?;
                 match &decoded.claims {
-                    Some(claims) if self.explain => {
-                        text::explanation(&mut self.out, &crate::judge::explain::claims(claims, self.now), "")
-                    }
+                    Some(claims) if self.explain => text::explanation(
+                        &mut self.out,
+                        &crate::judge::explain::claims(claims, self.now),
+                        "",
+                        self.width,
+                    ),
                     _ => Ok(()),
                 }
             }
@@ -363,7 +360,7 @@ impl<W: std::io::Write> Printer<W> {
         } else {
             claims
         };
-        text::explanation(&mut self.out, &crate::judge::explain::claims(claims, self.now), "    ")
+        text::explanation(&mut self.out, &crate::judge::explain::claims(claims, self.now), "    ", self.width)
     }
 }
 

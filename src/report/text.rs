@@ -63,10 +63,20 @@ pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool, width:
             format!("{lead}{words}").yellow().bold().to_string()
         }
     };
-    writeln!(out, "{glyph} {}  {verdict}: {kind}, {mfa}, {}{refused}", printable(&o.source).bold(), printable(&amr))?;
+    let head =
+        format!("{glyph} {}  {verdict}: {kind}, {mfa}, {}{refused}", printable(&o.source).bold(), printable(&amr));
+    match width {
+        Some(width) => writeln!(out, "{}", wrap(&head, 0, 4, width))?,
+        None => writeln!(out, "{head}")?,
+    }
 
     let field = |out: &mut W, label: &str, value: String| {
-        writeln!(out, "    {} {}", format!("{label:<9}").dimmed(), printable(&value))
+        let value = printable(&value);
+        let value = match width {
+            Some(width) => wrap(&value, 14, 14, width),
+            None => value,
+        };
+        writeln!(out, "    {} {value}", format!("{label:<9}").dimmed())
     };
     field(out, "kind", format!("{kind}: {}", o.kind_reason.as_deref().unwrap_or_default()))?;
     if let Some(t) = &o.token {
@@ -136,14 +146,14 @@ pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool, width:
 /// `lead` and the others indented by `indent` (14: under a finding's level column's end).
 fn wrap(text: &str, lead: usize, indent: usize, width: usize) -> Cow<'_, str> {
     let width = width.max(indent + 20);
-    if lead + text.chars().count() <= width {
+    if lead + visible_len(text) <= width {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 64);
     let mut column = lead;
     for word in text.split(' ') {
-        let len = word.chars().count();
-        if column > indent.max(lead) && column + 1 + len > width {
+        let len = visible_len(word);
+        if column > indent && column + 1 + len > width {
             out.push('\n');
             out.extend(std::iter::repeat_n(' ', indent));
             column = indent;
@@ -183,6 +193,25 @@ fn error_line<W: Write>(out: &mut W, source: &str, error: &InputError) -> io::Re
     writeln!(out, "{glyph} {}  {label} ({}): {message}", source.bold(), error.code.as_str())
 }
 
+/// The columns `text` takes on a terminal: its characters less those of colour escapes.
+fn visible_len(text: &str) -> usize {
+    let (mut len, mut escape) = (0, false);
+    for c in text.chars() {
+        match c {
+            '\x1b' => escape = true,
+            'm' if escape => escape = false,
+            _ if escape => {}
+            _ => len += 1,
+        }
+    }
+    len
+}
+
+/// `1 token`, `2 tokens`: a count and its noun (whose plural takes an `s`).
+pub fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
 /// Today's enforcement of the 401: once per run, after the results (the same for every 401).
 pub fn enforcement<W: Write>(out: &mut W, width: Option<usize>) -> io::Result<()> {
     writeln!(out, "\n{}", wrap(&format!("Note: {ENFORCEMENT}"), 0, 6, width.unwrap_or(usize::MAX)))
@@ -197,12 +226,11 @@ pub fn summary<W: Write>(out: &mut W, tally: &Tally, width: Option<usize>) -> io
     }
     writeln!(
         out,
-        "\n{} tokens: {} compliant, {} not compliant, {} {}",
-        tally.total,
+        "\n{}: {} compliant, {} not compliant, {}",
+        count(tally.total, "token"),
         tally.compliant,
         tally.non_compliant,
-        tally.errors,
-        if tally.errors == 1 { "error" } else { "errors" }
+        count(tally.errors, "error")
     )
 }
 
@@ -271,12 +299,19 @@ pub fn scanned<W: Write>(out: &mut W, s: &Scanned, now: i64, first: bool, width:
 }
 
 /// Claims explained, one per line, under `indent`.
-pub fn explanation<W: Write>(out: &mut W, lines: &[Line], indent: &str) -> io::Result<()> {
+/// Each claim's one-line meaning; `columns`: a terminal's width, to wrap them to.
+pub fn explanation<W: Write>(out: &mut W, lines: &[Line], indent: &str, columns: Option<usize>) -> io::Result<()> {
     writeln!(out, "{indent}{}", "claims explained:".dimmed())?;
     let width = lines.iter().map(|l| l.name.chars().count()).max().unwrap_or(0).min(20);
+    // Wrapped lines go on under the value, after the name column.
+    let lead = indent.chars().count() + 2 + width + 1;
     for l in lines {
         let name = format!("{:<width$}", printable(&l.name));
         let (value, meaning) = (printable(&l.value), printable(&l.meaning));
+        let meaning = match columns {
+            Some(columns) => Cow::Owned(wrap(&meaning, lead + value.chars().count() + 3, lead, columns).into_owned()),
+            None => meaning,
+        };
         writeln!(out, "{indent}  {} {value} {} {meaning}", name.cyan(), "—".dimmed())?;
     }
     Ok(())

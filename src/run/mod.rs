@@ -167,10 +167,15 @@ pub struct ScanSummary {
 
 impl std::fmt::Display for ScanSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let count = crate::report::text::count;
         write!(
             f,
-            "{} tokens found ({} occurrences): {} compliant, {} not compliant, {} errors",
-            self.tokens, self.occurrences, self.compliant, self.non_compliant, self.errors
+            "{} found ({}): {} compliant, {} not compliant, {}",
+            count(self.tokens, "token"),
+            count(self.occurrences, "occurrence"),
+            self.compliant,
+            self.non_compliant,
+            count(self.errors, "error")
         )
     }
 }

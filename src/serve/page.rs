@@ -114,7 +114,7 @@ fn check(pasted: &[u8], policy: &Policy, redact: bool) -> (Value, Outcome<'stati
     // Writing to memory cannot fail.
     let _ = mfacheck::report::text::outcome(&mut text, &shown, now, true, None);
     if !lines.is_empty() {
-        let _ = mfacheck::report::text::explanation(&mut text, &lines, "    ");
+        let _ = mfacheck::report::text::explanation(&mut text, &lines, "    ", None);
     }
     if shown.response.is_some() {
         let _ = mfacheck::report::text::enforcement(&mut text, None);
