@@ -25,13 +25,40 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// What a newcomer meant, for two usage errors clap cannot guess: a token or a file given without
+/// a subcommand (`mfacheck TOKEN`), and a format spelled as a flag (`--json`).
+pub fn usage_hint(err: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let value = |kind| match err.get(kind) {
+        Some(ContextValue::String(text)) => Some(text.clone()),
+        _ => None,
+    };
+    match err.kind() {
+        ErrorKind::InvalidSubcommand => {
+            let arg = value(ContextKind::InvalidSubcommand)?;
+            let what = if arg.starts_with("eyJ") || arg.len() > 64 { "TOKEN" } else { "FILE" };
+            Some(format!("{arg:?} is not a command; to check it, run `mfacheck check {what}` (see `mfacheck --help`)"))
+        }
+        ErrorKind::UnknownArgument => {
+            let arg = value(ContextKind::InvalidArg)?;
+            let format = arg.strip_prefix("--")?;
+            let known = ["text", "json", "ndjson", "junit", "github"];
+            known.contains(&format).then(|| format!("unexpected argument '{arg}': did you mean `--format {format}`?"))
+        }
+        _ => None,
+    }
+}
+
 /// One layout for every subcommand's help: usage, what it does, options, then examples.
 const LAYOUT: &str = "{usage-heading} {usage}\n\n{about-with-newline}\n{all-args}{after-help}";
 
 const CHECK_EXAMPLES: &str = "\
 Examples:
   mfacheck check fixtures/password-only.jwt          a token file (or @PATH); globs work: fixtures/*.jwt
-  az account get-access-token | mfacheck check       the JSON wrapper is read for accessToken
+  az account get-access-token --resource https://api.partnercenter.microsoft.com | mfacheck check
+                                                     the JSON wrapper is read for accessToken
+  az account get-access-token --resource https://api.partnercenter.microsoft.com | mfacheck check --partner-center
+                                                     would Partner Center accept it? (its keys, audience, times)
   mfacheck check --format ndjson --summary < tokens.txt
   mfacheck check --format junit @tokens.txt > mfa.xml    for CI test reports
   mfacheck check --require-valid-time --leeway 5m --audience https://api.partnercenter.microsoft.com TOKEN";
@@ -134,13 +161,51 @@ pub enum ColorChoice {
     Never,
 }
 
+/// The output formats of `check` and `scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
+    Ndjson,
+    /// JUnit XML: one testcase per token
+    Junit,
+    /// GitHub Actions workflow commands
+    Github,
+}
+
+/// The output formats of `decode`, which gives no verdict for CI formats to report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DecodeFormat {
+    Text,
+    Json,
+    Ndjson,
+}
+
+impl From<CheckFormat> for Format {
+    fn from(format: CheckFormat) -> Format {
+        match format {
+            CheckFormat::Text => Format::Text,
+            CheckFormat::Json => Format::Json,
+            CheckFormat::Ndjson => Format::Ndjson,
+            CheckFormat::Junit => Format::Junit,
+            CheckFormat::Github => Format::Github,
+        }
+    }
+}
+
+impl From<DecodeFormat> for Format {
+    fn from(format: DecodeFormat) -> Format {
+        match format {
+            DecodeFormat::Text => Format::Text,
+            DecodeFormat::Json => Format::Json,
+            DecodeFormat::Ndjson => Format::Ndjson,
+        }
+    }
+}
+
+/// How results are shown, for every subcommand that prints them (the format is each one's own).
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// Output format: text for people, json (one array), ndjson (one object per line); for
-    /// check and scan also junit (JUnit XML) and github (GitHub Actions annotations)
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-
     /// Colour text output: auto (when stdout is a terminal and NO_COLOR is unset), always, never
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
@@ -191,6 +256,11 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
+    /// Output format: text for people, json (one array), ndjson (one object per line), junit
+    /// (JUnit XML) or github (GitHub Actions annotations)
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+
     #[command(flatten)]
     pub output: OutputArgs,
 
@@ -218,6 +288,13 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub verify: VerifyArgs,
 
+    /// Judge as Partner Center would: compliant (exit 0) only when it would accept the token as a
+    /// whole — its signature verified with Microsoft's keys (--verify; or --jwks/--key when given;
+    /// --offline uses the cache), its audience Partner Center's, its validity times current
+    /// (--leeway), and the MFA rule satisfied
+    #[arg(long, conflicts_with = "audiences")]
+    pub partner_center: bool,
+
     /// Text output: explain each claim in one line (amr values, appidacr, idp, wids roles, times)
     #[arg(long)]
     pub explain: bool,
@@ -237,6 +314,10 @@ pub struct CheckArgs {
 pub struct DecodeArgs {
     #[command(flatten)]
     pub input: InputArgs,
+
+    /// Output format: text for people, json (one array), ndjson (one object per line)
+    #[arg(long, value_enum, default_value_t = DecodeFormat::Text)]
+    pub format: DecodeFormat,
 
     #[command(flatten)]
     pub output: OutputArgs,

@@ -14,7 +14,7 @@ use mfacheck::exit_status::ExitStatus;
 use mfacheck::input::scan::{self, Source};
 use mfacheck::input::{self, InputSpec};
 use mfacheck::report::progress::Progress;
-use mfacheck::report::{Printer, Summary, sanitize};
+use mfacheck::report::{Format, Printer, Summary, sanitize};
 use mfacheck::sample::{Signer, Template, Ver, issued_at, mint, parse_expiry};
 use mfacheck::token::microsoft_keys::MicrosoftKeys;
 use mfacheck::token::verify::{self, Keys};
@@ -50,6 +50,10 @@ fn run() -> Result<ExitStatus> {
         }
         // One message style for every error: `mfacheck: …`, as ours are.
         Err(err) => {
+            if let Some(hint) = cli::usage_hint(&err) {
+                eprintln!("mfacheck: {}", mask_tokens(&hint));
+                return Ok(ExitStatus::Error);
+            }
             let text = err.render().to_string();
             eprint!("{}", mask_tokens(&format!("mfacheck: {}", text.strip_prefix("error: ").unwrap_or(&text))));
             return Ok(ExitStatus::Error);
@@ -59,7 +63,7 @@ fn run() -> Result<ExitStatus> {
         Command::Check(args) => {
             let policy = policy(&args)?;
             let specs = prepare(&args.input.inputs, &args.output);
-            let mut printer = printer(&args.output, policy.now.as_second())
+            let mut printer = printer(&args.output, args.format.into(), policy.now.as_second())
                 .suite("mfacheck check")
                 .summarizing(args.summary)
                 .with_progress(progress(&args.output));
@@ -72,16 +76,10 @@ fn run() -> Result<ExitStatus> {
             Ok(status.merge(missing_keys(policy.keys.as_deref())))
         }
         Command::Decode(args) => {
-            if args.output.format.needs_verdicts() {
-                eprintln!(
-                    "mfacheck: --format junit and --format github are for check and scan (decode gives no verdict)"
-                );
-                return Ok(ExitStatus::Error);
-            }
-            let keys = keys(&args.verify)?;
+            let keys = keys(&args.verify, false)?;
             let specs = prepare(&args.input.inputs, &args.output);
             let now = args.now.unwrap_or_else(jiff::Timestamp::now).as_second();
-            let mut printer = printer(&args.output, now).with_explain(args.explain);
+            let mut printer = printer(&args.output, args.format.into(), now).with_explain(args.explain);
             let status = run::decode(&specs, keys.as_deref(), &mut printer)?;
             Ok(status.merge(missing_keys(keys.as_deref())))
         }
@@ -89,7 +87,7 @@ fn run() -> Result<ExitStatus> {
             let args = &scan.check;
             set_color(&args.output);
             let policy = policy(args)?;
-            let mut printer = printer(&args.output, policy.now.as_second())
+            let mut printer = printer(&args.output, args.format.into(), policy.now.as_second())
                 .suite("mfacheck scan")
                 .summarizing(args.summary)
                 .with_progress(progress(&args.output));
@@ -125,7 +123,14 @@ fn policy(args: &CheckArgs) -> Result<Policy> {
     policy.leeway = args.leeway;
     policy.issuers = args.issuers.clone();
     policy.audiences = args.audiences.clone();
-    policy.keys = keys(&args.verify)?;
+    policy.keys = keys(&args.verify, args.partner_center)?;
+    if args.partner_center {
+        // Partner Center's own checks: its audience (either spelling matches) and the token's
+        // lifetime; the keys are Microsoft's unless others were given.
+        policy.partner_center = true;
+        policy.require_valid_time = true;
+        policy.audiences = vec![mfacheck::token::audience::PARTNER_CENTER_URI.to_owned()];
+    }
     Ok(policy)
 }
 
@@ -166,13 +171,13 @@ fn set_color(output: &OutputArgs) {
     colored::control::set_override(color);
 }
 
-fn printer(output: &OutputArgs, now: i64) -> Printer<BufWriter<io::StdoutLock<'static>>> {
+fn printer(output: &OutputArgs, format: Format, now: i64) -> Printer<BufWriter<io::StdoutLock<'static>>> {
     // On a terminal, findings wrap to its width; piped, each stays on one line (for grep).
     let width = io::stdout()
         .is_terminal()
         .then(|| terminal_size::terminal_size_of(io::stdout()).map(|(w, _)| usize::from(w.0)))
         .flatten();
-    Printer::new(BufWriter::with_capacity(1 << 16, io::stdout().lock()), output.format, output.quiet, now)
+    Printer::new(BufWriter::with_capacity(1 << 16, io::stdout().lock()), format, output.quiet, now)
         .redacting(output.redact)
         .wrapping(width)
 }
@@ -193,10 +198,10 @@ fn print_summary(summary: Option<&Summary>) {
 }
 
 /// The keys of --jwks and --key, loaded (and fetched) once before any token is read; with
-/// --verify, Microsoft's, found per issuer as tokens come.
-fn keys(args: &VerifyArgs) -> Result<Option<Arc<Keys>>> {
+/// --verify (or --partner-center without other keys), Microsoft's, found per issuer as tokens come.
+fn keys(args: &VerifyArgs, partner_center: bool) -> Result<Option<Arc<Keys>>> {
     let timeout = Duration::from_secs(args.fetch_timeout);
-    if args.verify {
+    if args.verify || (partner_center && args.jwks.is_empty() && args.key.is_empty()) {
         return Ok(Some(Arc::new(Keys::microsoft(MicrosoftKeys::new(args.offline, timeout)?))));
     }
     verify::load(&args.jwks, &args.key, timeout, args.offline)

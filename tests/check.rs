@@ -41,8 +41,9 @@ authorization code) with an MFA-enabled account; the user can register for MFA w
       Request-Context: appId=cid-v1:03ce8ca8-8373-4021-8f25-d5dd45c7b12f
       WWW-Authenticate: Bearer error=\"invalid_token\"
       Date: Thu, 26 Nov 2026 12:00:00 GMT
-    Since 2026 Partner Center enforces this rule on every app+user API call (progressively from April 2026) \
-and reports the refusal as a 401 with error code 900421; app-only calls are not affected.
+
+Note: Since 2026 Partner Center enforces the MFA rule on every app+user API call (progressively from April \
+2026) and reports the refusal as a 401 with error code 900421; app-only calls are not affected.
 ";
     mfacheck()
         .args(["check", "--now", NOW, &fixture("password-only.jwt")])
@@ -55,7 +56,7 @@ and reports the refusal as a 401 with error code 900421; app-only calls are not 
 #[test]
 fn text_output_for_the_seed_token_shows_expiry_and_passes() {
     let expected = "\
-✔ fixtures/seed.jwt:1  compliant: app+user, MFA satisfied, amr [pwd, mfa]
+✔ fixtures/seed.jwt:1  compliant: app+user, MFA satisfied, amr [pwd, mfa] — but Partner Center would refuse it: expired 3 days ago
     kind      app+user: scp claim present
     audience  https://api.partnercenter.microsoft.com (Partner Center)
     issuer    https://sts.windows.net/df845f1a-7b35-40a2-ba78-6481de91f8ae/ (v1.0, RS256)

@@ -44,9 +44,10 @@ fn plain_and_globbed_paths_are_files() {
     assert_eq!(results.len(), files.count());
     assert!(results.iter().all(|r| r["error"].is_null()), "no path taken for a token");
     assert!(results.iter().all(|r| r["source"].as_str().unwrap().starts_with("fixtures/")));
-    // A plain path that does not exist is still taken for a token (and masked in messages).
+    // A plain path that does not exist is read as the file it names: "no such file".
     let (code, out, _) = run(&["check", "--format", "ndjson", "no/such.jwt"], "");
-    assert_eq!((code, sources(&out)), (2, vec!["arg:1".to_owned()]));
+    assert_eq!((code, sources(&out)), (2, vec!["no/such.jwt".to_owned()]));
+    assert!(out.contains("cannot read no/such.jwt: no such file"), "{out}");
 }
 
 #[test]
@@ -75,6 +76,18 @@ fn folded_tokens_are_joined_with_their_line_range() {
     // As one argument, too.
     let (code, out, _) = run(&["check", "--now", NOW, "--format", "ndjson", &fold(76)], "");
     assert_eq!((code, sources(&out)), (0, vec!["arg:1".to_owned()]));
+
+    // Any width a terminal, an editor or `fold -w N` uses, and a single break anywhere.
+    for width in [80, 100, 120, 33] {
+        let (code, out, _) = run(&["check", "--now", NOW, "--format", "ndjson"], &format!("{}{t}\n", fold(width)));
+        let lines = t.len().div_ceil(width);
+        assert_eq!((code, sources(&out)), (0, vec![format!("stdin:1-{lines}"), format!("stdin:{}", lines + 1)]));
+    }
+    for at in [100, 700] {
+        let (code, out, _) =
+            run(&["check", "--now", NOW, "--format", "ndjson"], &format!("{}\n{}\n", &t[..at], &t[at..]));
+        assert_eq!((code, sources(&out)), (0, vec!["stdin:1-2".to_owned()]), "a break at {at}");
+    }
 }
 
 #[test]
@@ -126,7 +139,8 @@ fn the_headline_says_why_a_token_with_mfa_is_not_compliant() {
     let first = out.lines().next().unwrap();
     assert_eq!(
         first,
-        "✘ fixtures/seed.jwt:1  not compliant (expired, audience-mismatch): app+user, MFA satisfied, amr [pwd, mfa]"
+        "✘ fixtures/seed.jwt:1  not compliant (expired, audience-mismatch): app+user, MFA satisfied, amr [pwd, mfa] — \
+         Partner Center would refuse it: expired 7 years ago"
     );
 }
 
@@ -224,7 +238,7 @@ fn junit_has_one_testcase_per_token() {
         [
             ("stdin:1".to_owned(), None),
             ("stdin:2".to_owned(), Some(("error".to_owned(), "not-a-jwt".to_owned()))),
-            ("stdin:3".to_owned(), Some(("failure".to_owned(), "mfa-missing".to_owned()))),
+            ("stdin:3".to_owned(), Some(("failure".to_owned(), "password-only".to_owned()))),
         ]
     );
     // The parallel engine gives the same document.
@@ -237,7 +251,7 @@ fn junit_has_one_testcase_per_token() {
     assert_eq!((code, junit(&xml).0), (0, (2, 0, 0)));
     let (code, _, err) = run(&["decode", "--format", "junit", "@fixtures/mfa.jwt"], "");
     assert_eq!(code, 2);
-    assert!(err.contains("are for check and scan"));
+    assert!(err.contains("invalid value 'junit' for '--format <FORMAT>'"), "{err}");
 }
 
 #[test]
@@ -285,4 +299,68 @@ fn check_summary_is_partner_centers_adoption_report() {
     let parallel = run(&["check", "--summary", "--format", "ndjson", "--now", NOW, "-j", "3"], &many).1;
     assert_eq!(serial.lines().last(), parallel.lines().last());
     assert!(serial.lines().last().unwrap().contains("\"totalRequestCount\":2100"));
+}
+
+#[test]
+fn errors_name_the_real_problem() {
+    let t = token("mfa.jwt");
+    let scan = "not a token: `mfacheck scan` finds the tokens in such text";
+    for line in [
+        format!("2026-01-01 INFO GET /v1/customers Authorization: Bearer {t}"),
+        format!("token={t}"),
+        format!("a Bearer {t}"),
+        format!("https://app.example/cb#access_token={t}&token_type=Bearer"),
+    ] {
+        for (args, stdin) in [
+            (vec!["check", "--color", "never"], format!("{line}\n")),
+            (vec!["check", "--color", "never", &line], String::new()),
+        ] {
+            let (code, out, _) = run(&args, &stdin);
+            assert_eq!(code, 2, "{line}");
+            assert!(out.contains(scan), "{line}: {out}");
+            assert!(!out.contains(&t[..13]), "no token echoed: {out}");
+        }
+    }
+    let (code, out, _) = run(&["check", "--color", "never", "fixtures/scan/session.har"], "");
+    assert_eq!(code, 2);
+    assert!(out.contains("is a HAR capture (a browser's network log), not a file of tokens: `mfacheck scan fixtures/scan/session.har`"), "{out}");
+    let (code, out, _) = run(&["check", "--color", "never", "nonexistent.jwt"], "");
+    assert_eq!(
+        (code, out.trim_end()),
+        (2, "✘ nonexistent.jwt  error (unreadable): cannot read nonexistent.jwt: no such file")
+    );
+    let (code, out, _) = run(&["check", "--color", "never", "fixtures/"], "");
+    assert_eq!(code, 2);
+    assert!(out.contains("fixtures/ is a directory: give the files in it (e.g. fixtures/*.jwt)"), "{out}");
+    // A whole token, bare or after Bearer, is still a token.
+    assert_eq!(run(&["check", "--quiet", "--now", NOW], &format!("Bearer {t}\n{t}\n")).0, 0);
+}
+
+#[test]
+fn small_things_that_add_up() {
+    let t = token("mfa.jwt");
+    // A token or a file without a subcommand, and a format spelled as a flag.
+    let (code, _, err) = run(&[&t], "");
+    assert_eq!(code, 2);
+    assert!(err.contains("is not a command; to check it, run `mfacheck check TOKEN`"), "{err}");
+    assert!(!err.contains(&t[..13]), "{err}");
+    let (_, _, err) = run(&["fixtures/mfa.jwt"], "");
+    assert!(err.contains("run `mfacheck check FILE`"), "{err}");
+    let (code, _, err) = run(&["check", "--json", "fixtures/mfa.jwt"], "");
+    assert_eq!((code, err.trim_end()), (2, "mfacheck: unexpected argument '--json': did you mean `--format json`?"));
+    // decode lists only the formats it takes.
+    let (_, help, _) = run(&["decode", "--help"], "");
+    assert!(help.contains("[possible values: text, json, ndjson]") && !help.contains("junit"), "{help}");
+    // Counts agree with their nouns.
+    let (_, _, err) = run(&["scan", "--summary", "fixtures/scan/curl-verbose.txt"], "");
+    assert!(err.contains("1 token found (1 occurrence)"), "{err}");
+    // xms_tcdt as Entra ID sends it, a string of digits, is a date.
+    let (_, out, _) = run(&["sample", "--claim", "xms_tcdt=\"1600000000\"", "--now", NOW], "");
+    let (_, explained, _) = run(&["decode", "--explain", out.trim()], "");
+    assert!(explained.contains("the tenant was created at 2020-09-13T12:26:40Z"), "{explained}");
+    // An issuer whose tenant is no tenant id.
+    let (_, out, _) =
+        run(&["sample", "--claim", "iss=https://sts.windows.net/contoso.onmicrosoft.com/", "--now", NOW], "");
+    let (_, result, _) = run(&["check", "--format", "ndjson", "--now", NOW, out.trim()], "");
+    assert!(result.contains("\"code\":\"issuer-tenant-mismatch\""), "{result}");
 }

@@ -75,6 +75,13 @@ fn wait(child: &mut Child, within: Duration) -> Option<i32> {
 /// `mfacheck ARGS` with stdin and stderr on a terminal, a token typed (with Enter or not), and
 /// one Ctrl-D: the exit code, and stdout.
 fn one_ctrl_d(args: &[&str], enter: bool) -> (Option<i32>, String) {
+    let typed = if enter { format!("{}\n", token()) } else { token() };
+    type_at_terminal(args, &typed)
+}
+
+/// `mfacheck ARGS` with stdin and stderr on a terminal, `typed` typed and one Ctrl-D: the exit
+/// code, and stdout.
+fn type_at_terminal(args: &[&str], typed: &str) -> (Option<i32>, String) {
     let (controller, terminal) = pty();
     let mut cmd = bin();
     cmd.args(args)
@@ -86,7 +93,6 @@ fn one_ctrl_d(args: &[&str], enter: bool) -> (Option<i32>, String) {
     let _shown = collect(&controller);
     let mut typing = std::fs::File::from(controller.try_clone().unwrap());
     std::thread::sleep(Duration::from_millis(300));
-    let typed = if enter { format!("{}\n", token()) } else { token() };
     typing.write_all(typed.as_bytes()).unwrap();
     std::thread::sleep(Duration::from_millis(300));
     typing.write_all(b"\x04").unwrap(); // Ctrl-D, the terminal's end-of-file character
@@ -107,6 +113,70 @@ fn one_ctrl_d_ends_input_on_a_terminal() {
             let (code, out) = one_ctrl_d(args, enter);
             assert_eq!(code, Some(0), "{args:?}, Enter {enter}: still running after one Ctrl-D");
             assert!(out.starts_with("✔ stdin:1") || out.starts_with("stdin:1"), "{args:?}: {out}");
+        }
+    }
+}
+
+#[test]
+fn a_paste_longer_than_the_terminal_passes_is_named_not_judged() {
+    // The terminal keeps 4,095 characters of a line and drops the rest: what arrives is a cut
+    // token, which would be judged (or called malformed) as if it were whole.
+    let long = format!("{}{}", token(), "A".repeat(5000));
+    let (code, out) = type_at_terminal(&["check", "--color", "never"], &format!("{long}\n"));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains(
+            "line 1 is 4095 characters, the most a terminal passes in one line: a longer paste was cut. \
+                      Save the token to a file and run `mfacheck check @FILE`"
+        ),
+        "{out}"
+    );
+    // Piped, the same line is read whole.
+    let out = assert_cmd::Command::cargo_bin("mfacheck")
+        .unwrap()
+        .args(["check", "--format", "ndjson", "-"])
+        .write_stdin(format!("{long}\n"))
+        .output()
+        .unwrap();
+    let out = String::from_utf8(out.stdout).unwrap();
+    assert!(out.contains("\"error\"") && !out.contains("terminal"), "{out}");
+}
+
+#[test]
+fn text_wraps_to_a_narrow_terminal() {
+    for columns in [60u16, 80] {
+        let (controller, terminal) = pty();
+        let size = libc::winsize { ws_row: 50, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0 };
+        assert_eq!(unsafe { libc::ioctl(terminal.as_raw_fd(), libc::TIOCSWINSZ, &size) }, 0);
+        let mut cmd = bin();
+        cmd.args([
+            "check",
+            "--explain",
+            "--color",
+            "never",
+            "--now",
+            NOW,
+            "fixtures/password-only.jwt",
+            "fixtures/which/graph.jwt",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(terminal.try_clone().unwrap()))
+        .stderr(Stdio::from(terminal.try_clone().unwrap()));
+        let mut child = spawn_on(&mut cmd, &terminal);
+        drop(terminal);
+        let shown = collect(&controller);
+        assert!(wait(&mut child, Duration::from_secs(10)).is_some());
+        let mut text = Vec::new();
+        while let Ok(block) = shown.recv_timeout(Duration::from_millis(500)) {
+            text.extend(block);
+        }
+        let text = String::from_utf8_lossy(&text).replace('\r', "");
+        assert!(text.contains("900421") && text.contains("claims explained:"), "{text}");
+        for line in text.lines() {
+            let len = line.chars().count();
+            // Only a word longer than a line (a URL) may overflow.
+            let longest = line.split(' ').map(|w| w.chars().count()).max().unwrap_or(0);
+            assert!(len <= columns as usize || longest > columns as usize - 30, "{columns} columns: {line:?}");
         }
     }
 }

@@ -84,10 +84,17 @@ fn id_tokens_are_refused_with_the_right_headline() {
         let (_, text) = check_text(name, &[]);
         let headline = text.lines().next().unwrap();
         assert!(
-            headline
-                .contains("not compliant (id-token): an ID token, not an access token: send the access token instead"),
+            headline.contains("not compliant (id-token): app+user, ")
+                && headline.ends_with(" — Partner Center would refuse it: an ID token, not an access token"),
             "{headline}"
         );
+        // Both say the same: refused as ID tokens, never with the MFA rule's 401.
+        assert_eq!(
+            result["partner_center"],
+            serde_json::json!({"accepted": false, "refusals": ["id-token", "audience"]})
+        );
+        assert_eq!(result["response"], Value::Null, "{name}");
+        assert!(!text.contains("MFA required"), "{text}");
         assert!(!text.contains("optional claim"), "no amr optional-claim advice for an ID token: {text}");
     }
 }
@@ -186,12 +193,36 @@ fn docs_samples_decode_with_a_warning_and_are_reported_by_scan() {
 }
 
 #[test]
-fn the_401_comes_with_todays_enforcement() {
+fn the_401_comes_with_todays_enforcement_once_per_run() {
     let (_, text) = check_text("password-only.jwt", &["--explain"]);
     assert!(text.contains("reports the refusal as a 401 with error code 900421"), "{text}");
-    assert!(text.matches("900421").count() >= 2, "in the 401 block and in amr's explanation: {text}");
+    assert_eq!(text.matches("900421").count(), 1, "once in --explain: {text}");
     let (_, text) = check_text("mfa.jwt", &[]);
     assert!(!text.contains("900421"), "only where the 401 is explained");
+
+    // Every top-level fixture at once: many 401s, one note, after the results.
+    let mut paths: Vec<String> = std::fs::read_dir("fixtures")
+        .unwrap()
+        .map(|e| e.unwrap().path().display().to_string())
+        .filter(|p| p.ends_with(".jwt"))
+        .collect();
+    paths.sort();
+    let out = mfacheck().args(["check", "--color", "never", "--now", NOW]).args(&paths).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.matches("MFA required").count() > 3, "{text}");
+    assert_eq!(text.matches("900421").count(), 1, "{text}");
+    let last_401 = text.rfind("MFA required").unwrap();
+    assert!(text.find("900421").unwrap() > last_401, "the note follows the results");
+
+    let out = mfacheck().args(["check", "--format", "json", "--now", NOW]).args(&paths).output().unwrap();
+    let results: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for result in results.as_array().unwrap() {
+        let refused = result["partner_center"]["refusals"].as_array().is_some_and(|r| r.contains(&"mfa".into()));
+        assert_eq!(!result["response"].is_null(), refused, "{result}");
+        if refused {
+            assert_eq!(result["response"]["error_code"], 900421, "{result}");
+        }
+    }
 }
 
 #[test]
@@ -221,4 +252,130 @@ fn explain_speaks_of_the_real_subject() {
     let idp = explained.lines().find(|l| l.trim_start().starts_with("idp ")).unwrap();
     assert!(idp.contains("service principal") && !idp.contains("the user"), "{idp}");
     assert!(!text.contains("created at not a NumericDate"));
+}
+
+// ---- Would Partner Center accept it? ----
+
+/// `partner_center` of one fixture under `args`.
+fn partner_center(name: &str, args: &[&str]) -> (i32, Value) {
+    let (code, result) = check_json(name, args);
+    (code, result["partner_center"].clone())
+}
+
+#[test]
+fn every_result_says_whether_partner_center_would_accept_it() {
+    use serde_json::json;
+    let refused = |refusals: &[&str]| json!({"accepted": false, "refusals": refusals});
+    let unproven = json!({"accepted": null, "refusals": []});
+    let cases: &[(&str, &[&str], Value)] = &[
+        ("mfa.jwt", &[], unproven.clone()),
+        ("mfa.jwt", &["--jwks", "fixtures/keys/jwks.json"], json!({"accepted": true, "refusals": []})),
+        ("app-only.jwt", &["--jwks", "fixtures/keys/jwks.json"], json!({"accepted": true, "refusals": []})),
+        ("password-only.jwt", &[], refused(&["mfa"])),
+        ("which/graph.jwt", &[], refused(&["audience"])),
+        ("seed.jwt", &[], refused(&["expired"])),
+        ("not-yet-valid.jwt", &[], refused(&["not-yet-valid"])),
+        ("unsigned.jwt", &[], refused(&["unsigned"])),
+        ("which/truncated-signature.jwt", &[], refused(&["truncated-signature"])),
+        ("which/id-token.jwt", &[], refused(&["id-token", "audience"])),
+        ("which/b2c.jwt", &[], refused(&["b2c-token", "audience", "mfa"])),
+        ("not-partner-center.jwt", &[], refused(&["audience", "mfa"])),
+        ("mfa.jwt", &["--key", "fixtures/keys/test-ec.pub.pem"], refused(&["signature"])),
+    ];
+    for (name, args, want) in cases {
+        let (_, got) = partner_center(name, args);
+        assert_eq!(&got, want, "{name} {args:?}");
+    }
+    // Within its lifetime (and the leeway of clock skew past it), the seed token is not refused.
+    for now in ["2019-02-02T07:00:00Z", "2019-02-02T07:31:00Z"] {
+        let out = mfacheck().args(["check", "--format", "json", "--now", now, "fixtures/seed.jwt"]).output().unwrap();
+        let results: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(results[0]["partner_center"], unproven, "{now}");
+    }
+}
+
+#[test]
+fn the_headline_names_what_partner_center_would_refuse() {
+    let (code, text) = check_text("which/graph.jwt", &[]);
+    assert_eq!(code, 0, "the MFA verdict and its exit status are unchanged");
+    assert_eq!(
+        text.lines().next().unwrap(),
+        "✔ fixtures/which/graph.jwt:1  compliant: app+user, MFA satisfied, amr [pwd, mfa] — but Partner Center \
+         would refuse it: audience is Microsoft Graph"
+    );
+    let (_, text) = check_text("seed.jwt", &[]);
+    assert!(
+        text.lines().next().unwrap().ends_with("— but Partner Center would refuse it: expired 7 years ago"),
+        "{text}"
+    );
+    let (_, text) = check_text("unsigned.jwt", &[]);
+    assert!(text.lines().next().unwrap().ends_with("— but Partner Center would refuse it: unsigned"), "{text}");
+    // The MFA refusal is the 401's, not the headline's.
+    let (_, text) = check_text("password-only.jwt", &[]);
+    assert!(!text.lines().next().unwrap().contains("would refuse"), "{text}");
+    let (_, text) = check_text("mfa.jwt", &[]);
+    assert!(!text.contains("would refuse"), "{text}");
+}
+
+#[test]
+fn ci_formats_say_what_partner_center_would_refuse() {
+    let out = mfacheck()
+        .args(["check", "--format", "github", "--now", NOW, "fixtures/which/graph.jwt", "fixtures/mfa.jwt"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let github = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        github,
+        "::warning file=fixtures/which/graph.jwt,line=1,title=mfacheck%3A compliant%2C but Partner Center would refuse \
+         it::fixtures/which/graph.jwt:1: app+user, MFA satisfied; Partner Center would refuse it: audience is \
+         Microsoft Graph\n"
+    );
+    let out = mfacheck()
+        .args(["check", "--format", "junit", "--now", NOW, "fixtures/which/graph.jwt", "fixtures/seed.jwt"])
+        .output()
+        .unwrap();
+    let junit = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        junit.contains("<system-out>Partner Center would refuse it: audience is Microsoft Graph</system-out>"),
+        "{junit}"
+    );
+    assert!(junit.contains("<system-out>Partner Center would refuse it: expired 7 years ago</system-out>"), "{junit}");
+    assert!(!junit.contains("<failure"), "compliant tokens pass: {junit}");
+}
+
+#[test]
+fn partner_center_mode_judges_as_partner_center_would() {
+    let jwks = ["--partner-center", "--jwks", "fixtures/keys/jwks.json"];
+    let (code, pc) = partner_center("mfa.jwt", &jwks);
+    assert_eq!((code, pc["accepted"].clone()), (0, Value::Bool(true)));
+    // Compliant under the MFA rule, refused by Partner Center: the exit status follows `accepted`.
+    for (name, refusal) in [("which/graph.jwt", "audience"), ("seed.jwt", "expired"), ("unsigned.jwt", "unsigned")] {
+        let (code, result) = check_json(name, &jwks);
+        assert_eq!(code, 1, "{name}: {result}");
+        assert_eq!(result["compliant"], false, "{name}");
+        assert!(result["partner_center"]["refusals"].as_array().unwrap().contains(&refusal.into()), "{name}: {result}");
+    }
+    // An app-only token needs no MFA, but Partner Center still checks it is Entra ID's.
+    assert_eq!(partner_center("app-only.jwt", &jwks).0, 0);
+    assert_eq!(partner_center("password-only.jwt", &jwks).0, 1);
+    // --audience would contradict it.
+    let out = mfacheck().args(["check", "--partner-center", "--audience", PC, "fixtures/mfa.jwt"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn partner_center_mode_offline_without_keys_says_the_signature_could_not_be_verified() {
+    let cache = tempfile::tempdir().unwrap();
+    let out = mfacheck()
+        .env("XDG_CACHE_HOME", cache.path())
+        .env("HOME", cache.path())
+        .args(["check", "--partner-center", "--offline", "--now", NOW, "fixtures/mfa.jwt"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(stdout.contains("✘") && stdout.contains("keys-unavailable"), "{stdout}");
+    assert!(stdout.contains("the signature could not be checked"), "{stdout}");
+    assert!(stderr.contains("mfacheck: "), "named once on stderr: {stderr}");
 }

@@ -7,6 +7,7 @@
 //! the lines in order: a chunk where one may start says so ([`Chunk::needs_order`]) and the
 //! parallel engine hands it, and the rest of the stream, to the serial one.
 
+use super::fold::{continues_fold, goes_on, starts_fold};
 use super::paste::{Wrapper, clean, other_text, parse_wrapper};
 use super::{BOM, MAX_JSON_BYTES, MAX_LINE_BYTES, empty_error, not_utf8, too_large, unreadable_error};
 use crate::error::{ErrorCode, InputError};
@@ -27,9 +28,6 @@ const SPARES: usize = 16;
 
 /// A stream with a NUL byte within this many bytes from its start is binary, not text.
 pub const BINARY_SNIFF: usize = 8 << 10;
-
-/// The widths at which tokens are folded (mail, terminals, `fold -w 76`, PEM-like 64).
-pub const FOLD_WIDTHS: [usize; 2] = [64, 76];
 
 /// A piece of a stream.
 #[derive(Debug)]
@@ -121,6 +119,11 @@ impl<R: Read> Chunker<R> {
     pub fn on_terminal(mut self, terminal: bool) -> Self {
         self.terminal = terminal;
         self
+    }
+
+    /// Whether the stream is a terminal ([`Self::on_terminal`]).
+    pub fn is_terminal(&self) -> bool {
+        self.terminal
     }
 
     /// Lines handed out so far (a chunk put back is not counted again).
@@ -286,8 +289,8 @@ fn may_span(line: &[u8]) -> bool {
     match (text.first(), text.last()) {
         (Some(b'{'), _) => true,
         (Some(&first), Some(&last)) if first >= 0x80 || last >= 0x80 => true,
-        // The grammar's own test, on the few lines of a fold's width.
-        _ => FOLD_WIDTHS.contains(&text.len()) && std::str::from_utf8(text).is_ok_and(starts_fold),
+        // The grammar's own test; most lines fail its first checks (a JWT's start, two dots).
+        _ => text.starts_with(b"eyJ") && std::str::from_utf8(text).is_ok_and(starts_fold),
     }
 }
 
@@ -377,7 +380,7 @@ struct Pending {
 
 /// The grammar of a stream's lines: one token per non-empty line, cleaned; a line that opens a
 /// JSON object not closed on that line gathers the following lines until it is (a pretty-printed
-/// `az` output); a token folded over lines of one width ([`FOLD_WIDTHS`]) is joined, its source
+/// `az` output); a token folded over lines (any width, see [`super::fold`]) is joined, its source
 /// naming the range (`NAME:3-5`); a line of other text (a curl command, HTTP headers) is an error
 /// that points to `mfacheck scan`. Items go to `each(source, token)`, `source` being `NAME:LINE`.
 pub struct Lines<'n> {
@@ -394,7 +397,14 @@ pub struct Lines<'n> {
     emitted: bool,
     /// Reused for each item's source.
     source: String,
+    /// The stream is a terminal, whose line discipline passes at most [`TERMINAL_LINE_MAX`]
+    /// characters of a typed line and drops the rest.
+    terminal: bool,
 }
+
+/// The longest line a Linux terminal in canonical mode passes on (4,096 bytes with its newline):
+/// a longer paste arrives cut, and the rest of it is lost.
+pub const TERMINAL_LINE_MAX: usize = 4095;
 
 impl<'n> Lines<'n> {
     /// The grammar for `name`, from the line after `lines_before`.
@@ -408,7 +418,14 @@ impl<'n> Lines<'n> {
             binary: false,
             emitted: false,
             source: String::new(),
+            terminal: false,
         }
+    }
+
+    /// The stream is a terminal (see [`TERMINAL_LINE_MAX`]).
+    pub fn from_terminal(mut self, terminal: bool) -> Self {
+        self.terminal = terminal;
+        self
     }
 
     /// Counts items given elsewhere (by another engine) for this stream's `empty` rule.
@@ -475,6 +492,16 @@ impl<'n> Lines<'n> {
         if bytes.len() > MAX_LINE_BYTES {
             return self.emit(line_no, Err(too_large(line_no)), each);
         }
+        if self.terminal && bytes.len() >= TERMINAL_LINE_MAX {
+            // Judging what is left would judge a cut token (or call it malformed): say what happened.
+            let message = format!(
+                "line {line_no} is {} characters, the most a terminal passes in one line: a longer paste \
+                 was cut. Save the token to a file and run `mfacheck check @FILE`, or pipe it in \
+                 (e.g. `pbpaste | mfacheck check`, `xclip -o | mfacheck check`)",
+                bytes.len()
+            );
+            return self.emit(line_no, Err(InputError::new(ErrorCode::TooLarge, message)), each);
+        }
         // Lines are ASCII but for the odd bad one: the SIMD check first, std's to say where.
         let line = match simdutf8::basic::from_utf8(bytes).or_else(|_| std::str::from_utf8(bytes)) {
             Ok(line) => line,
@@ -519,9 +546,9 @@ impl<'n> Lines<'n> {
         }
         let text = line.trim();
         if let Some((start, width, mut joined)) = self.fold.take() {
-            if continues_fold(&joined, width, text) {
+            if continues_fold(&joined, text) {
                 joined.push_str(text);
-                if text.len() == width {
+                if goes_on(width, text.len()) {
                     self.fold = Some((start, width, joined));
                     return Ok(());
                 }
@@ -555,6 +582,10 @@ impl<'n> Lines<'n> {
             && let Some(what) = other_text(token)
         {
             return self.emit(line_no, Err(scan_instead(line_no, what)), each);
+        }
+        // `token=eyJ…`, `?access_token=eyJ…`: a token further in (most lines start with it).
+        if !token.starts_with("eyJ") && super::paste::holds_token(token) {
+            return self.emit(line_no, Err(scan_instead(line_no, "text with a token in it")), each);
         }
         self.emit(line_no, Ok(token), each)
     }
@@ -619,46 +650,6 @@ fn push_number(out: &mut String, mut n: usize) {
     out.extend(digits[at..].iter().map(|&d| char::from(d)));
 }
 
-/// Characters of a JWS or JWE in compact form.
-fn is_token_text(text: &str) -> bool {
-    text.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-}
-
-/// A line that may be the first of a folded token: token characters only, starting as a JWT
-/// header does, exactly one of the fold widths long, and not a whole token by itself.
-pub fn starts_fold(text: &str) -> bool {
-    FOLD_WIDTHS.contains(&text.len())
-        && text.starts_with("eyJ")
-        && is_token_text(text)
-        && memchr::memchr_iter(b'.', text.as_bytes()).count() < 2
-}
-
-/// Whether `text` goes on a fold of `width` gathered so far as `joined`: token characters, no
-/// longer than the width, and not the start of the next token.
-fn continues_fold(joined: &str, width: usize, text: &str) -> bool {
-    let next_token = text.starts_with("eyJ") && memchr::memchr_iter(b'.', joined.as_bytes()).count() >= 2;
-    !text.is_empty() && text.len() <= width && is_token_text(text) && !next_token
-}
-
-/// Joins a token folded over the lines of `text` (one argument), when it is one: two or more
-/// lines, the first starting a fold and the others going on it.
-pub fn unfold(text: &str) -> Option<String> {
-    let mut lines = text.lines().map(str::trim);
-    let first = lines.next()?;
-    if !starts_fold(first) {
-        return None;
-    }
-    let (width, mut joined, mut ended) = (first.len(), first.to_owned(), false);
-    for line in lines {
-        if ended || !continues_fold(&joined, width, line) {
-            return None;
-        }
-        ended = line.len() < width;
-        joined.push_str(line);
-    }
-    Some(joined)
-}
-
 /// The error of a line of other text: it points to `scan`, which finds tokens in such text.
 pub fn scan_instead(line_no: usize, what: &str) -> InputError {
     InputError::new(
@@ -690,7 +681,9 @@ mod tests {
             ("\u{feff}eyJ\n", true),
             (&format!("{fold}\n"), true),
             (&format!("  {fold}\t\n"), true),
-            (&format!("{fold}a\n"), false),
+            (&format!("{fold}a\n"), true),
+            (&format!("{fold}.a.b\n"), false),
+            ("eyJ.a\n", false),
             (&format!("x.y.z\n{fold}"), true),
         ] {
             assert_eq!(cut(text.as_bytes(), true).map(|cut| cut.spans), Some(spans), "{text:?}");

@@ -3,6 +3,7 @@
 //! found among other text ([`scan`]). This module is the input grammar: every engine reads
 //! through it.
 
+pub mod fold;
 pub mod har;
 pub mod lines;
 pub mod paste;
@@ -52,7 +53,7 @@ pub fn specs<S: AsRef<OsStr>>(args: &[S]) -> Vec<InputSpec> {
                 Some("-" | "@-") => InputSpec::Stdin,
                 Some(text) => match text.strip_prefix('@') {
                     Some(path) => InputSpec::File(PathBuf::from(path)),
-                    None if names_a_file(text) => InputSpec::File(PathBuf::from(text)),
+                    None if names_a_file(text) || looks_like_a_path(text) => InputSpec::File(PathBuf::from(text)),
                     None => InputSpec::Arg(i + 1, text.to_owned()),
                 },
                 None => match strip_at(arg) {
@@ -77,6 +78,20 @@ pub fn specs<S: AsRef<OsStr>>(args: &[S]) -> Vec<InputSpec> {
 pub fn names_a_file(arg: &str) -> bool {
     let looks_like_token = arg.starts_with("eyJ") && !arg.contains('/');
     !looks_like_token && !arg.contains('\n') && std::path::Path::new(arg).is_file()
+}
+
+/// A plain argument that reads as a path, not a token, though no file is there (a typo, a
+/// directory): read as a file, so the error says "no such file" or "a directory" rather than
+/// how the text fails to be a JWT. Tokens have no spaces, and are longer than paths typed.
+fn looks_like_a_path(arg: &str) -> bool {
+    const EXTENSIONS: [&str; 8] = [".jwt", ".txt", ".json", ".ndjson", ".jsonl", ".log", ".har", ".token"];
+    let lower = arg.to_ascii_lowercase();
+    let path_like = arg.starts_with(['/', '~'])
+        || arg.starts_with("./")
+        || arg.starts_with("../")
+        || arg.ends_with('/')
+        || EXTENSIONS.iter().any(|ext| lower.ends_with(ext));
+    path_like && arg.len() < 256 && !arg.starts_with("eyJ") && !arg.contains(char::is_whitespace)
 }
 
 /// Checks one INPUT argument as clap reads it: `@` alone names no file (a usage error).
@@ -118,9 +133,9 @@ pub fn read(specs: &[InputSpec], each: &mut impl FnMut(Item) -> io::Result<()>) 
             InputSpec::Stdin => read_chunks(stdin_chunker(), "stdin", each)?,
             InputSpec::File(path) => {
                 let name = crate::error::path_name(path);
-                match File::open(path) {
+                match open(path, &name) {
                     Ok(file) => read_stream(file, &name, each)?,
-                    Err(e) => each(unreadable(&name, &e))?,
+                    Err(error) => each(Item { source: name, token: Err(error) })?,
                 }
             }
         }
@@ -148,7 +163,7 @@ fn read_chunks<R: io::Read>(
     name: &str,
     each: &mut impl FnMut(Item) -> io::Result<()>,
 ) -> io::Result<()> {
-    let mut lines = lines::Lines::new(name, 0);
+    let mut lines = lines::Lines::new(name, 0).from_terminal(chunks.is_terminal());
     let mut item = |source: &str, token: Result<&str, InputError>| {
         each(Item { source: source.to_owned(), token: token.map(str::to_owned) })
     };
@@ -160,13 +175,38 @@ fn read_chunks<R: io::Read>(
     lines.finish(&mut item)
 }
 
+/// Opens a file of tokens (`name`: its path as shown), or says why it is none: missing, a
+/// directory, or a browser's HAR capture (by its name: `scan` reads those).
+pub fn open(path: &Path, name: &str) -> Result<File, InputError> {
+    if path.is_dir() {
+        let message =
+            format!("{name} is a directory: give the files in it (e.g. {}/*.jwt)", name.trim_end_matches('/'));
+        return Err(InputError::new(ErrorCode::Unreadable, message));
+    }
+    if path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("har")) {
+        return Err(InputError::new(
+            ErrorCode::NotAJwt,
+            format!(
+                "{name} is a HAR capture (a browser's network log), not a file of tokens: `mfacheck scan {name}` \
+                 finds the tokens in it"
+            ),
+        ));
+    }
+    File::open(path).map_err(|e| unreadable_error(name, &e))
+}
+
 /// The item for a stream that could not be read.
 pub fn unreadable(name: &str, e: &io::Error) -> Item {
     Item { source: name.to_owned(), token: Err(unreadable_error(name, e)) }
 }
 
 pub fn unreadable_error(name: &str, e: &io::Error) -> InputError {
-    InputError::new(ErrorCode::Unreadable, format!("cannot read {name}: {e}"))
+    let why = match e.kind() {
+        io::ErrorKind::NotFound => "no such file".to_owned(),
+        io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        _ => e.to_string(),
+    };
+    InputError::new(ErrorCode::Unreadable, format!("cannot read {name}: {why}"))
 }
 
 /// The item for a stream without a single token.

@@ -19,7 +19,7 @@ pub fn from_text(text: &str) -> Result<String, InputError> {
         };
     }
     if trimmed.contains('\n')
-        && let Some(joined) = super::lines::unfold(trimmed)
+        && let Some(joined) = super::fold::unfold(trimmed)
     {
         return Ok(joined);
     }
@@ -28,6 +28,9 @@ pub fn from_text(text: &str) -> Result<String, InputError> {
         && let Some(what) = other_text(token)
     {
         return Err(super::lines::scan_instead(1, what));
+    }
+    if !token.starts_with("eyJ") && holds_token(token) {
+        return Err(super::lines::scan_instead(1, "text with a token in it"));
     }
     Ok(token.to_owned())
 }
@@ -52,7 +55,19 @@ pub fn other_text(text: &str) -> Option<&'static str> {
     let header = word
         .strip_suffix(':')
         .filter(|name| !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
-    header.map(|_| "an HTTP header")
+    if header.is_some() {
+        return Some("an HTTP header");
+    }
+    holds_token(text).then_some("a line of text with a token in it")
+}
+
+/// Text that holds a JWT after something else (`token=eyJ…`, a log line, a URL): `scan` finds
+/// it, where `check` would judge the whole text as a token and fail on its first bytes.
+pub fn holds_token(text: &str) -> bool {
+    memchr::memmem::find_iter(text.as_bytes(), b"eyJ").any(|at| {
+        let run = text[at..].bytes().take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        at > 0 && run.filter(|&b| b == b'.').count() >= 2
+    })
 }
 
 pub enum Wrapper {

@@ -3,6 +3,7 @@
 //! decoded token into its [`Outcome`]; every engine reaches it through [`Checker::check`] or
 //! [`check_token`], whichever decoder read the token.
 
+pub mod acceptance;
 pub mod classify;
 pub mod explain;
 pub mod outcome;
@@ -34,6 +35,7 @@ pub fn judge<'a>(
         kind_reason: Some(class.reason),
         mfa: Some(verdict.mfa),
         compliant: verdict.compliant,
+        partner_center: Some(verdict.partner_center),
         signature,
         amr: AmrClaim::of(&claims.amr_raw),
         token: Some(TokenSummary::new(header, claims, policy.now.as_second())),

@@ -5,6 +5,7 @@
 use crate::clock::Time;
 use crate::error::InputError;
 use crate::exit_status::ExitStatus;
+use crate::judge::acceptance::PartnerCenter;
 use crate::judge::classify::Kind;
 use crate::judge::verdict::{Finding, Mfa, Response};
 use crate::token::claims::{Claims, Header, List, Raw, TokenType, app_auth_label};
@@ -21,6 +22,8 @@ pub struct Outcome<'a> {
     pub kind_reason: Option<Cow<'a, str>>,
     pub mfa: Option<Mfa>,
     pub compliant: bool,
+    /// Would Partner Center accept the token as a whole (null for an input that is no token).
+    pub partner_center: Option<PartnerCenter>,
     /// `verified`, `invalid`, `unknown-key` or `not-checked` (no key given, or no token).
     pub signature: Verification,
     /// The `amr` claim as found (null when absent).
@@ -180,6 +183,7 @@ impl<'a> Outcome<'a> {
             kind_reason: None,
             mfa: None,
             compliant: false,
+            partner_center: None,
             signature: Verification::not_checked(),
             amr: None,
             token: None,
@@ -207,6 +211,7 @@ impl<'a> Outcome<'a> {
             kind_reason: owned(self.kind_reason),
             mfa: self.mfa,
             compliant: self.compliant,
+            partner_center: self.partner_center,
             signature: self.signature,
             amr: self.amr.map(AmrClaim::into_owned),
             token: self.token.map(TokenSummary::into_owned),

@@ -2,6 +2,7 @@
 //! the 401 Partner Center answers when MFA is missing.
 
 use crate::clock;
+use crate::judge::acceptance::{self, PartnerCenter, Refusal};
 use crate::judge::classify::{Classification, Kind};
 use crate::token::audience;
 use crate::token::claims::{Amr, Claims, Header, TokenType};
@@ -23,6 +24,9 @@ pub struct Policy {
     pub audiences: Vec<String>,
     /// `--jwks` / `--key`: when given, the signature must verify with one of these keys.
     pub keys: Option<Arc<Keys>>,
+    /// `--partner-center`: compliant only when Partner Center would accept the token as a whole
+    /// (see [`crate::judge::acceptance`]).
+    pub partner_center: bool,
 }
 
 impl Policy {
@@ -34,6 +38,7 @@ impl Policy {
             issuers: Vec::new(),
             audiences: Vec::new(),
             keys: None,
+            partner_center: false,
         }
     }
 }
@@ -55,6 +60,15 @@ impl Mfa {
             Mfa::Satisfied => "satisfied",
             Mfa::Missing => "missing",
             Mfa::NotRequired => "not-required",
+        }
+    }
+
+    /// The words every output shows for the state.
+    pub fn label(self) -> &'static str {
+        match self {
+            Mfa::Satisfied => "MFA satisfied",
+            Mfa::Missing => "MFA missing",
+            Mfa::NotRequired => "MFA not required",
         }
     }
 }
@@ -92,7 +106,17 @@ pub struct Finding {
 pub struct Response {
     pub status: u16,
     pub text: String,
+    /// The error code Partner Center reports the refusal with since its 2026 enforcement.
+    pub error_code: u32,
 }
+
+/// Today's enforcement, beside the documented 401, so that a search for the error code finds
+/// this explanation. Said once per run, not once per token.
+pub const ENFORCEMENT: &str = "Since 2026 Partner Center enforces the MFA rule on every app+user API call (progressively \
+     from April 2026) and reports the refusal as a 401 with error code 900421; app-only calls are not affected.";
+
+/// The error code of Partner Center's MFA refusal since 2026.
+pub const MFA_ERROR_CODE: u32 = 900421;
 
 impl Response {
     /// Exactly as Microsoft documents it, lines ended by CRLF; `Date` is the time of the request.
@@ -116,7 +140,7 @@ impl Response {
              Date: {}\r\n",
             clock::http_date(now)
         );
-        Response { status: 401, text }
+        Response { status: 401, text, error_code: MFA_ERROR_CODE }
     }
 }
 
@@ -124,12 +148,13 @@ impl Response {
 pub struct Verdict {
     pub mfa: Mfa,
     pub compliant: bool,
+    pub partner_center: PartnerCenter,
     pub findings: Vec<Finding>,
     pub response: Option<Response>,
 }
 
 /// Partner Center's audience, as findings name it.
-const PC_URI: &str = "https://api.partnercenter.microsoft.com";
+const PC_URI: &str = audience::PARTNER_CENTER_URI;
 
 /// Methods that prove more than a password but that Partner Center does not count: it looks for
 /// the exact element `mfa`.
@@ -271,9 +296,13 @@ pub fn judge(
         );
     }
 
-    let compliant = mfa != Mfa::Missing && !findings.iter().any(|f| f.level == Level::Error);
-    let response = (mfa == Mfa::Missing).then(|| Response::mfa_required(policy.now));
-    Verdict { mfa, compliant, findings, response }
+    let partner_center = acceptance::judge(header, claims, mfa, signature, policy);
+    let compliant = mfa != Mfa::Missing
+        && !findings.iter().any(|f| f.level == Level::Error)
+        && (!policy.partner_center || partner_center.accepted == Some(true));
+    // The 401 is the MFA rule's answer: shown only when that rule is what refuses the token.
+    let response = partner_center.refusals.contains(&Refusal::Mfa).then(|| Response::mfa_required(policy.now));
+    Verdict { mfa, compliant, partner_center, findings, response }
 }
 
 /// Which token it is (an ID token, a B2C token) and, when MFA is missing, its cause and fix.

@@ -7,25 +7,40 @@ use crate::judge::Outcome;
 use crate::judge::verdict::{Level, Mfa};
 use std::io::{self, Write};
 
-pub fn outcome<W: Write>(out: &mut W, o: &Outcome) -> io::Result<()> {
+pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64) -> io::Result<()> {
+    let refused = super::text::refused(o, now);
     let (title, message) = if let Some(error) = &o.error {
         (format!("mfacheck: {}", error.code.as_str()), format!("{}: {}", o.source, error.message))
-    } else if o.compliant {
+    } else if o.compliant && refused.is_empty() {
         return Ok(());
+    } else if o.compliant {
+        // Compliant with the MFA rule, yet Partner Center would refuse the call: a warning, so the
+        // job passes but the log says it.
+        let kind = o.kind.map(|k| k.to_string()).unwrap_or_default();
+        let title = "mfacheck: compliant, but Partner Center would refuse it";
+        let message = format!(
+            "{}: {kind}, {}; Partner Center would refuse it: {refused}",
+            o.source,
+            o.mfa.map_or("", Mfa::label)
+        );
+        return command(out, "warning", &o.source, title, &message);
     } else {
-        let mfa = match o.mfa {
-            Some(Mfa::Satisfied) => "MFA satisfied",
-            Some(Mfa::Missing) => "MFA missing",
-            _ => "MFA not required",
-        };
+        let mfa = o.mfa.map_or("", Mfa::label);
         let kind = o.kind.map(|k| k.to_string()).unwrap_or_default();
         let shown = o.findings.iter().filter(|f| f.level <= Level::Hint);
         let findings: Vec<String> = shown.map(|f| format!("{}: {}", f.code, f.message)).collect();
         let title = format!("mfacheck: not compliant{}", super::text::cause(o));
-        (title, format!("{}: {kind}, {mfa}. {}", o.source, findings.join(" ")))
+        let refused =
+            if refused.is_empty() { String::new() } else { format!(" Partner Center would refuse it: {refused}.") };
+        (title, format!("{}: {kind}, {mfa}.{refused} {}", o.source, findings.join(" ")))
     };
+    command(out, "error", &o.source, &title, &message)
+}
+
+/// One workflow command (`::error …` or `::warning …`) for a result from `source`.
+fn command<W: Write>(out: &mut W, level: &str, source: &str, title: &str, message: &str) -> io::Result<()> {
     let mut properties = String::new();
-    if let Some((file, lines)) = place(&o.source) {
+    if let Some((file, lines)) = place(source) {
         properties.push_str(&format!("file={}", property(file)));
         if let Some((first, last)) = lines {
             properties.push_str(&format!(",line={first}"));
@@ -35,8 +50,8 @@ pub fn outcome<W: Write>(out: &mut W, o: &Outcome) -> io::Result<()> {
         }
         properties.push(',');
     }
-    properties.push_str(&format!("title={}", property(&title)));
-    writeln!(out, "::error {properties}::{}", data(&printable(&message)))
+    properties.push_str(&format!("title={}", property(title)));
+    writeln!(out, "::{level} {properties}::{}", data(&printable(message)))
 }
 
 /// The file and lines a source names: `PATH:LINE`, `PATH:FIRST-LAST`, `PATH:entry-N` (no line);

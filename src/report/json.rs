@@ -59,7 +59,29 @@ pub fn write_outcome<W: Write>(out: &mut W, o: &Outcome) -> io::Result<()> {
         Some(mfa) => j.label(mfa.as_str())?,
         None => j.raw(b"null")?,
     }
-    j.raw(if o.compliant { b",\"compliant\":true,\"signature\":" } else { b",\"compliant\":false,\"signature\":" })?;
+    j.raw(if o.compliant {
+        b",\"compliant\":true,\"partner_center\":"
+    } else {
+        b",\"compliant\":false,\"partner_center\":"
+    })?;
+    match &o.partner_center {
+        None => j.raw(b"null")?,
+        Some(pc) => {
+            j.raw(match pc.accepted {
+                Some(true) => b"{\"accepted\":true,\"refusals\":[",
+                Some(false) => b"{\"accepted\":false,\"refusals\":[",
+                None => b"{\"accepted\":null,\"refusals\":[",
+            })?;
+            for (i, refusal) in pc.refusals.iter().enumerate() {
+                if i > 0 {
+                    j.raw(b",")?;
+                }
+                j.label(refusal.as_str())?;
+            }
+            j.raw(b"]}")?;
+        }
+    }
+    j.raw(b",\"signature\":")?;
     j.label(o.signature.signature.as_str())?;
     j.raw(b",\"amr\":")?;
     match &o.amr {
@@ -121,7 +143,7 @@ pub fn write_outcome<W: Write>(out: &mut W, o: &Outcome) -> io::Result<()> {
         Some(response) => {
             write!(j.0, "{{\"status\":{},\"text\":", response.status)?;
             j.str(&response.text)?;
-            j.raw(b"}")?;
+            write!(j.0, ",\"error_code\":{}}}", response.error_code)?;
         }
     }
     j.raw(b",\"findings\":[")?;

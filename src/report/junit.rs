@@ -11,7 +11,7 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use std::io::{self, Write};
 
 /// One test case, written to `out` (the printer's held cases).
-pub fn testcase<W: Write>(out: &mut W, o: &Outcome, suite: &str) -> io::Result<()> {
+pub fn testcase<W: Write>(out: &mut W, o: &Outcome, suite: &str, now: i64) -> io::Result<()> {
     out.write_all(b"    ")?;
     let mut xml = Writer::new(&mut *out);
     let mut case = BytesStart::new("testcase");
@@ -20,18 +20,30 @@ pub fn testcase<W: Write>(out: &mut W, o: &Outcome, suite: &str) -> io::Result<(
     let (tag, kind, message, body) = if let Some(error) = &o.error {
         ("error", error.code.as_str(), printable(&error.message).into_owned(), String::new())
     } else if o.compliant {
-        xml.write_event(Event::Empty(case)).map_err(io::Error::other)?;
+        let refused = super::text::refused(o, now);
+        if refused.is_empty() {
+            xml.write_event(Event::Empty(case)).map_err(io::Error::other)?;
+        } else {
+            // Passing, but the report says what Partner Center would do with the token.
+            xml.write_event(Event::Start(case)).map_err(io::Error::other)?;
+            xml.write_event(Event::Start(BytesStart::new("system-out"))).map_err(io::Error::other)?;
+            let text = format!("Partner Center would refuse it: {refused}");
+            xml.write_event(Event::Text(BytesText::new(&text))).map_err(io::Error::other)?;
+            xml.write_event(Event::End(BytesEnd::new("system-out"))).map_err(io::Error::other)?;
+            xml.write_event(Event::End(BytesEnd::new("testcase"))).map_err(io::Error::other)?;
+        }
         return out.write_all(b"\n");
     } else {
         let cause = super::text::cause(o);
-        let kind = o.findings.iter().find(|f| f.level == Level::Error).map_or("mfa-missing", |f| f.code);
-        let mfa = match o.mfa {
-            Some(Mfa::Satisfied) => "MFA satisfied",
-            Some(Mfa::Missing) => "MFA missing",
-            _ => "MFA not required",
-        };
+        // The finding that decided: an error, else the hint that explains a missing MFA.
+        let decisive = o.findings.iter().find(|f| f.level == Level::Error).or_else(|| o.findings.first());
+        let kind = decisive.map_or("not-compliant", |f| f.code);
+        let mfa = o.mfa.map_or("", Mfa::label);
         let kind_name = o.kind.map(|k| k.to_string()).unwrap_or_default();
-        let message = format!("not compliant{cause}: {kind_name}, {mfa}");
+        let refused = super::text::refused(o, now);
+        let refused =
+            if refused.is_empty() { String::new() } else { format!(" — Partner Center would refuse it: {refused}") };
+        let message = format!("not compliant{cause}: {kind_name}, {mfa}{refused}");
         let body: Vec<String> =
             o.findings.iter().map(|f| format!("{} {}: {}", f.level.as_str(), f.code, printable(&f.message))).collect();
         ("failure", kind, message, body.join("\n"))

@@ -21,7 +21,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// Output formats shared by `check`, `scan` and `decode` (`junit` and `github`: not `decode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Format {
     Text,
     Json,
@@ -30,13 +31,6 @@ pub enum Format {
     Junit,
     /// GitHub Actions workflow commands (`::error file=…,line=…::…`).
     Github,
-}
-
-impl Format {
-    /// Formats for results with a verdict only (`check`, `scan`).
-    pub fn needs_verdicts(self) -> bool {
-        matches!(self, Format::Junit | Format::Github)
-    }
 }
 
 /// Writes results in one format as they come, and a closing summary where the format has one.
@@ -69,6 +63,8 @@ pub struct Tally {
     pub compliant: usize,
     pub non_compliant: usize,
     pub errors: usize,
+    /// Results Partner Center would refuse under the MFA rule (its 401 shown).
+    pub mfa_refused: usize,
 }
 
 impl Tally {
@@ -88,6 +84,7 @@ impl Tally {
         self.compliant += other.compliant;
         self.non_compliant += other.non_compliant;
         self.errors += other.errors;
+        self.mfa_refused += other.mfa_refused;
     }
 
     fn add(&mut self, status: ExitStatus) {
@@ -189,6 +186,7 @@ impl<W: std::io::Write> Printer<W> {
             summary.add(outcome, 1);
         }
         let Some(first) = self.count(outcome.exit_status()) else { return Ok(()) };
+        self.tally.mfa_refused += usize::from(outcome.response.is_some());
         let masked;
         let outcome = if self.redact {
             masked = redact::outcome(outcome);
@@ -203,8 +201,8 @@ impl<W: std::io::Write> Printer<W> {
                 json::write_outcome(&mut self.out, outcome)?;
                 self.out.write_all(b"\n")
             }
-            Format::Junit => junit::testcase(&mut self.held, outcome, self.suite),
-            Format::Github => github::outcome(&mut self.out, outcome),
+            Format::Junit => junit::testcase(&mut self.held, outcome, self.suite, self.now),
+            Format::Github => github::outcome(&mut self.out, outcome, self.now),
         }
     }
 
@@ -271,9 +269,12 @@ impl<W: std::io::Write> Printer<W> {
             Format::Text => {
                 text::decoded(&mut self.out, decoded, first)?;
                 match &decoded.claims {
-                    Some(claims) if self.explain => {
-                        text::explanation(&mut self.out, &crate::judge::explain::claims(claims, self.now), "")
-                    }
+                    Some(claims) if self.explain => text::explanation(
+                        &mut self.out,
+                        &crate::judge::explain::claims(claims, self.now),
+                        "",
+                        self.width,
+                    ),
                     _ => Ok(()),
                 }
             }
@@ -291,7 +292,7 @@ impl<W: std::io::Write> Printer<W> {
         }
         if !self.quiet {
             match self.format {
-                Format::Text => text::summary(&mut self.out, &self.tally)?,
+                Format::Text => text::summary(&mut self.out, &self.tally, self.width)?,
                 Format::Json => json::array_end(&mut self.out, self.tally.total == 0)?,
                 Format::Ndjson => {
                     if let Some(summary) = &self.summary {
@@ -323,6 +324,7 @@ impl<W: std::io::Write> Printer<W> {
             summary.add(scanned.outcome, scanned.count as u64);
         }
         let Some(first) = self.count(scanned.outcome.exit_status()) else { return Ok(()) };
+        self.tally.mfa_refused += usize::from(scanned.outcome.response.is_some());
         let masked;
         let request;
         let redacted;
@@ -340,8 +342,8 @@ impl<W: std::io::Write> Printer<W> {
             Format::Text => text::scanned(&mut self.out, scanned, self.now, first, self.width),
             Format::Json => json::array_item(&mut self.out, scanned, first),
             Format::Ndjson => json::line(&mut self.out, scanned),
-            Format::Junit => junit::testcase(&mut self.held, scanned.outcome, self.suite),
-            Format::Github => github::outcome(&mut self.out, scanned.outcome),
+            Format::Junit => junit::testcase(&mut self.held, scanned.outcome, self.suite, self.now),
+            Format::Github => github::outcome(&mut self.out, scanned.outcome, self.now),
         }
     }
 
@@ -358,7 +360,7 @@ impl<W: std::io::Write> Printer<W> {
         } else {
             claims
         };
-        text::explanation(&mut self.out, &crate::judge::explain::claims(claims, self.now), "    ")
+        text::explanation(&mut self.out, &crate::judge::explain::claims(claims, self.now), "    ", self.width)
     }
 }
 

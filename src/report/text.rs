@@ -6,8 +6,8 @@ use crate::clock;
 use crate::error::InputError;
 use crate::judge::explain::Line;
 use crate::judge::outcome::AmrClaim;
-use crate::judge::verdict::{Level, Mfa};
-use crate::token::claims::{TokenType, issuer_version};
+use crate::judge::verdict::{ENFORCEMENT, Level, Mfa};
+use crate::token::claims::issuer_version;
 use crate::token::verify::{Signature, Verification};
 use colored::Colorize;
 use serde_json::{Map, Value};
@@ -22,6 +22,12 @@ const TIME_CLAIMS: [&str; 4] = ["iat", "nbf", "exp", "auth_time"];
 pub fn cause(o: &Outcome) -> String {
     let codes: Vec<&str> = o.findings.iter().filter(|f| f.level == Level::Error).map(|f| f.code).collect();
     if o.compliant || codes.is_empty() { String::new() } else { format!(" ({})", codes.join(", ")) }
+}
+
+/// The refusals other than the MFA rule's, in words, printable; empty when there are none.
+pub fn refused(o: &Outcome, now: i64) -> String {
+    let words = o.partner_center.as_ref().map(|pc| crate::judge::acceptance::phrase(pc, o.token.as_ref(), now));
+    printable(&words.unwrap_or_default()).into_owned()
 }
 
 /// One result: the verdict line, then its details. `width`: a terminal's, to wrap findings to.
@@ -39,26 +45,38 @@ pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool, width:
     };
     let kind = o.kind.map(|k| k.to_string()).unwrap_or_default();
     let mfa = match o.mfa {
-        Some(Mfa::Satisfied) => "MFA satisfied".green(),
-        Some(Mfa::Missing) => "MFA missing".red(),
-        _ => "MFA not required".normal(),
+        Some(state @ Mfa::Satisfied) => state.label().green(),
+        Some(state @ Mfa::Missing) => state.label().red(),
+        state => state.map_or("", Mfa::label).normal(),
     };
     let amr = amr(o.amr.as_ref());
-    if o.token.as_ref().is_some_and(|t| t.token_type == TokenType::Id) {
-        // Whatever its MFA state, an ID token is the wrong token: say so first.
-        let what = "an ID token, not an access token: send the access token instead".red().bold();
-        writeln!(
-            out,
-            "{glyph} {}  {verdict}: {what} ({kind}, {mfa}, {})",
-            printable(&o.source).bold(),
-            printable(&amr)
-        )?;
-    } else {
-        writeln!(out, "{glyph} {}  {verdict}: {kind}, {mfa}, {}", printable(&o.source).bold(), printable(&amr))?;
+    // What Partner Center would refuse beyond the MFA rule, on the first line: a green ✔ for a
+    // Graph or an expired token must not read as "Partner Center will take it".
+    let refused = match refused(o, now) {
+        words if words.is_empty() => String::new(),
+        words => {
+            let lead = if o.compliant {
+                " — but Partner Center would refuse it: "
+            } else {
+                " — Partner Center would refuse it: "
+            };
+            format!("{lead}{words}").yellow().bold().to_string()
+        }
+    };
+    let head =
+        format!("{glyph} {}  {verdict}: {kind}, {mfa}, {}{refused}", printable(&o.source).bold(), printable(&amr));
+    match width {
+        Some(width) => writeln!(out, "{}", wrap(&head, 0, 4, width))?,
+        None => writeln!(out, "{head}")?,
     }
 
     let field = |out: &mut W, label: &str, value: String| {
-        writeln!(out, "    {} {}", format!("{label:<9}").dimmed(), printable(&value))
+        let value = printable(&value);
+        let value = match width {
+            Some(width) => wrap(&value, 14, 14, width),
+            None => value,
+        };
+        writeln!(out, "    {} {value}", format!("{label:<9}").dimmed())
     };
     field(out, "kind", format!("{kind}: {}", o.kind_reason.as_deref().unwrap_or_default()))?;
     if let Some(t) = &o.token {
@@ -110,7 +128,7 @@ pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool, width:
         // "    " + level (9) + " " + code + ": " comes before the message.
         let lead = 4 + 9 + 1 + f.code.len() + 2;
         let message = match width {
-            Some(width) => wrap(&message, lead, width),
+            Some(width) => wrap(&message, lead, 14, width),
             None => message,
         };
         writeln!(out, "    {level} {}: {message}", f.code.bold())?;
@@ -120,32 +138,25 @@ pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool, width:
         for line in response.text.lines() {
             writeln!(out, "      {line}")?;
         }
-        writeln!(out, "    {ENFORCEMENT}")?;
     }
     Ok(())
 }
 
-/// Today's enforcement, beside the documented 401 (SPEC §1), so that a search for the error code
-/// finds this explanation.
-pub const ENFORCEMENT: &str = "Since 2026 Partner Center enforces this rule on every app+user API call (progressively \
-     from April 2026) and reports the refusal as a 401 with error code 900421; app-only calls are not affected.";
-
 /// `text` broken at spaces so that no line passes `width` columns, the first starting at column
-/// `lead` and the others indented by 14 (under the level column's end).
-fn wrap(text: &str, lead: usize, width: usize) -> Cow<'_, str> {
-    const INDENT: usize = 14;
-    let width = width.max(INDENT + 20);
-    if lead + text.chars().count() <= width {
+/// `lead` and the others indented by `indent` (14: under a finding's level column's end).
+fn wrap(text: &str, lead: usize, indent: usize, width: usize) -> Cow<'_, str> {
+    let width = width.max(indent + 20);
+    if lead + visible_len(text) <= width {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 64);
     let mut column = lead;
     for word in text.split(' ') {
-        let len = word.chars().count();
-        if column > INDENT.max(lead) && column + 1 + len > width {
+        let len = visible_len(word);
+        if column > indent && column + 1 + len > width {
             out.push('\n');
-            out.extend(std::iter::repeat_n(' ', INDENT));
-            column = INDENT;
+            out.extend(std::iter::repeat_n(' ', indent));
+            column = indent;
         } else if !out.is_empty() {
             out.push(' ');
             column += 1;
@@ -182,18 +193,44 @@ fn error_line<W: Write>(out: &mut W, source: &str, error: &InputError) -> io::Re
     writeln!(out, "{glyph} {}  {label} ({}): {message}", source.bold(), error.code.as_str())
 }
 
-pub fn summary<W: Write>(out: &mut W, tally: &Tally) -> io::Result<()> {
+/// The columns `text` takes on a terminal: its characters less those of colour escapes.
+fn visible_len(text: &str) -> usize {
+    let (mut len, mut escape) = (0, false);
+    for c in text.chars() {
+        match c {
+            '\x1b' => escape = true,
+            'm' if escape => escape = false,
+            _ if escape => {}
+            _ => len += 1,
+        }
+    }
+    len
+}
+
+/// `1 token`, `2 tokens`: a count and its noun (whose plural takes an `s`).
+pub fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+/// Today's enforcement of the 401: once per run, after the results (the same for every 401).
+pub fn enforcement<W: Write>(out: &mut W, width: Option<usize>) -> io::Result<()> {
+    writeln!(out, "\n{}", wrap(&format!("Note: {ENFORCEMENT}"), 0, 6, width.unwrap_or(usize::MAX)))
+}
+
+pub fn summary<W: Write>(out: &mut W, tally: &Tally, width: Option<usize>) -> io::Result<()> {
+    if tally.mfa_refused > 0 {
+        enforcement(out, width)?;
+    }
     if tally.total < 2 {
         return Ok(());
     }
     writeln!(
         out,
-        "\n{} tokens: {} compliant, {} not compliant, {} {}",
-        tally.total,
+        "\n{}: {} compliant, {} not compliant, {}",
+        count(tally.total, "token"),
         tally.compliant,
         tally.non_compliant,
-        tally.errors,
-        if tally.errors == 1 { "error" } else { "errors" }
+        count(tally.errors, "error")
     )
 }
 
@@ -262,12 +299,19 @@ pub fn scanned<W: Write>(out: &mut W, s: &Scanned, now: i64, first: bool, width:
 }
 
 /// Claims explained, one per line, under `indent`.
-pub fn explanation<W: Write>(out: &mut W, lines: &[Line], indent: &str) -> io::Result<()> {
+/// Each claim's one-line meaning; `columns`: a terminal's width, to wrap them to.
+pub fn explanation<W: Write>(out: &mut W, lines: &[Line], indent: &str, columns: Option<usize>) -> io::Result<()> {
     writeln!(out, "{indent}{}", "claims explained:".dimmed())?;
     let width = lines.iter().map(|l| l.name.chars().count()).max().unwrap_or(0).min(20);
+    // Wrapped lines go on under the value, after the name column.
+    let lead = indent.chars().count() + 2 + width + 1;
     for l in lines {
         let name = format!("{:<width$}", printable(&l.name));
         let (value, meaning) = (printable(&l.value), printable(&l.meaning));
+        let meaning = match columns {
+            Some(columns) => Cow::Owned(wrap(&meaning, lead + value.chars().count() + 3, lead, columns).into_owned()),
+            None => meaning,
+        };
         writeln!(out, "{indent}  {} {value} {} {meaning}", name.cyan(), "—".dimmed())?;
     }
     Ok(())
@@ -279,9 +323,9 @@ mod tests {
 
     #[test]
     fn findings_wrap_to_the_width_and_only_when_long() {
-        assert_eq!(wrap("short text", 20, 80), "short text");
+        assert_eq!(wrap("short text", 20, 14, 80), "short text");
         let long = "word ".repeat(40);
-        let wrapped = wrap(long.trim(), 30, 60);
+        let wrapped = wrap(long.trim(), 30, 14, 60);
         let lines: Vec<&str> = wrapped.lines().collect();
         assert!(lines.len() > 2, "{wrapped}");
         assert!(lines[0].len() + 30 <= 60);

@@ -16,7 +16,6 @@ use crate::judge::{Checker, Outcome, Policy, check_decoded};
 use crate::report::{Printer, Scanned};
 use crate::token::verify::Keys;
 use crate::token::{decode_item, jws};
-use std::fs::File;
 use std::io::{self, Read, Write};
 
 /// Checks every input in order; returns the merged exit status. `threads`: workers for a large
@@ -39,11 +38,9 @@ pub fn check<W: Write>(
                 InputSpec::Stdin => stream(input::stdin_chunker(), "stdin", threads, policy, &mut checker, printer)?,
                 InputSpec::File(path) => {
                     let name = crate::error::path_name(path);
-                    match File::open(path) {
+                    match input::open(path, &name) {
                         Ok(file) => stream(Chunker::new(file), &name, threads, policy, &mut checker, printer)?,
-                        Err(e) => {
-                            printer.outcome(&Outcome::failed(name.as_str(), input::unreadable_error(&name, &e)))?
-                        }
+                        Err(error) => printer.outcome(&Outcome::failed(name.as_str(), error))?,
                     }
                 }
             }
@@ -65,7 +62,10 @@ fn stream<R: Read + Send, W: Write>(
     printer: &mut Printer<W>,
 ) -> io::Result<()> {
     let before = printer.tally().total;
+    // A person typing at a terminal needs no workers, and the terminal's line limit is the
+    // serial grammar's to report.
     if threads > 1
+        && !chunks.is_terminal()
         && let Some(first) = chunks.next_chunk()
     {
         // A stream that fits in one chunk is not worth a thread.
@@ -75,7 +75,7 @@ fn stream<R: Read + Send, W: Write>(
             parallel::run(&mut chunks, name, threads, policy, printer)?;
         }
     }
-    let mut lines = Lines::new(name, 0);
+    let mut lines = Lines::new(name, 0).from_terminal(chunks.is_terminal());
     lines.already_emitted(printer.tally().total > before);
     let recycler = chunks.recycler();
     while let Some(chunk) = chunks.next_chunk() {
@@ -167,10 +167,15 @@ pub struct ScanSummary {
 
 impl std::fmt::Display for ScanSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let count = crate::report::text::count;
         write!(
             f,
-            "{} tokens found ({} occurrences): {} compliant, {} not compliant, {} errors",
-            self.tokens, self.occurrences, self.compliant, self.non_compliant, self.errors
+            "{} found ({}): {} compliant, {} not compliant, {}",
+            count(self.tokens, "token"),
+            count(self.occurrences, "occurrence"),
+            self.compliant,
+            self.non_compliant,
+            count(self.errors, "error")
         )
     }
 }

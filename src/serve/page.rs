@@ -134,7 +134,10 @@ fn check(pasted: &str, policy: &Policy, redact: bool) -> (Value, Outcome<'static
     // Writing to memory cannot fail.
     let _ = mfacheck::report::text::outcome(&mut text, &shown, now, true, None);
     if !lines.is_empty() {
-        let _ = mfacheck::report::text::explanation(&mut text, &lines, "    ");
+        let _ = mfacheck::report::text::explanation(&mut text, &lines, "    ", None);
+    }
+    if shown.response.is_some() {
+        let _ = mfacheck::report::text::enforcement(&mut text, None);
     }
     let claims: Vec<Value> =
         lines.iter().map(|l| json!({"name": l.name, "value": l.value, "meaning": l.meaning})).collect();

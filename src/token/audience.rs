@@ -11,14 +11,13 @@ pub struct Audience {
 }
 
 pub const PARTNER_CENTER: &str = "Partner Center";
+/// Partner Center's resource URI, the spelling messages and `--partner-center` use.
+pub const PARTNER_CENTER_URI: &str = "https://api.partnercenter.microsoft.com";
 pub const MICROSOFT_GRAPH: &str = "Microsoft Graph";
 
 /// Partner Center first: `--audience` and the finding messages name its URI.
 pub const AUDIENCES: &[Audience] = &[
-    Audience {
-        name: PARTNER_CENTER,
-        spellings: &["https://api.partnercenter.microsoft.com", "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd"],
-    },
+    Audience { name: PARTNER_CENTER, spellings: &[PARTNER_CENTER_URI, "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd"] },
     Audience {
         name: MICROSOFT_GRAPH,
         spellings: &["https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000"],

@@ -378,8 +378,10 @@ impl<'a> Claims<'a> {
         Claims::new(Slots::from_map(map))
     }
 
+    /// Partner Center is the audience, or one of them (an API accepts a token any of whose
+    /// audiences is its own).
     pub fn is_partner_center(&self) -> bool {
-        self.aud.is_some_and(audience::is_partner_center)
+        self.audiences.iter().any(|aud| audience::is_partner_center(aud))
     }
 
     /// The well-known name of the audience (`Partner Center`, `Microsoft Graph`…).
@@ -412,12 +414,12 @@ impl<'a> Claims<'a> {
         issuer_version(self.iss)
     }
 
-    /// The tenant in `iss` is not `tid` (both GUIDs; the v1.0 and v2.0 issuer forms of one tenant
-    /// name it alike).
+    /// The tenant in `iss` is not `tid` (the v1.0 and v2.0 issuer forms of one tenant name it
+    /// alike), or is not a tenant id at all: Entra ID's issuers always name the tenant's GUID.
     pub fn issuer_tenant_mismatch(&self) -> Option<&'a str> {
         let (iss, tid) = (self.iss?, self.tid?);
-        let tenant = issuer_tenant(iss).filter(|t| is_guid(t))?;
-        (is_guid(tid) && !tenant.eq_ignore_ascii_case(tid)).then_some(tenant)
+        let tenant = issuer_tenant(iss)?;
+        (is_guid(tid) && (!is_guid(tenant) || !tenant.eq_ignore_ascii_case(tid))).then_some(tenant)
     }
 
     /// `idp` is a personal Microsoft account (`live.com`, or the consumer tenant): a guest, not
@@ -585,6 +587,9 @@ mod tests {
         let m = map(json!({"iss":"https://sts.windows.net/11111111-1111-1111-1111-111111111111/",
                            "tid":"11111111-1111-1111-1111-111111111111"}));
         assert_eq!(Claims::of_map(&m).issuer_tenant_mismatch(), None);
+        let m = map(json!({"iss":"https://sts.windows.net/contoso.onmicrosoft.com/",
+                           "tid":"11111111-1111-1111-1111-111111111111"}));
+        assert_eq!(Claims::of_map(&m).issuer_tenant_mismatch(), Some("contoso.onmicrosoft.com"), "not a tenant id");
     }
 
     #[test]
