@@ -184,6 +184,15 @@ fn redact_masks_the_user_in_log_and_answers() {
 }
 
 #[test]
+fn sigterm_as_soon_as_it_listens_stops_it_cleanly() {
+    // The first stderr line says it listens: a script may stop it the moment it reads that.
+    for _ in 0..20 {
+        let mut server = Server::start(&["--quiet"]);
+        assert_eq!(server.stop(), "");
+    }
+}
+
+#[test]
 fn quiet_logs_nothing() {
     let mut server = Server::start(&["--quiet"]);
     server.get_with_token("/", &fixture("mfa.jwt"));

@@ -90,6 +90,8 @@ async fn serve(args: &ServeArgs, policy: Policy) -> Result<()> {
         refusal: gate::Refusal::new().await?,
         log: log::Log::start(!args.check.output.quiet),
     });
+    // Signals are caught from before the first line: whoever reads it may stop the server at once.
+    let stop = shutdown_signal()?;
     // The first line on stderr, so that a script or test that asked for port 0 learns the port.
     eprintln!("mfacheck serve: listening on http://{local}");
     if let Some(who) = beyond_loopback(local) {
@@ -109,7 +111,7 @@ async fn serve(args: &ServeArgs, policy: Policy) -> Result<()> {
         // hyper's default of 100 headers would refuse a legitimate request below 64 KiB.
         .max_headers(1000);
     let graceful = GracefulShutdown::new();
-    let mut stop = std::pin::pin!(shutdown_signal());
+    let mut stop = std::pin::pin!(stop);
     // Accepts that failed: the first is said at once, the count at shutdown (not a line per retry).
     let mut failed_accepts = 0u64;
     loop {
@@ -159,12 +161,16 @@ async fn serve(args: &ServeArgs, policy: Policy) -> Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
+/// SIGINT or SIGTERM, their handlers installed now (a future installs nothing until polled).
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (mut term, mut interrupt) = (signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?);
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = term.recv() => {}
+        }
+    })
 }
 
 /// What the server did with a request, for the log.
