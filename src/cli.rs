@@ -141,7 +141,8 @@ pub struct OutputArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
-    /// Colour text output: auto (when stdout is a terminal and NO_COLOR is unset), always, never
+    /// Colour text output: auto (when stdout is a terminal, NO_COLOR is unset and TERM is not
+    /// dumb), always, never
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
 

@@ -87,7 +87,6 @@ fn run() -> Result<ExitStatus> {
         }
         Command::Scan(scan) => {
             let args = &scan.check;
-            set_color(&args.output);
             let policy = policy(args)?;
             let mut printer = printer(&args.output, policy.now.as_second())
                 .suite("mfacheck scan")
@@ -134,9 +133,8 @@ fn threads(args: &CheckArgs) -> usize {
     args.threads.map(usize::from).or_else(|| std::thread::available_parallelism().ok().map(|n| n.get())).unwrap_or(1)
 }
 
-/// Resolves the inputs and the colour choice, and hints when stdin is a terminal nobody piped to.
+/// Resolves the inputs, and hints when stdin is a terminal nobody piped to.
 fn prepare(inputs: &[std::ffi::OsString], output: &OutputArgs) -> Vec<InputSpec> {
-    set_color(output);
     let specs = input::specs(inputs);
     hint_stdin(output, specs.contains(&InputSpec::Stdin), "tokens from stdin, one per line");
     specs
@@ -157,13 +155,14 @@ fn emit(bytes: &[u8]) -> Result<ExitStatus> {
     }
 }
 
-fn set_color(output: &OutputArgs) {
-    let color = match output.color {
+/// `--color`: auto colours a terminal's stdout unless NO_COLOR is set or TERM is `dumb`
+/// (anstream's rules, which also honour CLICOLOR and CLICOLOR_FORCE).
+fn color(output: &OutputArgs) -> bool {
+    match output.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-    };
-    colored::control::set_override(color);
+        ColorChoice::Auto => anstream::AutoStream::choice(&io::stdout()) != anstream::ColorChoice::Never,
+    }
 }
 
 fn printer(output: &OutputArgs, now: i64) -> Printer<BufWriter<io::StdoutLock<'static>>> {
@@ -175,6 +174,7 @@ fn printer(output: &OutputArgs, now: i64) -> Printer<BufWriter<io::StdoutLock<'s
     Printer::new(BufWriter::with_capacity(1 << 16, io::stdout().lock()), output.format, output.quiet, now)
         .redacting(output.redact)
         .wrapping(width)
+        .colored(color(output))
 }
 
 /// A progress line on stderr for a long run: when stderr is a terminal that does not also show

@@ -9,10 +9,47 @@ use crate::judge::outcome::AmrClaim;
 use crate::judge::verdict::{Level, Mfa};
 use crate::token::claims::{TokenType, issuer_version};
 use crate::token::verify::{Signature, Verification};
-use colored::Colorize;
+use anstyle::{AnsiColor, Style};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
+use std::fmt::{self, Display};
 use std::io::{self, Write};
+
+/// Whether text output is coloured, and the styles it uses. The default is plain: only a
+/// terminal that can show colour, or `--color always`, gets escape codes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Paint {
+    on: bool,
+}
+
+const GREEN: Style = AnsiColor::Green.on_default();
+const RED: Style = AnsiColor::Red.on_default();
+const BOLD: Style = Style::new().bold();
+const DIM: Style = Style::new().dimmed();
+const CYAN: Style = AnsiColor::Cyan.on_default();
+
+impl Paint {
+    pub fn new(on: bool) -> Self {
+        Paint { on }
+    }
+
+    /// `text` in `style`, or as it is when colour is off.
+    fn paint<T: Display>(self, style: Style, text: T) -> Painted<T> {
+        Painted { style: if self.on { style } else { Style::new() }, text }
+    }
+}
+
+/// Text between a style's escape code and its reset (neither is written for the plain style).
+struct Painted<T> {
+    style: Style,
+    text: T,
+}
+
+impl<T: Display> Display for Painted<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}{}", self.style.render(), self.text, self.style.render_reset())
+    }
+}
 
 /// Claims that hold a NumericDate, shown also as RFC 3339.
 const TIME_CLAIMS: [&str; 4] = ["iat", "nbf", "exp", "auth_time"];
@@ -25,40 +62,52 @@ pub fn cause(o: &Outcome) -> String {
 }
 
 /// One result: the verdict line, then its details. `width`: a terminal's, to wrap findings to.
-pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool, width: Option<usize>) -> io::Result<()> {
+pub fn outcome<W: Write>(
+    out: &mut W,
+    o: &Outcome,
+    now: i64,
+    first: bool,
+    width: Option<usize>,
+    paint: Paint,
+) -> io::Result<()> {
     if !first {
         writeln!(out)?;
     }
     if let Some(error) = &o.error {
-        return error_line(out, &o.source, error);
+        return error_line(out, &o.source, error, paint);
     }
     let (glyph, verdict) = if o.compliant {
-        ("✔".green().bold(), "compliant".green().bold())
+        (paint.paint(GREEN.bold(), "✔"), paint.paint(GREEN.bold(), "compliant".to_owned()))
     } else {
-        ("✘".red().bold(), format!("not compliant{}", cause(o)).red().bold())
+        (paint.paint(RED.bold(), "✘"), paint.paint(RED.bold(), format!("not compliant{}", cause(o))))
     };
     let kind = o.kind.map(|k| k.to_string()).unwrap_or_default();
     let mfa = match o.mfa {
-        Some(Mfa::Satisfied) => "MFA satisfied".green(),
-        Some(Mfa::Missing) => "MFA missing".red(),
-        _ => "MFA not required".normal(),
+        Some(Mfa::Satisfied) => paint.paint(GREEN, "MFA satisfied"),
+        Some(Mfa::Missing) => paint.paint(RED, "MFA missing"),
+        _ => paint.paint(Style::new(), "MFA not required"),
     };
     let amr = amr(o.amr.as_ref());
     if o.token.as_ref().is_some_and(|t| t.token_type == TokenType::Id) {
         // Whatever its MFA state, an ID token is the wrong token: say so first.
-        let what = "an ID token, not an access token: send the access token instead".red().bold();
+        let what = paint.paint(RED.bold(), "an ID token, not an access token: send the access token instead");
         writeln!(
             out,
             "{glyph} {}  {verdict}: {what} ({kind}, {mfa}, {})",
-            printable(&o.source).bold(),
+            paint.paint(BOLD, printable(&o.source)),
             printable(&amr)
         )?;
     } else {
-        writeln!(out, "{glyph} {}  {verdict}: {kind}, {mfa}, {}", printable(&o.source).bold(), printable(&amr))?;
+        writeln!(
+            out,
+            "{glyph} {}  {verdict}: {kind}, {mfa}, {}",
+            paint.paint(BOLD, printable(&o.source)),
+            printable(&amr)
+        )?;
     }
 
     let field = |out: &mut W, label: &str, value: String| {
-        writeln!(out, "    {} {}", format!("{label:<9}").dimmed(), printable(&value))
+        writeln!(out, "    {} {}", paint.paint(DIM, format!("{label:<9}")), printable(&value))
     };
     field(out, "kind", format!("{kind}: {}", o.kind_reason.as_deref().unwrap_or_default()))?;
     if let Some(t) = &o.token {
@@ -96,16 +145,17 @@ pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool, width:
         }
     }
     if o.signature.signature != Signature::NotChecked {
-        field(out, "signature", signature(&o.signature))?;
+        field(out, "signature", signature(&o.signature, paint))?;
     }
     for f in &o.findings {
         let padded = format!("{:<9}", f.level.as_str());
-        let level = match f.level {
-            Level::Error => padded.red().bold(),
-            Level::Warning => padded.yellow().bold(),
-            Level::Hint => padded.cyan().bold(),
-            Level::Info => padded.blue(),
+        let style = match f.level {
+            Level::Error => RED.bold(),
+            Level::Warning => AnsiColor::Yellow.on_default().bold(),
+            Level::Hint => CYAN.bold(),
+            Level::Info => AnsiColor::Blue.on_default(),
         };
+        let level = paint.paint(style, padded);
         let message = printable(&f.message);
         // "    " + level (9) + " " + code + ": " comes before the message.
         let lead = 4 + 9 + 1 + f.code.len() + 2;
@@ -113,10 +163,10 @@ pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool, width:
             Some(width) => wrap(&message, lead, width),
             None => message,
         };
-        writeln!(out, "    {level} {}: {message}", f.code.bold())?;
+        writeln!(out, "    {level} {}: {message}", paint.paint(BOLD, f.code))?;
     }
     if let Some(response) = &o.response {
-        writeln!(out, "    {}", "Partner Center would answer:".red())?;
+        writeln!(out, "    {}", paint.paint(RED, "Partner Center would answer:"))?;
         for line in response.text.lines() {
             writeln!(out, "      {line}")?;
         }
@@ -157,10 +207,10 @@ fn wrap(text: &str, lead: usize, width: usize) -> Cow<'_, str> {
 }
 
 /// `verified (RS256, key "kid")`, or the status alone: a failure's reason is in its finding.
-fn signature(v: &Verification) -> String {
+fn signature(v: &Verification, paint: Paint) -> String {
     match v.signature {
-        Signature::Verified => format!("{} ({})", "verified".green(), printable(&v.detail)),
-        other => other.as_str().replace('-', " ").red().to_string(),
+        Signature::Verified => format!("{} ({})", paint.paint(GREEN, "verified"), printable(&v.detail)),
+        other => paint.paint(RED, other.as_str().replace('-', " ")).to_string(),
     }
 }
 
@@ -176,10 +226,10 @@ fn amr(value: Option<&AmrClaim>) -> String {
     }
 }
 
-fn error_line<W: Write>(out: &mut W, source: &str, error: &InputError) -> io::Result<()> {
-    let (glyph, label) = ("✘".red().bold(), "error".red().bold());
+fn error_line<W: Write>(out: &mut W, source: &str, error: &InputError, paint: Paint) -> io::Result<()> {
+    let (glyph, label) = (paint.paint(RED.bold(), "✘"), paint.paint(RED.bold(), "error"));
     let (source, message) = (printable(source), printable(&error.message));
-    writeln!(out, "{glyph} {}  {label} ({}): {message}", source.bold(), error.code.as_str())
+    writeln!(out, "{glyph} {}  {label} ({}): {message}", paint.paint(BOLD, source), error.code.as_str())
 }
 
 pub fn summary<W: Write>(out: &mut W, tally: &Tally) -> io::Result<()> {
@@ -197,34 +247,34 @@ pub fn summary<W: Write>(out: &mut W, tally: &Tally) -> io::Result<()> {
     )
 }
 
-pub fn decoded<W: Write>(out: &mut W, d: &Decoded, first: bool) -> io::Result<()> {
+pub fn decoded<W: Write>(out: &mut W, d: &Decoded, first: bool, paint: Paint) -> io::Result<()> {
     if !first {
         writeln!(out)?;
     }
     if let Some(error) = &d.error {
-        return error_line(out, &d.source, error);
+        return error_line(out, &d.source, error, paint);
     }
-    writeln!(out, "{}", printable(&d.source).bold())?;
+    writeln!(out, "{}", paint.paint(BOLD, printable(&d.source)))?;
     if let Some(warning) = &d.warning {
-        writeln!(out, "{} {}", "warning".yellow().bold(), printable(warning))?;
+        writeln!(out, "{} {}", paint.paint(AnsiColor::Yellow.on_default().bold(), "warning"), printable(warning))?;
     }
     if let Some(v) = &d.signature {
         let reason =
             if v.signature == Signature::Verified { String::new() } else { format!(": {}", printable(&v.detail)) };
-        writeln!(out, "{} {}{reason}", "signature".dimmed(), signature(v))?;
+        writeln!(out, "{} {}{reason}", paint.paint(DIM, "signature"), signature(v, paint))?;
     }
     if let Some(header) = &d.header {
-        object(out, "header", header)?;
+        object(out, "header", header, paint)?;
     }
     if let Some(claims) = &d.claims {
-        object(out, "claims", claims)?;
+        object(out, "claims", claims, paint)?;
     }
     Ok(())
 }
 
 /// A pretty-printed object whose time claims also show as RFC 3339 dates.
-fn object<W: Write>(out: &mut W, label: &str, map: &Map<String, Value>) -> io::Result<()> {
-    writeln!(out, "{} {{", label.dimmed())?;
+fn object<W: Write>(out: &mut W, label: &str, map: &Map<String, Value>, paint: Paint) -> io::Result<()> {
+    writeln!(out, "{} {{", paint.paint(DIM, label))?;
     for (i, (key, value)) in map.iter().enumerate() {
         // Split first: the pretty printer's own newlines are structure, every other one is escaped.
         let pretty = serde_json::to_string_pretty(value)?;
@@ -232,11 +282,11 @@ fn object<W: Write>(out: &mut W, label: &str, map: &Map<String, Value>) -> io::R
         let comma = if i + 1 < map.len() { "," } else { "" };
         let date = match value.as_i64() {
             Some(seconds) if TIME_CLAIMS.contains(&key.as_str()) => {
-                clock::rfc3339(seconds).map(|d| format!("  {}", format!("// {d}").dimmed())).unwrap_or_default()
+                clock::rfc3339(seconds).map(|d| format!("  {}", paint.paint(DIM, format!("// {d}")))).unwrap_or_default()
             }
             _ => String::new(),
         };
-        writeln!(out, "  {}: {text}{comma}{date}", printable(&serde_json::to_string(key)?).cyan())?;
+        writeln!(out, "  {}: {text}{comma}{date}", paint.paint(CYAN, printable(&serde_json::to_string(key)?)))?;
     }
     writeln!(out, "}}")
 }
@@ -245,13 +295,20 @@ fn object<W: Write>(out: &mut W, label: &str, map: &Map<String, Value>) -> io::R
 
 /// A scan result: `outcome`'s block, with where the token was seen and how often under its first
 /// line.
-pub fn scanned<W: Write>(out: &mut W, s: &Scanned, now: i64, first: bool, width: Option<usize>) -> io::Result<()> {
+pub fn scanned<W: Write>(
+    out: &mut W,
+    s: &Scanned,
+    now: i64,
+    first: bool,
+    width: Option<usize>,
+    paint: Paint,
+) -> io::Result<()> {
     let mut block = Vec::new();
-    outcome(&mut block, s.outcome, now, first, width)?;
+    outcome(&mut block, s.outcome, now, first, width, paint)?;
     // The verdict line ends at the first newline after the blank line that separates results.
     let split = block.iter().skip(1).position(|&b| b == b'\n').map_or(block.len(), |i| i + 2);
     out.write_all(&block[..split])?;
-    let field = |label: &str| format!("{label:<9}").dimmed();
+    let field = |label: &str| paint.paint(DIM, format!("{label:<9}"));
     if let Some(request) = s.request {
         writeln!(out, "    {} {} {}", field("request"), printable(&request.method), printable(&request.url))?;
     }
@@ -262,13 +319,13 @@ pub fn scanned<W: Write>(out: &mut W, s: &Scanned, now: i64, first: bool, width:
 }
 
 /// Claims explained, one per line, under `indent`.
-pub fn explanation<W: Write>(out: &mut W, lines: &[Line], indent: &str) -> io::Result<()> {
-    writeln!(out, "{indent}{}", "claims explained:".dimmed())?;
+pub fn explanation<W: Write>(out: &mut W, lines: &[Line], indent: &str, paint: Paint) -> io::Result<()> {
+    writeln!(out, "{indent}{}", paint.paint(DIM, "claims explained:"))?;
     let width = lines.iter().map(|l| l.name.chars().count()).max().unwrap_or(0).min(20);
     for l in lines {
         let name = format!("{:<width$}", printable(&l.name));
         let (value, meaning) = (printable(&l.value), printable(&l.meaning));
-        writeln!(out, "{indent}  {} {value} {} {meaning}", name.cyan(), "—".dimmed())?;
+        writeln!(out, "{indent}  {} {value} {} {meaning}", paint.paint(CYAN, name), paint.paint(DIM, "—"))?;
     }
     Ok(())
 }

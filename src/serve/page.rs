@@ -111,10 +111,11 @@ fn check(pasted: &[u8], policy: &Policy, redact: bool) -> (Value, Outcome<'stati
         None => (None, Vec::new()),
     };
     let mut text = Vec::new();
-    // Writing to memory cannot fail.
-    let _ = mfacheck::report::text::outcome(&mut text, &shown, now, true, None);
+    // Writing to memory cannot fail; a page shows no terminal colours.
+    let plain = mfacheck::report::text::Paint::default();
+    let _ = mfacheck::report::text::outcome(&mut text, &shown, now, true, None, plain);
     if !lines.is_empty() {
-        let _ = mfacheck::report::text::explanation(&mut text, &lines, "    ");
+        let _ = mfacheck::report::text::explanation(&mut text, &lines, "    ", plain);
     }
     let claims: Vec<Value> =
         lines.iter().map(|l| json!({"name": l.name, "value": l.value, "meaning": l.meaning})).collect();
