@@ -155,13 +155,18 @@ fn emit(bytes: &[u8]) -> Result<ExitStatus> {
     }
 }
 
-/// `--color`: auto colours a terminal's stdout unless NO_COLOR is set or TERM is `dumb`
-/// (anstream's rules, which also honour CLICOLOR and CLICOLOR_FORCE).
+/// `--color`: auto colours stdout when it is a terminal that says it shows colour (TERM set and
+/// not `dumb`) and NO_COLOR is unset or empty. Written out rather than anstream's choice, which
+/// colours a dumb terminal when CI or CLICOLOR is set.
 fn color(output: &OutputArgs) -> bool {
     match output.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => anstream::AutoStream::choice(&io::stdout()) != anstream::ColorChoice::Never,
+        ColorChoice::Auto => {
+            let set = |name| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+            let dumb = std::env::var_os("TERM").is_none_or(|term| term.is_empty() || term == "dumb");
+            io::stdout().is_terminal() && !dumb && !set("NO_COLOR")
+        }
     }
 }
 

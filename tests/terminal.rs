@@ -248,6 +248,7 @@ fn shown_on_a_terminal(args: &[&str], env: &[(&str, &str)]) -> String {
         .env_remove("NO_COLOR")
         .env_remove("CLICOLOR")
         .env_remove("CLICOLOR_FORCE")
+        .env_remove("TERM")
         .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::from(terminal.try_clone().unwrap()))
@@ -273,6 +274,10 @@ fn colour_on_a_terminal_unless_dumb_or_no_color() {
     assert!(colourful(&shown_on_a_terminal(&[], &[xterm])), "auto on a terminal: colour");
     assert!(!colourful(&shown_on_a_terminal(&[], &[("TERM", "dumb")])), "TERM=dumb: no colour");
     assert!(!colourful(&shown_on_a_terminal(&["--color", "auto"], &[("TERM", "dumb")])), "TERM=dumb: no colour");
+    // Neither a CI environment nor CLICOLOR makes a dumb terminal show colour.
+    let dumb_in_ci = [("TERM", "dumb"), ("CI", "true"), ("CLICOLOR", "1")];
+    assert!(!colourful(&shown_on_a_terminal(&[], &dumb_in_ci)), "TERM=dumb in CI: no colour");
+    assert!(!colourful(&shown_on_a_terminal(&[], &[])), "no TERM: no colour");
     assert!(!colourful(&shown_on_a_terminal(&[], &[xterm, ("NO_COLOR", "1")])), "NO_COLOR: no colour");
     assert!(!colourful(&shown_on_a_terminal(&["--color", "never"], &[xterm])), "--color never");
     assert!(colourful(&shown_on_a_terminal(&["--color", "always"], &[("TERM", "dumb")])), "--color always wins");
