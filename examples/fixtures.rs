@@ -82,8 +82,7 @@ fn main() -> Result<()> {
     let ec_pem = fs::read_to_string(dir.join("keys/test-ec.pem"))?;
     let ec = Signer::from_pem(ec_pem.as_bytes())?;
     let es256 = Es256(
-        p256::pkcs8::DecodePrivateKey::from_pkcs8_pem(&ec_pem)
-            .map_err(|e| anyhow::anyhow!("keys/test-ec.pem: {e}"))?,
+        p256::pkcs8::DecodePrivateKey::from_pkcs8_pem(&ec_pem).map_err(|e| anyhow::anyhow!("keys/test-ec.pem: {e}"))?,
     );
     let ed = Signer::from_pem(&fs::read(dir.join("keys/test-ed25519.pem"))?)?;
     let other = Signer::from_pem(&fs::read(dir.join("keys/test-rsa-other.pem"))?)?;

@@ -281,9 +281,12 @@ impl<W: std::io::Write> Printer<W> {
             Format::Text => {
                 text::decoded(&mut self.out, decoded, first, self.paint)?;
                 match &decoded.claims {
-                    Some(claims) if self.explain => {
-                        text::explanation(&mut self.out, &crate::judge::explain::claims(claims, self.now), "", self.paint)
-                    }
+                    Some(claims) if self.explain => text::explanation(
+                        &mut self.out,
+                        &crate::judge::explain::claims(claims, self.now),
+                        "",
+                        self.paint,
+                    ),
                     _ => Ok(()),
                 }
             }

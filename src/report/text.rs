@@ -281,9 +281,9 @@ fn object<W: Write>(out: &mut W, label: &str, map: &Map<String, Value>, paint: P
         let text = pretty.split('\n').map(printable).collect::<Vec<_>>().join("\n  ");
         let comma = if i + 1 < map.len() { "," } else { "" };
         let date = match value.as_i64() {
-            Some(seconds) if TIME_CLAIMS.contains(&key.as_str()) => {
-                clock::rfc3339(seconds).map(|d| format!("  {}", paint.paint(DIM, format!("// {d}")))).unwrap_or_default()
-            }
+            Some(seconds) if TIME_CLAIMS.contains(&key.as_str()) => clock::rfc3339(seconds)
+                .map(|d| format!("  {}", paint.paint(DIM, format!("// {d}"))))
+                .unwrap_or_default(),
             _ => String::new(),
         };
         writeln!(out, "  {}: {text}{comma}{date}", paint.paint(CYAN, printable(&serde_json::to_string(key)?)))?;
