@@ -3,8 +3,10 @@
 //!
 //!     cargo run --example fixtures            # rewrites fixtures/ in place
 //!
-//! Deterministic: RS256 (PKCS#1 v1.5), ES256 (RFC 6979) and HS256 signatures depend only on the key and
-//! the message, so a second run changes nothing (CI checks this with `git diff --exit-code`).
+//! Deterministic: RS256 (PKCS#1 v1.5), EdDSA and HS256 signatures depend only on the key and the
+//! message, so a second run changes nothing (CI checks this with `git diff --exit-code`). ES256 is
+//! signed here with RustCrypto's RFC 6979 signer, not with `mfacheck sample`'s aws-lc one, whose
+//! ECDSA is randomised.
 
 use anyhow::{Context, Result};
 use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm, PublicKeyUse};
@@ -77,7 +79,11 @@ fn header(alg: &str, kid: &str) -> Map<String, Value> {
 fn main() -> Result<()> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let rsa = Signer::from_pem(&fs::read(dir.join("keys/test-rsa.pem"))?)?;
-    let ec = Signer::from_pem(&fs::read(dir.join("keys/test-ec.pem"))?)?;
+    let ec_pem = fs::read_to_string(dir.join("keys/test-ec.pem"))?;
+    let ec = Signer::from_pem(ec_pem.as_bytes())?;
+    let es256 = Es256(
+        p256::pkcs8::DecodePrivateKey::from_pkcs8_pem(&ec_pem).map_err(|e| anyhow::anyhow!("keys/test-ec.pem: {e}"))?,
+    );
     let ed = Signer::from_pem(&fs::read(dir.join("keys/test-ed25519.pem"))?)?;
     let other = Signer::from_pem(&fs::read(dir.join("keys/test-rsa-other.pem"))?)?;
     let rsa_public_pem = fs::read(dir.join("keys/test-rsa.pub.pem"))?;
@@ -269,7 +275,7 @@ fn main() -> Result<()> {
     )?;
     write(
         "es256.jwt",
-        &line(encode(&header("ES256", EC_KID), &user(json!({})), Some(&ec))?),
+        &line(es256.sign(&header("ES256", EC_KID), &user(json!({})))?),
         ok("signed ES256 with the test P-256 key, MFA", "app+user", "satisfied", 0, &[]),
     )?;
     write(
@@ -619,7 +625,7 @@ fn main() -> Result<()> {
     )?;
     write(
         "attack/key-type-mismatch.jwt",
-        &line(encode(&header("ES256", RSA_KID), &user(json!({})), Some(&ec))?),
+        &line(es256.sign(&header("ES256", RSA_KID), &user(json!({})))?),
         attack("signed ES256 by the test EC key, naming the kid of the test RSA key", 0, &[], "invalid"),
     )?;
 
@@ -734,6 +740,19 @@ fn har(password_token: &str, mfa_token: &str, app_token: &str) -> Value {
                   json!([{"name": "Origin", "value": "https://partner.microsoft.com"}]), None, response(204, "No Content", ""))
         ]
     }})
+}
+
+/// An ES256 signer whose signatures are reproducible (RFC 6979).
+struct Es256(p256::ecdsa::SigningKey);
+
+impl Es256 {
+    fn sign(&self, header: &Map<String, Value>, claims: &Map<String, Value>) -> Result<String> {
+        use p256::ecdsa::signature::Signer as _;
+        let unsigned = encode(header, claims, None)?; // `HEADER.PAYLOAD.`: the signature goes last
+        let signing_input = unsigned.strip_suffix('.').context("an unsigned token ends with a dot")?;
+        let signature: p256::ecdsa::Signature = self.0.sign(signing_input.as_bytes());
+        Ok(unsigned + &base64url(&signature.to_bytes()))
+    }
 }
 
 fn base64url(bytes: &[u8]) -> String {

@@ -206,7 +206,8 @@ impl From<DecodeFormat> for Format {
 /// How results are shown, for every subcommand that prints them (the format is each one's own).
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// Colour text output: auto (when stdout is a terminal and NO_COLOR is unset), always, never
+    /// Colour text output: auto (when stdout is a terminal, NO_COLOR is unset and TERM is not
+    /// dumb), always, never
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
 

@@ -85,7 +85,6 @@ fn run() -> Result<ExitStatus> {
         }
         Command::Scan(scan) => {
             let args = &scan.check;
-            set_color(&args.output);
             let policy = policy(args)?;
             let mut printer = printer(&args.output, args.format.into(), policy.now.as_second())
                 .suite("mfacheck scan")
@@ -139,9 +138,8 @@ fn threads(args: &CheckArgs) -> usize {
     args.threads.map(usize::from).or_else(|| std::thread::available_parallelism().ok().map(|n| n.get())).unwrap_or(1)
 }
 
-/// Resolves the inputs and the colour choice, and hints when stdin is a terminal nobody piped to.
+/// Resolves the inputs, and hints when stdin is a terminal nobody piped to.
 fn prepare(inputs: &[std::ffi::OsString], output: &OutputArgs) -> Vec<InputSpec> {
-    set_color(output);
     let specs = input::specs(inputs);
     hint_stdin(output, specs.contains(&InputSpec::Stdin), "tokens from stdin, one per line");
     specs
@@ -162,13 +160,19 @@ fn emit(bytes: &[u8]) -> Result<ExitStatus> {
     }
 }
 
-fn set_color(output: &OutputArgs) {
-    let color = match output.color {
+/// `--color`: auto colours stdout when it is a terminal that says it shows colour (TERM set and
+/// not `dumb`) and NO_COLOR is unset or empty. Written out rather than anstream's choice, which
+/// colours a dumb terminal when CI or CLICOLOR is set.
+fn color(output: &OutputArgs) -> bool {
+    match output.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-    };
-    colored::control::set_override(color);
+        ColorChoice::Auto => {
+            let set = |name| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+            let dumb = std::env::var_os("TERM").is_none_or(|term| term.is_empty() || term == "dumb");
+            io::stdout().is_terminal() && !dumb && !set("NO_COLOR")
+        }
+    }
 }
 
 fn printer(output: &OutputArgs, format: Format, now: i64) -> Printer<BufWriter<io::StdoutLock<'static>>> {
@@ -180,6 +184,7 @@ fn printer(output: &OutputArgs, format: Format, now: i64) -> Printer<BufWriter<i
     Printer::new(BufWriter::with_capacity(1 << 16, io::stdout().lock()), format, output.quiet, now)
         .redacting(output.redact)
         .wrapping(width)
+        .colored(color(output))
 }
 
 /// A progress line on stderr for a long run: when stderr is a terminal that does not also show

@@ -69,7 +69,6 @@ fn mix() -> Vec<u8> {
 
 /// What the slow path gives, one item after another in this thread: the reference.
 fn one_at_a_time(input: &[u8], name: &str, format: Format) -> (Vec<u8>, u8) {
-    colored::control::set_override(false);
     let now = mfacheck::clock::parse_time(NOW).unwrap();
     let policy = Policy::at(now);
     let mut printer = Printer::new(Vec::new(), format, false, now.as_second());

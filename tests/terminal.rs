@@ -306,3 +306,49 @@ fn no_progress_when_stderr_is_not_a_terminal() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
+
+/// What `mfacheck check ARGS @fixtures/mfa.jwt` shows with stdout on a terminal, under `env`
+/// (the colour variables of the environment running the tests removed first).
+fn shown_on_a_terminal(args: &[&str], env: &[(&str, &str)]) -> String {
+    let (controller, terminal) = pty();
+    let mut cmd = bin();
+    cmd.args(["check", "--now", NOW])
+        .args(args)
+        .arg("@fixtures/mfa.jwt")
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("TERM")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(terminal.try_clone().unwrap()))
+        .stderr(Stdio::from(terminal.try_clone().unwrap()));
+    let mut child = spawn_on(&mut cmd, &terminal);
+    drop((cmd, terminal));
+    let shown = collect(&controller);
+    assert_eq!(wait(&mut child, Duration::from_secs(10)), Some(0), "{args:?} {env:?}");
+    // The reader ends when the terminal's last user is gone; a deadline in case it does not.
+    let mut bytes = Vec::new();
+    while let Ok(block) = shown.recv_timeout(Duration::from_secs(2)) {
+        bytes.extend(block);
+    }
+    let shown = String::from_utf8_lossy(&bytes).into_owned();
+    assert!(shown.contains("compliant"), "{args:?} {env:?}: {shown:?}");
+    shown
+}
+
+#[test]
+fn colour_on_a_terminal_unless_dumb_or_no_color() {
+    let colourful = |shown: &str| shown.contains("\x1b[");
+    let xterm = ("TERM", "xterm-256color");
+    assert!(colourful(&shown_on_a_terminal(&[], &[xterm])), "auto on a terminal: colour");
+    assert!(!colourful(&shown_on_a_terminal(&[], &[("TERM", "dumb")])), "TERM=dumb: no colour");
+    assert!(!colourful(&shown_on_a_terminal(&["--color", "auto"], &[("TERM", "dumb")])), "TERM=dumb: no colour");
+    // Neither a CI environment nor CLICOLOR makes a dumb terminal show colour.
+    let dumb_in_ci = [("TERM", "dumb"), ("CI", "true"), ("CLICOLOR", "1")];
+    assert!(!colourful(&shown_on_a_terminal(&[], &dumb_in_ci)), "TERM=dumb in CI: no colour");
+    assert!(!colourful(&shown_on_a_terminal(&[], &[])), "no TERM: no colour");
+    assert!(!colourful(&shown_on_a_terminal(&[], &[xterm, ("NO_COLOR", "1")])), "NO_COLOR: no colour");
+    assert!(!colourful(&shown_on_a_terminal(&["--color", "never"], &[xterm])), "--color never");
+    assert!(colourful(&shown_on_a_terminal(&["--color", "always"], &[("TERM", "dumb")])), "--color always wins");
+}

@@ -388,3 +388,54 @@ fn a_graph_token_is_not_checked_and_says_why_never_invalid() {
     assert_eq!((results[0]["signature"].as_str(), code), (Some("invalid"), 1));
     assert!(codes(&results[0]).contains(&"bad-signature"));
 }
+
+/// The key-exchange groups a TLS ClientHello offers (its supported_groups extension).
+fn offered_groups(hello: &[u8]) -> Vec<u16> {
+    let u16_at = |at: usize| u16::from_be_bytes([hello[at], hello[at + 1]]);
+    // Record header (5), handshake header (4), version (2), random (32), then length-prefixed
+    // session id, cipher suites and compression methods, then the extensions.
+    let mut at = 5 + 4 + 2 + 32;
+    at += 1 + usize::from(hello[at]);
+    at += 2 + usize::from(u16_at(at));
+    at += 1 + usize::from(hello[at]);
+    let end = at + 2 + usize::from(u16_at(at));
+    at += 2;
+    while at + 4 <= end {
+        let (kind, len) = (u16_at(at), usize::from(u16_at(at + 2)));
+        if kind == 0x000a {
+            return (0..usize::from(u16_at(at + 4)) / 2).map(|i| u16_at(at + 6 + 2 * i)).collect();
+        }
+        at += 4 + len;
+    }
+    Vec::new()
+}
+
+#[test]
+fn https_fetching_speaks_tls_on_aws_lc() {
+    // A loopback "server" that takes the ClientHello and hangs up: enough to see which TLS
+    // stack made it, with no certificate needed.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("https://{}/keys", listener.local_addr().unwrap());
+    let server = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut hello = vec![0; 5];
+        stream.read_exact(&mut hello).unwrap();
+        let len = usize::from(u16::from_be_bytes([hello[3], hello[4]]));
+        hello.resize(5 + len, 0);
+        stream.read_exact(&mut hello[5..]).unwrap();
+        hello
+    });
+    mfacheck()
+        .args(["check", "--fetch-timeout", "10", "--jwks", &url, "@fixtures/mfa.jwt"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::starts_with(format!("mfacheck: --jwks {url}: cannot fetch: ")));
+    let hello = server.join().unwrap();
+    assert_eq!((hello[0], hello[5]), (0x16, 0x01), "a TLS handshake record holding a ClientHello");
+    // X25519MLKEM768 (0x11ec) is offered by rustls's aws-lc provider; ring has no ML-KEM.
+    let groups = offered_groups(&hello);
+    assert!(groups.contains(&0x001d), "X25519 offered: {groups:04x?}");
+    assert!(groups.contains(&0x11ec), "rustls on aws-lc, not ring: {groups:04x?}");
+}

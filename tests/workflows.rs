@@ -211,13 +211,32 @@ fn sample_reproduces_committed_fixtures_byte_for_byte() {
         ("app-only.jwt", [&["--app-only"][..], &rsa].concat()),
         ("v2-mfa.jwt", [&["--ver", "2.0"][..], &rsa].concat()),
         ("v2-no-amr.jwt", [&["--ver", "2.0", "--claim", "amr=null"][..], &rsa].concat()),
-        ("es256.jwt", vec!["--key", "fixtures/keys/test-ec.pem", "--kid", "mfacheck-test-ec"]),
+        ("eddsa.jwt", vec!["--key", "fixtures/keys/test-ed25519.pem", "--kid", "mfacheck-test-ed25519"]),
     ];
     for (file, flags) in cases {
         let args = [&["sample"][..], &FIXTURE_TIMES, &flags].concat();
         let (code, stdout, stderr) = run(&args, "");
         assert_eq!(code, 0, "{file}: {stderr}");
         assert_eq!(stdout, fixture(file), "mfacheck {} does not reproduce fixtures/{file}", args.join(" "));
+    }
+}
+
+#[test]
+fn es256_samples_sign_the_fixture_bytes_with_fresh_valid_signatures() {
+    // aws-lc's ECDSA is randomised: the signed part is the fixture's, the signature is new each
+    // time and verifies (the generator signs fixtures/es256.jwt with an RFC 6979 signer instead).
+    let args = [&["sample"][..], &FIXTURE_TIMES, &["--key", "fixtures/keys/test-ec.pem", "--kid", "mfacheck-test-ec"]]
+        .concat();
+    let fixed = fixture("es256.jwt");
+    let signed_part = |token: &str| token.trim().rsplit_once('.').unwrap().0.to_owned();
+    let (_, first, _) = run(&args, "");
+    let (_, second, _) = run(&args, "");
+    assert_eq!(signed_part(&first), signed_part(&fixed));
+    assert_eq!(signed_part(&second), signed_part(&fixed));
+    for token in [&first, &second, &fixed] {
+        let (code, stdout, _) = run(&["check", "--format", "ndjson", "--jwks", "fixtures/keys/jwks.json"], token);
+        assert_eq!(code, 0, "{stdout}");
+        assert!(stdout.contains("\"signature\":\"verified\""), "{stdout}");
     }
 }
 

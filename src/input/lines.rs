@@ -627,27 +627,14 @@ impl<'n> Lines<'n> {
         self.source.clear();
         self.source.push_str(self.name);
         self.source.push(':');
-        push_number(&mut self.source, first);
+        let mut number = itoa::Buffer::new();
+        self.source.push_str(number.format(first));
         if last != first {
             self.source.push('-');
-            push_number(&mut self.source, last);
+            self.source.push_str(number.format(last));
         }
         each(&self.source, token)
     }
-}
-
-fn push_number(out: &mut String, mut n: usize) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend(digits[at..].iter().map(|&d| char::from(d)));
 }
 
 /// The error of a line of other text: it points to `scan`, which finds tokens in such text.

@@ -47,6 +47,8 @@ pub struct Printer<W: std::io::Write> {
     explain: bool,
     /// The terminal's width, to wrap text findings to (None: piped, one line per finding).
     width: Option<usize>,
+    /// Whether text output is coloured.
+    paint: text::Paint,
     /// `--format junit`: test cases held until the counts are known, and the suite's name.
     held: Vec<u8>,
     suite: &'static str,
@@ -108,6 +110,7 @@ impl<W: std::io::Write> Printer<W> {
             tally: Tally::default(),
             explain: false,
             width: None,
+            paint: text::Paint::default(),
             held: Vec::new(),
             suite: "mfacheck check",
             summary: None,
@@ -118,6 +121,12 @@ impl<W: std::io::Write> Printer<W> {
     /// Text findings are wrapped to `width` columns (a terminal's).
     pub fn wrapping(mut self, width: Option<usize>) -> Self {
         self.width = width;
+        self
+    }
+
+    /// Text output in colour (`--color`, decided by the caller).
+    pub fn colored(mut self, on: bool) -> Self {
+        self.paint = text::Paint::new(on);
         self
     }
 
@@ -195,7 +204,7 @@ impl<W: std::io::Write> Printer<W> {
             outcome
         };
         match self.format {
-            Format::Text => text::outcome(&mut self.out, outcome, self.now, first, self.width),
+            Format::Text => text::outcome(&mut self.out, outcome, self.now, first, self.width, self.paint),
             Format::Json => json::array_item(&mut self.out, outcome, first),
             Format::Ndjson => {
                 json::write_outcome(&mut self.out, outcome)?;
@@ -241,6 +250,7 @@ impl<W: std::io::Write> Printer<W> {
         Printer {
             explain: self.explain,
             width: self.width,
+            paint: self.paint,
             suite: self.suite,
             summary: self.summary.as_ref().map(|_| Summary::default()),
             ..Printer::new(out, self.format, self.quiet, self.now).redacting(self.redact)
@@ -267,13 +277,14 @@ impl<W: std::io::Write> Printer<W> {
         };
         match self.format {
             Format::Text => {
-                text::decoded(&mut self.out, decoded, first)?;
+                text::decoded(&mut self.out, decoded, first, self.paint)?;
                 match &decoded.claims {
                     Some(claims) if self.explain => text::explanation(
                         &mut self.out,
                         &crate::judge::explain::claims(claims, self.now),
                         "",
                         self.width,
+                        self.paint,
                     ),
                     _ => Ok(()),
                 }
@@ -339,7 +350,7 @@ impl<W: std::io::Write> Printer<W> {
             scanned
         };
         match self.format {
-            Format::Text => text::scanned(&mut self.out, scanned, self.now, first, self.width),
+            Format::Text => text::scanned(&mut self.out, scanned, self.now, first, self.width, self.paint),
             Format::Json => json::array_item(&mut self.out, scanned, first),
             Format::Ndjson => json::line(&mut self.out, scanned),
             Format::Junit => junit::testcase(&mut self.held, scanned.outcome, self.suite, self.now),
@@ -360,7 +371,13 @@ impl<W: std::io::Write> Printer<W> {
         } else {
             claims
         };
-        text::explanation(&mut self.out, &crate::judge::explain::claims(claims, self.now), "    ", self.width)
+        text::explanation(
+            &mut self.out,
+            &crate::judge::explain::claims(claims, self.now),
+            "    ",
+            self.width,
+            self.paint,
+        )
     }
 }
 

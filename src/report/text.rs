@@ -9,10 +9,48 @@ use crate::judge::outcome::AmrClaim;
 use crate::judge::verdict::{ENFORCEMENT, Level, Mfa};
 use crate::token::claims::issuer_version;
 use crate::token::verify::{Signature, Verification};
-use colored::Colorize;
+use anstyle::{AnsiColor, Style};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
+use std::fmt::{self, Display};
 use std::io::{self, Write};
+
+/// Whether text output is coloured, and the styles it uses. The default is plain: only a
+/// terminal that can show colour, or `--color always`, gets escape codes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Paint {
+    on: bool,
+}
+
+const GREEN: Style = AnsiColor::Green.on_default();
+const RED: Style = AnsiColor::Red.on_default();
+const BOLD: Style = Style::new().bold();
+const DIM: Style = Style::new().dimmed();
+const CYAN: Style = AnsiColor::Cyan.on_default();
+const YELLOW: Style = AnsiColor::Yellow.on_default();
+
+impl Paint {
+    pub fn new(on: bool) -> Self {
+        Paint { on }
+    }
+
+    /// `text` in `style`, or as it is when colour is off.
+    fn paint<T: Display>(self, style: Style, text: T) -> Painted<T> {
+        Painted { style: if self.on { style } else { Style::new() }, text }
+    }
+}
+
+/// Text between a style's escape code and its reset (neither is written for the plain style).
+struct Painted<T> {
+    style: Style,
+    text: T,
+}
+
+impl<T: Display> Display for Painted<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}{}", self.style.render(), self.text, self.style.render_reset())
+    }
+}
 
 /// Claims that hold a NumericDate, shown also as RFC 3339.
 const TIME_CLAIMS: [&str; 4] = ["iat", "nbf", "exp", "auth_time"];
@@ -31,23 +69,30 @@ pub fn refused(o: &Outcome, now: i64) -> String {
 }
 
 /// One result: the verdict line, then its details. `width`: a terminal's, to wrap findings to.
-pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool, width: Option<usize>) -> io::Result<()> {
+pub fn outcome<W: Write>(
+    out: &mut W,
+    o: &Outcome,
+    now: i64,
+    first: bool,
+    width: Option<usize>,
+    paint: Paint,
+) -> io::Result<()> {
     if !first {
         writeln!(out)?;
     }
     if let Some(error) = &o.error {
-        return error_line(out, &o.source, error);
+        return error_line(out, &o.source, error, paint);
     }
     let (glyph, verdict) = if o.compliant {
-        ("✔".green().bold(), "compliant".green().bold())
+        (paint.paint(GREEN.bold(), "✔"), paint.paint(GREEN.bold(), "compliant".to_owned()))
     } else {
-        ("✘".red().bold(), format!("not compliant{}", cause(o)).red().bold())
+        (paint.paint(RED.bold(), "✘"), paint.paint(RED.bold(), format!("not compliant{}", cause(o))))
     };
     let kind = o.kind.map(|k| k.to_string()).unwrap_or_default();
     let mfa = match o.mfa {
-        Some(state @ Mfa::Satisfied) => state.label().green(),
-        Some(state @ Mfa::Missing) => state.label().red(),
-        state => state.map_or("", Mfa::label).normal(),
+        Some(state @ Mfa::Satisfied) => paint.paint(GREEN, state.label()),
+        Some(state @ Mfa::Missing) => paint.paint(RED, state.label()),
+        state => paint.paint(Style::new(), state.map_or("", Mfa::label)),
     };
     let amr = amr(o.amr.as_ref());
     // What Partner Center would refuse beyond the MFA rule, on the first line: a green ✔ for a
@@ -60,11 +105,14 @@ pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool, width:
             } else {
                 " — Partner Center would refuse it: "
             };
-            format!("{lead}{words}").yellow().bold().to_string()
+            paint.paint(YELLOW.bold(), format!("{lead}{words}")).to_string()
         }
     };
-    let head =
-        format!("{glyph} {}  {verdict}: {kind}, {mfa}, {}{refused}", printable(&o.source).bold(), printable(&amr));
+    let head = format!(
+        "{glyph} {}  {verdict}: {kind}, {mfa}, {}{refused}",
+        paint.paint(BOLD, printable(&o.source)),
+        printable(&amr)
+    );
     match width {
         Some(width) => writeln!(out, "{}", wrap(&head, 0, 4, width))?,
         None => writeln!(out, "{head}")?,
@@ -76,7 +124,7 @@ pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool, width:
             Some(width) => wrap(&value, 14, 14, width),
             None => value,
         };
-        writeln!(out, "    {} {value}", format!("{label:<9}").dimmed())
+        writeln!(out, "    {} {value}", paint.paint(DIM, format!("{label:<9}")))
     };
     field(out, "kind", format!("{kind}: {}", o.kind_reason.as_deref().unwrap_or_default()))?;
     if let Some(t) = &o.token {
@@ -114,16 +162,17 @@ pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool, width:
         }
     }
     if o.signature.signature != Signature::NotChecked {
-        field(out, "signature", signature(&o.signature))?;
+        field(out, "signature", signature(&o.signature, paint))?;
     }
     for f in &o.findings {
         let padded = format!("{:<9}", f.level.as_str());
-        let level = match f.level {
-            Level::Error => padded.red().bold(),
-            Level::Warning => padded.yellow().bold(),
-            Level::Hint => padded.cyan().bold(),
-            Level::Info => padded.blue(),
+        let style = match f.level {
+            Level::Error => RED.bold(),
+            Level::Warning => AnsiColor::Yellow.on_default().bold(),
+            Level::Hint => CYAN.bold(),
+            Level::Info => AnsiColor::Blue.on_default(),
         };
+        let level = paint.paint(style, padded);
         let message = printable(&f.message);
         // "    " + level (9) + " " + code + ": " comes before the message.
         let lead = 4 + 9 + 1 + f.code.len() + 2;
@@ -131,10 +180,10 @@ pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, first: bool, width:
             Some(width) => wrap(&message, lead, 14, width),
             None => message,
         };
-        writeln!(out, "    {level} {}: {message}", f.code.bold())?;
+        writeln!(out, "    {level} {}: {message}", paint.paint(BOLD, f.code))?;
     }
     if let Some(response) = &o.response {
-        writeln!(out, "    {}", "Partner Center would answer:".red())?;
+        writeln!(out, "    {}", paint.paint(RED, "Partner Center would answer:"))?;
         for line in response.text.lines() {
             writeln!(out, "      {line}")?;
         }
@@ -168,10 +217,10 @@ fn wrap(text: &str, lead: usize, indent: usize, width: usize) -> Cow<'_, str> {
 }
 
 /// `verified (RS256, key "kid")`, or the status alone: a failure's reason is in its finding.
-fn signature(v: &Verification) -> String {
+fn signature(v: &Verification, paint: Paint) -> String {
     match v.signature {
-        Signature::Verified => format!("{} ({})", "verified".green(), printable(&v.detail)),
-        other => other.as_str().replace('-', " ").red().to_string(),
+        Signature::Verified => format!("{} ({})", paint.paint(GREEN, "verified"), printable(&v.detail)),
+        other => paint.paint(RED, other.as_str().replace('-', " ")).to_string(),
     }
 }
 
@@ -187,10 +236,10 @@ fn amr(value: Option<&AmrClaim>) -> String {
     }
 }
 
-fn error_line<W: Write>(out: &mut W, source: &str, error: &InputError) -> io::Result<()> {
-    let (glyph, label) = ("✘".red().bold(), "error".red().bold());
+fn error_line<W: Write>(out: &mut W, source: &str, error: &InputError, paint: Paint) -> io::Result<()> {
+    let (glyph, label) = (paint.paint(RED.bold(), "✘"), paint.paint(RED.bold(), "error"));
     let (source, message) = (printable(source), printable(&error.message));
-    writeln!(out, "{glyph} {}  {label} ({}): {message}", source.bold(), error.code.as_str())
+    writeln!(out, "{glyph} {}  {label} ({}): {message}", paint.paint(BOLD, source), error.code.as_str())
 }
 
 /// The columns `text` takes on a terminal: its characters less those of colour escapes.
@@ -234,46 +283,46 @@ pub fn summary<W: Write>(out: &mut W, tally: &Tally, width: Option<usize>) -> io
     )
 }
 
-pub fn decoded<W: Write>(out: &mut W, d: &Decoded, first: bool) -> io::Result<()> {
+pub fn decoded<W: Write>(out: &mut W, d: &Decoded, first: bool, paint: Paint) -> io::Result<()> {
     if !first {
         writeln!(out)?;
     }
     if let Some(error) = &d.error {
-        return error_line(out, &d.source, error);
+        return error_line(out, &d.source, error, paint);
     }
-    writeln!(out, "{}", printable(&d.source).bold())?;
+    writeln!(out, "{}", paint.paint(BOLD, printable(&d.source)))?;
     if let Some(warning) = &d.warning {
-        writeln!(out, "{} {}", "warning".yellow().bold(), printable(warning))?;
+        writeln!(out, "{} {}", paint.paint(AnsiColor::Yellow.on_default().bold(), "warning"), printable(warning))?;
     }
     if let Some(v) = &d.signature {
         let reason =
             if v.signature == Signature::Verified { String::new() } else { format!(": {}", printable(&v.detail)) };
-        writeln!(out, "{} {}{reason}", "signature".dimmed(), signature(v))?;
+        writeln!(out, "{} {}{reason}", paint.paint(DIM, "signature"), signature(v, paint))?;
     }
     if let Some(header) = &d.header {
-        object(out, "header", header)?;
+        object(out, "header", header, paint)?;
     }
     if let Some(claims) = &d.claims {
-        object(out, "claims", claims)?;
+        object(out, "claims", claims, paint)?;
     }
     Ok(())
 }
 
 /// A pretty-printed object whose time claims also show as RFC 3339 dates.
-fn object<W: Write>(out: &mut W, label: &str, map: &Map<String, Value>) -> io::Result<()> {
-    writeln!(out, "{} {{", label.dimmed())?;
+fn object<W: Write>(out: &mut W, label: &str, map: &Map<String, Value>, paint: Paint) -> io::Result<()> {
+    writeln!(out, "{} {{", paint.paint(DIM, label))?;
     for (i, (key, value)) in map.iter().enumerate() {
         // Split first: the pretty printer's own newlines are structure, every other one is escaped.
         let pretty = serde_json::to_string_pretty(value)?;
         let text = pretty.split('\n').map(printable).collect::<Vec<_>>().join("\n  ");
         let comma = if i + 1 < map.len() { "," } else { "" };
         let date = match value.as_i64() {
-            Some(seconds) if TIME_CLAIMS.contains(&key.as_str()) => {
-                clock::rfc3339(seconds).map(|d| format!("  {}", format!("// {d}").dimmed())).unwrap_or_default()
-            }
+            Some(seconds) if TIME_CLAIMS.contains(&key.as_str()) => clock::rfc3339(seconds)
+                .map(|d| format!("  {}", paint.paint(DIM, format!("// {d}"))))
+                .unwrap_or_default(),
             _ => String::new(),
         };
-        writeln!(out, "  {}: {text}{comma}{date}", printable(&serde_json::to_string(key)?).cyan())?;
+        writeln!(out, "  {}: {text}{comma}{date}", paint.paint(CYAN, printable(&serde_json::to_string(key)?)))?;
     }
     writeln!(out, "}}")
 }
@@ -282,13 +331,20 @@ fn object<W: Write>(out: &mut W, label: &str, map: &Map<String, Value>) -> io::R
 
 /// A scan result: `outcome`'s block, with where the token was seen and how often under its first
 /// line.
-pub fn scanned<W: Write>(out: &mut W, s: &Scanned, now: i64, first: bool, width: Option<usize>) -> io::Result<()> {
+pub fn scanned<W: Write>(
+    out: &mut W,
+    s: &Scanned,
+    now: i64,
+    first: bool,
+    width: Option<usize>,
+    paint: Paint,
+) -> io::Result<()> {
     let mut block = Vec::new();
-    outcome(&mut block, s.outcome, now, first, width)?;
+    outcome(&mut block, s.outcome, now, first, width, paint)?;
     // The verdict line ends at the first newline after the blank line that separates results.
     let split = block.iter().skip(1).position(|&b| b == b'\n').map_or(block.len(), |i| i + 2);
     out.write_all(&block[..split])?;
-    let field = |label: &str| format!("{label:<9}").dimmed();
+    let field = |label: &str| paint.paint(DIM, format!("{label:<9}"));
     if let Some(request) = s.request {
         writeln!(out, "    {} {} {}", field("request"), printable(&request.method), printable(&request.url))?;
     }
@@ -300,8 +356,14 @@ pub fn scanned<W: Write>(out: &mut W, s: &Scanned, now: i64, first: bool, width:
 
 /// Claims explained, one per line, under `indent`.
 /// Each claim's one-line meaning; `columns`: a terminal's width, to wrap them to.
-pub fn explanation<W: Write>(out: &mut W, lines: &[Line], indent: &str, columns: Option<usize>) -> io::Result<()> {
-    writeln!(out, "{indent}{}", "claims explained:".dimmed())?;
+pub fn explanation<W: Write>(
+    out: &mut W,
+    lines: &[Line],
+    indent: &str,
+    columns: Option<usize>,
+    paint: Paint,
+) -> io::Result<()> {
+    writeln!(out, "{indent}{}", paint.paint(DIM, "claims explained:"))?;
     let width = lines.iter().map(|l| l.name.chars().count()).max().unwrap_or(0).min(20);
     // Wrapped lines go on under the value, after the name column.
     let lead = indent.chars().count() + 2 + width + 1;
@@ -312,7 +374,7 @@ pub fn explanation<W: Write>(out: &mut W, lines: &[Line], indent: &str, columns:
             Some(columns) => Cow::Owned(wrap(&meaning, lead + value.chars().count() + 3, lead, columns).into_owned()),
             None => meaning,
         };
-        writeln!(out, "{indent}  {} {value} {} {meaning}", name.cyan(), "—".dimmed())?;
+        writeln!(out, "{indent}  {} {value} {} {meaning}", paint.paint(CYAN, name), paint.paint(DIM, "—"))?;
     }
     Ok(())
 }

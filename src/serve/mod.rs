@@ -67,8 +67,6 @@ pub fn run(args: &ServeArgs, policy: Policy) -> Result<ExitStatus> {
     if !args.check.input.inputs.is_empty() {
         bail!("serve takes no INPUT: it checks the bearer token of each request (paste one at /_mfacheck/)");
     }
-    // The page shows `check --explain`'s text as well: never with terminal colours.
-    colored::control::set_override(false);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(serve(args, policy))?;
     Ok(ExitStatus::Compliant)

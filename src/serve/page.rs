@@ -131,10 +131,11 @@ fn check(pasted: &str, policy: &Policy, redact: bool) -> (Value, Outcome<'static
         None => (None, Vec::new()),
     };
     let mut text = Vec::new();
-    // Writing to memory cannot fail.
-    let _ = mfacheck::report::text::outcome(&mut text, &shown, now, true, None);
+    // Writing to memory cannot fail; a page shows no terminal colours.
+    let plain = mfacheck::report::text::Paint::default();
+    let _ = mfacheck::report::text::outcome(&mut text, &shown, now, true, None, plain);
     if !lines.is_empty() {
-        let _ = mfacheck::report::text::explanation(&mut text, &lines, "    ", None);
+        let _ = mfacheck::report::text::explanation(&mut text, &lines, "    ", None, plain);
     }
     if shown.response.is_some() {
         let _ = mfacheck::report::text::enforcement(&mut text, None);

@@ -823,7 +823,12 @@ pub(crate) fn is_loopback(host: &str) -> bool {
 #[cfg(feature = "fetch")]
 pub(crate) fn fetch(url: &str, timeout: Duration, option: &str) -> Result<Vec<u8>> {
     let loopback = check_url(url, option)?;
+    // rustls on aws-lc, the crypto that verifies signatures: ring is not built.
+    let tls = ureq::tls::TlsConfig::builder()
+        .unversioned_rustls_crypto_provider(std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+        .build();
     let mut config = ureq::Agent::config_builder()
+        .tls_config(tls)
         .timeout_global(Some(timeout))
         .https_only(!loopback)
         .user_agent(concat!("mfacheck/", env!("CARGO_PKG_VERSION")));
