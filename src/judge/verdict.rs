@@ -21,7 +21,8 @@ pub struct Policy {
     pub issuers: Vec<String>,
     /// `--audience`: when not empty, `aud` (or one of its elements) must be one of these.
     pub audiences: Vec<String>,
-    /// `--jwks` / `--key`: when given, the signature must verify with one of these keys.
+    /// `--jwks`, `--key` or `--verify`: when given, the signature must verify with one of these
+    /// keys (see [`Policy::verification_requested`]).
     pub keys: Option<Arc<Keys>>,
 }
 
@@ -35,6 +36,14 @@ impl Policy {
             audiences: Vec::new(),
             keys: None,
         }
+    }
+}
+
+impl Policy {
+    /// Verification was asked for (`--jwks`, `--key`, `--verify`, and any option that implies
+    /// one of them): then only a `verified` signature can be compliant (SPEC §2).
+    pub fn verification_requested(&self) -> bool {
+        self.keys.is_some()
     }
 }
 
@@ -185,7 +194,7 @@ pub fn judge(
             ),
         );
     }
-    expectations(claims, policy, signature, &mut add);
+    expectations(header, claims, policy, signature, &mut add);
     if alg.eq_ignore_ascii_case("none") || signature_empty {
         add(
             "unsigned",
@@ -271,7 +280,10 @@ pub fn judge(
         );
     }
 
-    let compliant = mfa != Mfa::Missing && !findings.iter().any(|f| f.level == Level::Error);
+    // Verification decides when it was asked for: nothing but `verified` passes (each other
+    // outcome also has its error finding, which says why).
+    let unverified = policy.verification_requested() && signature.signature != Signature::Verified;
+    let compliant = mfa != Mfa::Missing && !unverified && !findings.iter().any(|f| f.level == Level::Error);
     let response = (mfa == Mfa::Missing).then(|| Response::mfa_required(policy.now));
     Verdict { mfa, compliant, findings, response }
 }
@@ -365,9 +377,10 @@ fn what_token_and_why(claims: &Claims, mfa: Mfa, out: &mut Vec<Finding>) {
     }
 }
 
-/// The checks asked for beyond the MFA rule (`--jwks`/`--key`, `--issuer`, `--audience`, and
-/// `exp` under `--require-valid-time`): each failure is an `error` finding.
+/// The checks asked for beyond the MFA rule (`--jwks`/`--key`/`--verify`, `--issuer`,
+/// `--audience`, and `exp` under `--require-valid-time`): each failure is an `error` finding.
 fn expectations(
+    header: &Header,
     claims: &Claims,
     policy: &Policy,
     signature: &Verification,
@@ -383,17 +396,26 @@ fn expectations(
         );
     }
     match signature.signature {
+        Signature::Invalid if header.nonce => add(
+            "bad-signature",
+            Level::Error,
+            format!(
+                "{} (the header carries a nonce, as Microsoft Graph's tokens do, but this token is not for \
+                 Microsoft Graph alone, so the nonce excuses nothing)",
+                signature.detail
+            ),
+        ),
         Signature::Invalid => add("bad-signature", Level::Error, signature.detail.clone()),
         Signature::UnknownKey => add("unknown-key", Level::Error, signature.detail.clone()),
-        // Not a failure of the token: nobody but Graph can check it, so it is neither verified
-        // nor invalid. It cannot be passed off as a Partner Center token either: only a token for
-        // Graph's audience is let through here.
+        // Nobody but Graph can check it, so it is neither verified nor invalid; and verification
+        // was asked for, so what cannot be verified does not pass.
         Signature::Unchecked(Unchecked::GraphNonce) => add(
             "graph-token-unverifiable",
-            Level::Warning,
+            Level::Error,
             "a Microsoft Graph access token: its header carries a nonce, which Graph replaces by a hash \
-             before checking the signature, so only Graph can verify it; not counted as verified. It is \
-             not a Partner Center token either: request one for https://api.partnercenter.microsoft.com"
+             before checking the signature, so only Graph can verify it; not verified, so not compliant \
+             when a signature check is asked for. It is not a Partner Center token either: request one \
+             for https://api.partnercenter.microsoft.com"
                 .into(),
         ),
         Signature::Unchecked(Unchecked::IssuerNotMicrosoft) => add(
@@ -409,6 +431,13 @@ fn expectations(
         Signature::Unchecked(Unchecked::KeysUnavailable) => {
             add("keys-unavailable", Level::Error, format!("the signature could not be checked: {}", signature.detail))
         }
+        Signature::NotChecked if policy.verification_requested() => add(
+            "not-verified",
+            Level::Error,
+            "keys were given (--jwks, --key or --verify), but this token's signature was not checked: \
+             only a verified signature passes"
+                .into(),
+        ),
         Signature::Verified | Signature::NotChecked => {}
     }
     if !policy.issuers.is_empty() && !claims.iss.is_some_and(|iss| policy.issuers.iter().any(|want| want == iss)) {
