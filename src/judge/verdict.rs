@@ -685,6 +685,36 @@ mod tests {
     }
 
     #[test]
+    fn under_requested_verification_only_verified_passes() {
+        let keys = Keys::from_jwks(include_bytes!("../../fixtures/keys/jwks.json"), "jwks").unwrap();
+        let asked = Policy { keys: Some(Arc::new(keys)), ..policy() };
+        assert!(asked.verification_requested() && !policy().verification_requested());
+        let header = Header { alg: "RS256", signature_len: 256, nonce: true, ..Header::default() };
+        let claims = json!({"aud":"https://graph.microsoft.com","scp":"x","amr":["mfa"]}).as_object().unwrap().clone();
+        let view = Claims::of_map(&claims);
+        let with = |signature| {
+            judge(&header, &view, &classify(&view), &asked, &Verification { signature, detail: "d".into() })
+        };
+        let unchecked = [
+            (Signature::NotChecked, "not-verified"),
+            (Signature::Unchecked(Unchecked::GraphNonce), "graph-token-unverifiable"),
+            (Signature::Unchecked(Unchecked::IssuerNotMicrosoft), "issuer-not-microsoft"),
+            (Signature::Unchecked(Unchecked::KeysUnavailable), "keys-unavailable"),
+            (Signature::Invalid, "bad-signature"),
+            (Signature::UnknownKey, "unknown-key"),
+        ];
+        for (signature, code) in unchecked {
+            let v = with(signature);
+            assert!(!v.compliant, "{signature:?}");
+            let finding = v.findings.iter().find(|f| f.code == code).expect(code);
+            assert_eq!(finding.level, Level::Error, "{code}");
+        }
+        assert!(with(Signature::Verified).compliant);
+        // A header nonce on a token that is not for Graph alone is named as no excuse.
+        assert!(with(Signature::Invalid).findings[0].message.contains("not for Microsoft Graph alone"));
+    }
+
+    #[test]
     fn every_missing_mfa_has_a_hint() {
         for amr in [json!(["wia"]), json!(["none"]), json!(["pwd", "x"]), json!([]), json!(null), json!(["MFA"])] {
             for ver in ["1.0", "2.0"] {
