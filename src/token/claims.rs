@@ -549,7 +549,8 @@ mod tests {
             assert!(Claims::of_map(&map(json!({ "aud": aud }))).graph_only(), "{aud}");
         }
         let pc = "https://api.partnercenter.microsoft.com";
-        for aud in [json!([graph[0], pc]), json!([pc, graph[1]]), json!([graph[0], 1]), json!([]), json!(pc), json!(1)] {
+        for aud in [json!([graph[0], pc]), json!([pc, graph[1]]), json!([graph[0], 1]), json!([]), json!(pc), json!(1)]
+        {
             assert!(!Claims::of_map(&map(json!({ "aud": aud }))).graph_only(), "{aud}");
         }
         assert!(!Claims::of_map(&map(json!({}))).graph_only());

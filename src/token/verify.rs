@@ -855,9 +855,17 @@ mod tests {
         let v = keys.verify(&header(json!({"alg":"RS256","x5t":"thumb-rsa"})), &good, &Claims::of_map(&payload(&good)));
         assert_eq!(v.signature, Signature::Verified, "{}", v.detail);
         // … and an unknown kid with a known x5t falls back to the x5t.
-        let v = keys.verify(&header(json!({"alg":"RS256","kid":"nope","x5t":"thumb-rsa"})), &good, &Claims::of_map(&payload(&good)));
+        let v = keys.verify(
+            &header(json!({"alg":"RS256","kid":"nope","x5t":"thumb-rsa"})),
+            &good,
+            &Claims::of_map(&payload(&good)),
+        );
         assert_eq!(v.signature, Signature::Verified, "{}", v.detail);
-        let v = keys.verify(&header(json!({"alg":"RS256","kid":"nope","x5t":"nope"})), &good, &Claims::of_map(&payload(&good)));
+        let v = keys.verify(
+            &header(json!({"alg":"RS256","kid":"nope","x5t":"nope"})),
+            &good,
+            &Claims::of_map(&payload(&good)),
+        );
         assert_eq!(v.signature, Signature::UnknownKey);
         assert!(v.detail.contains("\"nope\"") && v.detail.contains("mfacheck-test-ec"), "{}", v.detail);
     }
@@ -867,11 +875,19 @@ mod tests {
         let keys = Keys::from_jwks(JWKS, "jwks.json").unwrap();
         let good = token("mfa.jwt");
         // The EC key named, an RSA algorithm claimed.
-        let v = keys.verify(&header(json!({"alg":"RS256","kid":"mfacheck-test-ec"})), &good, &Claims::of_map(&payload(&good)));
+        let v = keys.verify(
+            &header(json!({"alg":"RS256","kid":"mfacheck-test-ec"})),
+            &good,
+            &Claims::of_map(&payload(&good)),
+        );
         assert_eq!(v.signature, Signature::Invalid);
         assert!(v.detail.contains("does not fit"), "{}", v.detail);
         // The JWK says RS256: PS256 is refused even though the key could do it.
-        let v = keys.verify(&header(json!({"alg":"PS256","kid":"mfacheck-test-rsa"})), &good, &Claims::of_map(&payload(&good)));
+        let v = keys.verify(
+            &header(json!({"alg":"PS256","kid":"mfacheck-test-rsa"})),
+            &good,
+            &Claims::of_map(&payload(&good)),
+        );
         assert!(v.detail.contains("its JWK says RS256"), "{}", v.detail);
     }
 
@@ -897,11 +913,19 @@ mod tests {
     fn a_header_nonce_excuses_nothing_for_another_audience() {
         let keys = Keys::from_jwks(JWKS, "jwks.json").unwrap();
         let good = token("mfa.jwt");
-        let v = keys.verify(&header(json!({"alg":"RS256","kid":"mfacheck-test-rsa","nonce":"n"})), &good, &Claims::of_map(&payload(&good)));
+        let v = keys.verify(
+            &header(json!({"alg":"RS256","kid":"mfacheck-test-rsa","nonce":"n"})),
+            &good,
+            &Claims::of_map(&payload(&good)),
+        );
         assert_eq!(v.signature, Signature::Verified, "the nonce only explains failures");
         let mut other = good.clone();
         other.push('A');
-        let v = keys.verify(&header(json!({"alg":"RS256","kid":"mfacheck-test-rsa","nonce":"n"})), &other, &Claims::of_map(&payload(&other)));
+        let v = keys.verify(
+            &header(json!({"alg":"RS256","kid":"mfacheck-test-rsa","nonce":"n"})),
+            &other,
+            &Claims::of_map(&payload(&other)),
+        );
         assert_eq!(v.signature, Signature::Invalid, "not for Graph: a nonce excuses nothing");
     }
 
@@ -937,7 +961,10 @@ mod tests {
         let v = verify(&keys, &nonce_token(json!("https://api.partnercenter.microsoft.com")));
         assert_eq!(v.signature, Signature::Invalid, "{}", v.detail);
         // … nor for an audience that is Graph and Partner Center (issue 17).
-        let v = verify(&keys, &nonce_token(json!(["https://graph.microsoft.com", "https://api.partnercenter.microsoft.com"])));
+        let v = verify(
+            &keys,
+            &nonce_token(json!(["https://graph.microsoft.com", "https://api.partnercenter.microsoft.com"])),
+        );
         assert_eq!(v.signature, Signature::Invalid, "{}", v.detail);
     }
 
