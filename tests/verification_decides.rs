@@ -2,7 +2,6 @@
 //! on the built binary: with `--jwks`, `--key` or `--verify`, only `signature: verified` can be
 //! compliant, and a Graph token's header `nonce` excuses nothing for any other audience.
 
-mod common;
 #[cfg(feature = "serve")]
 mod serve_support;
 
@@ -82,6 +81,11 @@ fn graph_nonce_token(aud: Value) -> String {
     let (_, rest) = signed.split_once('.').unwrap();
     let head = json!({"typ": "JWT", "alg": "RS256", "kid": "mfacheck-test-rsa", "nonce": "original"});
     format!("{}.{rest}", URL_SAFE_NO_PAD.encode(head.to_string()))
+}
+
+/// fixtures/mfa.jwt: signed by the test RSA key, MFA satisfied.
+fn mfa_fixture() -> String {
+    std::fs::read_to_string(root().join("fixtures/mfa.jwt")).unwrap().trim().to_owned()
 }
 
 /// `check --format ndjson --now NOW ARGS TOKEN`: the one result and the exit code.
@@ -186,7 +190,7 @@ fn explain_scan_and_the_parallel_engine_judge_alike() {
     let result: Value = serde_json::from_str(String::from_utf8(out.stdout).unwrap().lines().next().unwrap()).unwrap();
     refused(&result, out.status.code().unwrap(), "bad-signature", "scan");
     // A batch large enough for the workers, the forgery and the Graph token among good tokens.
-    let good = common::fixture("mfa.jwt");
+    let good = mfa_fixture();
     let mut lines = vec![good; 3000];
     lines[1500] = token;
     lines[2999] = graph_nonce_token(json!(GRAPH));
@@ -236,7 +240,7 @@ fn the_forged_token_fails_under_verify() {
     // The same host's keys verify a genuine token: the refusal is the forgery's, not the set-up's.
     let mut cmd = mfacheck();
     cmd.env("MFACHECK_TEST_LOGIN_BASE", &base).env("XDG_CACHE_HOME", cache.path());
-    let (result, code) = check(&mut cmd, &["--verify"], &common::fixture("mfa.jwt"));
+    let (result, code) = check(&mut cmd, &["--verify"], &mfa_fixture());
     assert_eq!((code, &result["signature"]), (0, &json!("verified")), "{result}");
 }
 
@@ -272,6 +276,14 @@ mod serve {
         let data: Value = serde_json::from_slice(&response.body).unwrap();
         assert_eq!(data["result"]["compliant"], false, "{data}");
         assert!(codes(&data["result"]).contains(&"bad-signature"), "{data}");
+        // A genuine token is compliant there: the page is not simply refusing.
+        let good = serve_support::fixture("mfa.jwt");
+        let response = server.request(&format!(
+            "POST /_mfacheck/check HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{good}",
+            good.len()
+        ));
+        let data: Value = serde_json::from_slice(&response.body).unwrap();
+        assert_eq!((&data["result"]["compliant"], &data["result"]["signature"]), (&json!(true), &json!("verified")));
     }
 
     /// A token the test RSA key signed, valid at `NOW`, for Partner Center.
