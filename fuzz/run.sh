@@ -3,7 +3,7 @@
 # fixtures; new inputs go to fuzz/corpus/TARGET/ (not committed), crashes to
 # fuzz/artifacts/TARGET/ (commit each as a regression test, then fix). Logs to fuzz/logs/.
 #
-#   fuzz/run.sh                        # paths, decode, scan: 20 minutes each
+#   fuzz/run.sh                        # paths, decode, scan, verify: 20 minutes each
 #   SECONDS_EACH=60 TARGETS=scan fuzz/run.sh
 #
 # Needs the nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`).
@@ -11,9 +11,10 @@ set -euo pipefail
 cd "$(dirname "$0")"
 SECONDS_EACH=${SECONDS_EACH:-1200}
 mkdir -p logs
-for target in ${TARGETS:-paths decode scan}; do
+for target in ${TARGETS:-paths decode scan verify}; do
     case $target in
         scan) seeds="../fixtures/scan ../fixtures/inputs" max_len=16384 ;;
+        verify) seeds="seeds/verify" max_len=4096 ;;
         *) seeds="../fixtures" max_len=8192 ;;
     esac
     mkdir -p "corpus/$target"

@@ -10,17 +10,28 @@ use mfacheck::report::{Format, Printer};
 use mfacheck::sample::encode_raw;
 use mfacheck::token::claims::{Claim, Claims};
 use mfacheck::token::fast::Decoder;
-use mfacheck::token::verify::Verification;
+use mfacheck::token::verify::{Keys, Verification};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use std::cell::RefCell;
+use std::sync::Arc;
 
 const NOW: i64 = 1_780_000_000;
 const PC: &str = "https://api.partnercenter.microsoft.com";
 const ISS: &str = "https://sts.windows.net/df845f1a-7b35-40a2-ba78-6481de91f8ae/";
 
-/// The policies compared: (name, policy, redact).
-fn policies() -> Vec<(&'static str, Policy, bool)> {
+const JWKS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/keys/jwks.json");
+
+/// One policy compared: as the library takes it, and as the binary's options say it (one row, so
+/// no policy can be compared on one side and silently dropped on the other).
+struct Case {
+    name: &'static str,
+    policy: Policy,
+    redact: bool,
+    args: Vec<&'static str>,
+}
+
+fn policies() -> Vec<Case> {
     let at = || Policy::at(jiff::Timestamp::from_second(NOW).unwrap());
     let strict = Policy { require_valid_time: true, leeway: 60, ..at() };
     let expect = Policy {
@@ -28,11 +39,20 @@ fn policies() -> Vec<(&'static str, Policy, bool)> {
         issuers: vec![ISS.into()],
         ..at()
     };
+    let keys = Keys::from_jwks(&std::fs::read(JWKS).unwrap(), "jwks.json").unwrap();
+    let jwks = Policy { keys: Some(Arc::new(keys)), ..at() };
+    let case = |name, policy, redact, args| Case { name, policy, redact, args };
     vec![
-        ("default", at(), false),
-        ("require-valid-time", strict, false),
-        ("audience-issuer", expect, false),
-        ("redact", at(), true),
+        case("default", at(), false, vec![]),
+        case("require-valid-time", strict, false, vec!["--require-valid-time", "--leeway", "60"]),
+        case(
+            "audience-issuer",
+            expect,
+            false,
+            vec!["--audience", PC, "--audience", "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd", "--issuer", ISS],
+        ),
+        case("redact", at(), true, vec!["--redact"]),
+        case("jwks", jwks, false, vec!["--jwks", JWKS]),
     ]
 }
 
@@ -52,7 +72,10 @@ fn fast(token: &str, policy: &Policy, redact: bool) -> Option<String> {
     DECODER.with_borrow_mut(|decoder| {
         decoder.decode(token, |header, slots| {
             let claims = Claims::new(slots);
-            ndjson(&judge("arg:1".into(), &header, &claims, Verification::not_checked(), policy), redact)
+            // As `Checker` does: the header is the general decoder's, the claims this decoder's.
+            let signature =
+                policy.keys.as_deref().map_or_else(Verification::not_checked, |keys| keys.check_token(token, &claims));
+            ndjson(&judge("arg:1".into(), &header, &claims, signature, policy), redact)
         })
     })
 }
@@ -133,10 +156,35 @@ fn payload() -> impl Strategy<Value = String> {
     })
 }
 
+/// The signature segment that stands for "signed by the test RSA key" in [`header`].
+const SIGNED: &str = "SIGNED";
+
+/// A token of `head`, `payload` and `sig` ([`SIGNED`]: a real RS256 signature by the test key).
+fn token(head: &str, payload: &str, sig: &str) -> String {
+    if sig != SIGNED {
+        return encode_raw(head.as_bytes(), payload.as_bytes(), sig);
+    }
+    thread_local! {
+        static KEY: jsonwebtoken::EncodingKey = jsonwebtoken::EncodingKey::from_rsa_pem(
+            &std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/keys/test-rsa.pem")).unwrap(),
+        )
+        .unwrap();
+    }
+    let unsigned = encode_raw(head.as_bytes(), payload.as_bytes(), "");
+    let input = unsigned.trim_end_matches('.');
+    let signature =
+        KEY.with(|key| jsonwebtoken::crypto::sign(input.as_bytes(), key, jsonwebtoken::Algorithm::RS256).unwrap());
+    format!("{input}.{signature}")
+}
+
 fn header() -> impl Strategy<Value = (&'static str, &'static str)> {
     // 342 characters: the 256 bytes of a 2048-bit RSA signature.
     let sig_256: &'static str = "A".repeat(342).leak();
     prop_oneof![
+        // Signed by the key of the `jwks` policy: verified there, whatever the payload.
+        Just((r#"{"typ":"JWT","alg":"RS256","kid":"mfacheck-test-rsa"}"#, SIGNED)),
+        // That key named, a signature it did not make: invalid, or not-checked for Graph alone.
+        Just((r#"{"alg":"RS256","kid":"mfacheck-test-rsa","nonce":"n0"}"#, sig_256)),
         Just((r#"{"typ":"JWT","alg":"RS256","kid":"k1"}"#, "c2lnbmF0dXJl")),
         Just((r#"{"alg":"none"}"#, "")),
         Just((r#"{"alg":"ES256","kid":"k2"}"#, "c2ln")),
@@ -156,8 +204,8 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(3000))]
     #[test]
     fn fast_and_general_paths_agree_on_every_claim_the_rules_read(payload in payload(), (head, sig) in header()) {
-        let token = encode_raw(head.as_bytes(), payload.as_bytes(), sig);
-        for (name, policy, redact) in policies() {
+        let token = token(head, &payload, sig);
+        for Case { name, policy, redact, .. } in policies() {
             if let Some(fast) = fast(&token, &policy, redact) {
                 prop_assert_eq!(&fast, &general(&token, &policy, redact), "policy {} payload {}", name, payload);
             }
@@ -174,7 +222,7 @@ fn most_generated_tokens_take_the_fast_path() {
         let payload = payload().new_tree(&mut runner).unwrap().current();
         let token = encode_raw(br#"{"alg":"RS256"}"#, payload.as_bytes(), "c2ln");
         total += 1;
-        taken += usize::from(fast(&token, &policies()[0].1, false).is_some());
+        taken += usize::from(fast(&token, &policies()[0].policy, false).is_some());
     }
     assert!(taken * 2 > total, "{taken} of {total} took the fast path");
 }
@@ -188,7 +236,7 @@ fn each_claim_alone_agrees() {
         for value in values {
             let payload = format!("{{\"{}\":{value}}}", claim.name());
             let token = encode_raw(br#"{"alg":"RS256"}"#, payload.as_bytes(), "c2ln");
-            for (name, policy, redact) in policies() {
+            for Case { name, policy, redact, .. } in policies() {
                 if let Some(fast) = fast(&token, &policy, redact) {
                     assert_eq!(fast, general(&token, &policy, redact), "{name}: {payload}");
                 }
@@ -206,7 +254,7 @@ fn engines_agree_through_the_binary() {
     for i in 0..3000 {
         let payload = payload().new_tree(&mut runner).unwrap().current();
         let (head, sig) = header().new_tree(&mut runner).unwrap().current();
-        lines.push(encode_raw(head.as_bytes(), payload.as_bytes(), sig));
+        lines.push(token(head, &payload, sig));
         if i % 500 == 7 {
             lines.push("not a token".into());
         }
@@ -222,18 +270,8 @@ fn engines_agree_through_the_binary() {
     std::fs::write(&path, &text).unwrap();
     let file = format!("@{}", path.display());
     let name = path.display().to_string();
-    let jwks = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/keys/jwks.json");
-    let policy_args: [(&str, Vec<&str>); 5] = [
-        ("default", vec![]),
-        ("require-valid-time", vec!["--require-valid-time", "--leeway", "60"]),
-        (
-            "audience-issuer",
-            vec!["--audience", PC, "--audience", "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd", "--issuer", ISS],
-        ),
-        ("redact", vec!["--redact"]),
-        ("jwks", vec!["--jwks", jwks]),
-    ];
-    for ((label, args), (_, policy, redact)) in policy_args.iter().zip(policies()) {
+    let mut compared = Vec::new();
+    for Case { name: label, policy, redact, args } in policies() {
         let mut alone: String = lines
             .iter()
             .enumerate()
@@ -249,12 +287,15 @@ fn engines_agree_through_the_binary() {
             let out = Command::cargo_bin("mfacheck")
                 .unwrap()
                 .args(["check", "--format", "ndjson", "--now", &NOW.to_string(), "-j", threads])
-                .args(args)
+                .args(&args)
                 .arg(&file)
                 .output()
                 .unwrap();
             assert_eq!(out.status.code(), Some(2), "{label}: the batch has bad lines");
             assert!(String::from_utf8(out.stdout).unwrap() == alone, "{label}, -j {threads}: differs from alone");
         }
+        compared.push(label);
     }
+    // Every policy ran, signature checks included.
+    assert_eq!(compared, ["default", "require-valid-time", "audience-issuer", "redact", "jwks"]);
 }

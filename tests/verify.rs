@@ -368,18 +368,18 @@ fn graph_token(aud: &str) -> String {
 }
 
 #[test]
-fn a_graph_token_is_not_checked_and_says_why_never_invalid() {
+fn a_graph_token_is_not_checked_says_why_and_fails() {
     let (results, code) = check(&["--jwks", JWKS, &graph_token("https://graph.microsoft.com")]);
     let r = &results[0];
     assert_eq!(r["signature"], "not-checked", "{:?}", r["findings"]);
     let graph: Vec<&Value> =
         r["findings"].as_array().unwrap().iter().filter(|f| f["code"] == "graph-token-unverifiable").collect();
     assert_eq!(graph.len(), 1, "{:?}", r["findings"]);
-    assert_eq!(graph[0]["level"], "warning");
+    assert_eq!(graph[0]["level"], "error");
     assert!(graph[0]["message"].as_str().unwrap().contains("only Graph can verify it"));
     assert!(!codes(r).contains(&"bad-signature"));
-    // MFA is satisfied and the token is for Graph, not Partner Center: a warning does not fail it.
-    assert_eq!((code, r["compliant"].as_bool()), (0, Some(true)));
+    // Keys were given: what cannot be verified does not pass, though MFA is satisfied (SPEC §2).
+    assert_eq!((code, r["compliant"].as_bool()), (1, Some(false)));
     // Without keys nothing is said about signatures at all.
     let (results, _) = check(&[&graph_token("https://graph.microsoft.com")]);
     assert!(!codes(&results[0]).contains(&"graph-token-unverifiable"));

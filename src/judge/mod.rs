@@ -64,8 +64,9 @@ pub fn check_item(item: Item, policy: &Policy) -> Outcome<'static> {
 /// Judges a token already decoded (for `--explain`, which shows its claims too).
 pub fn check_decoded<'a>(source: &'a str, jws: &'a Jws, token: &str, policy: &Policy) -> Outcome<'a> {
     let header = Header::from_map(&jws.header, jws.signature_empty, jws.signature_len);
-    let signature = verify::check(policy.keys.as_deref(), &jws.header, token);
-    judge(Cow::Borrowed(source), &header, &Claims::of_map(&jws.claims), signature, policy)
+    let claims = Claims::of_map(&jws.claims);
+    let signature = verify::check(policy.keys.as_deref(), &jws.header, token, &claims);
+    judge(Cow::Borrowed(source), &header, &claims, signature, policy)
 }
 
 /// The per-token function of every engine: the fast decoder when it can read the token, else the
@@ -85,10 +86,12 @@ impl Checker {
     pub fn check<R>(&mut self, source: &str, token: &str, policy: &Policy, each: impl FnOnce(&Outcome<'_>) -> R) -> R {
         let mut each = Some(each);
         let fast = self.fast.decode(token, |header, slots| {
-            // Verification (cached: a repeated token costs a digest) reads the header itself.
+            // Verification (cached: a repeated token costs a digest) reads the header itself, and
+            // the claims as this decoder read them, as the verdict does.
+            let claims = Claims::new(slots);
             let signature =
-                policy.keys.as_deref().map_or_else(Verification::not_checked, |keys| keys.check_token(token));
-            let outcome = judge(Cow::Borrowed(source), &header, &Claims::new(slots), signature, policy);
+                policy.keys.as_deref().map_or_else(Verification::not_checked, |keys| keys.check_token(token, &claims));
+            let outcome = judge(Cow::Borrowed(source), &header, &claims, signature, policy);
             each.take().map(|each| each(&outcome))
         });
         if let Some(Some(done)) = fast {

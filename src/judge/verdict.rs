@@ -22,7 +22,8 @@ pub struct Policy {
     pub issuers: Vec<String>,
     /// `--audience`: when not empty, `aud` (or one of its elements) must be one of these.
     pub audiences: Vec<String>,
-    /// `--jwks` / `--key`: when given, the signature must verify with one of these keys.
+    /// `--jwks`, `--key` or `--verify`: when given, the signature must verify with one of these
+    /// keys (see [`Policy::verification_requested`]).
     pub keys: Option<Arc<Keys>>,
     /// `--partner-center`: compliant only when Partner Center would accept the token as a whole
     /// (see [`crate::judge::acceptance`]).
@@ -40,6 +41,14 @@ impl Policy {
             keys: None,
             partner_center: false,
         }
+    }
+}
+
+impl Policy {
+    /// Verification was asked for (`--jwks`, `--key`, `--verify`, and any option that implies
+    /// one of them): then only a `verified` signature can be compliant (SPEC §2).
+    pub fn verification_requested(&self) -> bool {
+        self.keys.is_some()
     }
 }
 
@@ -210,7 +219,7 @@ pub fn judge(
             ),
         );
     }
-    expectations(claims, policy, signature, &mut add);
+    expectations(header, claims, policy, signature, &mut add);
     if alg.eq_ignore_ascii_case("none") || signature_empty {
         add(
             "unsigned",
@@ -296,8 +305,12 @@ pub fn judge(
         );
     }
 
+    // Verification decides when it was asked for: nothing but `verified` passes (each other
+    // outcome also has its error finding, which says why).
+    let unverified = policy.verification_requested() && signature.signature != Signature::Verified;
     let partner_center = acceptance::judge(header, claims, mfa, signature, policy);
     let compliant = mfa != Mfa::Missing
+        && !unverified
         && !findings.iter().any(|f| f.level == Level::Error)
         && (!policy.partner_center || partner_center.accepted == Some(true));
     // The 401 is the MFA rule's answer: shown only when that rule is what refuses the token.
@@ -394,9 +407,10 @@ fn what_token_and_why(claims: &Claims, mfa: Mfa, out: &mut Vec<Finding>) {
     }
 }
 
-/// The checks asked for beyond the MFA rule (`--jwks`/`--key`, `--issuer`, `--audience`, and
-/// `exp` under `--require-valid-time`): each failure is an `error` finding.
+/// The checks asked for beyond the MFA rule (`--jwks`/`--key`/`--verify`, `--issuer`,
+/// `--audience`, and `exp` under `--require-valid-time`): each failure is an `error` finding.
 fn expectations(
+    header: &Header,
     claims: &Claims,
     policy: &Policy,
     signature: &Verification,
@@ -412,17 +426,26 @@ fn expectations(
         );
     }
     match signature.signature {
+        Signature::Invalid if header.nonce => add(
+            "bad-signature",
+            Level::Error,
+            format!(
+                "{} (the header carries a nonce, as Microsoft Graph's tokens do, but this token is not for \
+                 Microsoft Graph alone, so the nonce excuses nothing)",
+                signature.detail
+            ),
+        ),
         Signature::Invalid => add("bad-signature", Level::Error, signature.detail.clone()),
         Signature::UnknownKey => add("unknown-key", Level::Error, signature.detail.clone()),
-        // Not a failure of the token: nobody but Graph can check it, so it is neither verified
-        // nor invalid. It cannot be passed off as a Partner Center token either: only a token for
-        // Graph's audience is let through here.
+        // Nobody but Graph can check it, so it is neither verified nor invalid; and verification
+        // was asked for, so what cannot be verified does not pass.
         Signature::Unchecked(Unchecked::GraphNonce) => add(
             "graph-token-unverifiable",
-            Level::Warning,
+            Level::Error,
             "a Microsoft Graph access token: its header carries a nonce, which Graph replaces by a hash \
-             before checking the signature, so only Graph can verify it; not counted as verified. It is \
-             not a Partner Center token either: request one for https://api.partnercenter.microsoft.com"
+             before checking the signature, so only Graph can verify it; not verified, so not compliant \
+             when a signature check is asked for. It is not a Partner Center token either: request one \
+             for https://api.partnercenter.microsoft.com"
                 .into(),
         ),
         Signature::Unchecked(Unchecked::IssuerNotMicrosoft) => add(
@@ -438,6 +461,13 @@ fn expectations(
         Signature::Unchecked(Unchecked::KeysUnavailable) => {
             add("keys-unavailable", Level::Error, format!("the signature could not be checked: {}", signature.detail))
         }
+        Signature::NotChecked if policy.verification_requested() => add(
+            "not-verified",
+            Level::Error,
+            "keys were given (--jwks, --key or --verify), but this token's signature was not checked: \
+             only a verified signature passes"
+                .into(),
+        ),
         Signature::Verified | Signature::NotChecked => {}
     }
     if !policy.issuers.is_empty() && !claims.iss.is_some_and(|iss| policy.issuers.iter().any(|want| want == iss)) {
@@ -682,6 +712,36 @@ mod tests {
         let v = with(Signature::UnknownKey, "no such kid");
         assert_eq!((v.compliant, codes(&v)), (false, vec!["unknown-key"]));
         assert!(with(Signature::Verified, "RS256").compliant);
+    }
+
+    #[test]
+    fn under_requested_verification_only_verified_passes() {
+        let keys = Keys::from_jwks(include_bytes!("../../fixtures/keys/jwks.json"), "jwks").unwrap();
+        let asked = Policy { keys: Some(Arc::new(keys)), ..policy() };
+        assert!(asked.verification_requested() && !policy().verification_requested());
+        let header = Header { alg: "RS256", signature_len: 256, nonce: true, ..Header::default() };
+        let claims = json!({"aud":"https://graph.microsoft.com","scp":"x","amr":["mfa"]}).as_object().unwrap().clone();
+        let view = Claims::of_map(&claims);
+        let with = |signature| {
+            judge(&header, &view, &classify(&view), &asked, &Verification { signature, detail: "d".into() })
+        };
+        let unchecked = [
+            (Signature::NotChecked, "not-verified"),
+            (Signature::Unchecked(Unchecked::GraphNonce), "graph-token-unverifiable"),
+            (Signature::Unchecked(Unchecked::IssuerNotMicrosoft), "issuer-not-microsoft"),
+            (Signature::Unchecked(Unchecked::KeysUnavailable), "keys-unavailable"),
+            (Signature::Invalid, "bad-signature"),
+            (Signature::UnknownKey, "unknown-key"),
+        ];
+        for (signature, code) in unchecked {
+            let v = with(signature);
+            assert!(!v.compliant, "{signature:?}");
+            let finding = v.findings.iter().find(|f| f.code == code).expect(code);
+            assert_eq!(finding.level, Level::Error, "{code}");
+        }
+        assert!(with(Signature::Verified).compliant);
+        // A header nonce on a token that is not for Graph alone is named as no excuse.
+        assert!(with(Signature::Invalid).findings[0].message.contains("not for Microsoft Graph alone"));
     }
 
     #[test]

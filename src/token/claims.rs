@@ -295,6 +295,8 @@ pub struct Claims<'a> {
     pub aud: Option<&'a str>,
     /// Every string in `aud` (for `--audience`, which any element may satisfy).
     pub audiences: List<'a>,
+    /// `aud` is an array with an element that is not a string (left out of `audiences`).
+    pub aud_mixed: bool,
     pub iss: Option<&'a str>,
     pub tid: Option<&'a str>,
     /// `appid` (v1.0) or `azp` (v2.0).
@@ -336,19 +338,20 @@ impl<'a> Claims<'a> {
             Raw::Strings(methods) => Amr::Methods(methods.clone()),
             other => Amr::Malformed(other.type_name()),
         };
-        let (aud, audiences) = match slots.get(Claim::Aud) {
-            Raw::Str(aud) => (Some(*aud), List::One(aud)),
-            Raw::Strings(items) => (items.first().copied(), items.clone()),
+        let (aud, audiences, aud_mixed) = match slots.get(Claim::Aud) {
+            Raw::Str(aud) => (Some(*aud), List::One(aud), false),
+            Raw::Strings(items) => (items.first().copied(), items.clone(), false),
             Raw::Other(Some(Value::Array(items))) => {
                 let strings: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
-                (items.first().and_then(Value::as_str), List::Owned(strings))
+                (items.first().and_then(Value::as_str), List::Owned(strings), true)
             }
-            _ => (None, List::Borrowed(&[])),
+            _ => (None, List::Borrowed(&[]), false),
         };
         Claims {
             ver: text(Claim::Ver),
             aud,
             audiences,
+            aud_mixed,
             iss: text(Claim::Iss),
             tid: text(Claim::Tid),
             app_id: text(Claim::Appid).or_else(|| text(Claim::Azp)),
@@ -382,6 +385,13 @@ impl<'a> Claims<'a> {
     /// audiences is its own).
     pub fn is_partner_center(&self) -> bool {
         self.audiences.iter().any(|aud| audience::is_partner_center(aud))
+    }
+
+    /// The token is for Microsoft Graph and nothing else: `aud` is Graph, or an array of which
+    /// every element is Graph (in either spelling). An array that also names another API, or holds
+    /// anything but strings, is not: Graph's unverifiable header `nonce` excuses nothing there.
+    pub fn graph_only(&self) -> bool {
+        !self.aud_mixed && !self.audiences.is_empty() && self.audiences.iter().all(|aud| audience::is_graph(aud))
     }
 
     /// The well-known name of the audience (`Partner Center`, `Microsoft Graph`…).
@@ -532,6 +542,20 @@ mod tests {
             let label = app_auth_label(value);
             assert_eq!(app_auth_meaning(value).map(|m| m.replace(' ', "-")).as_deref().unwrap_or(value), label);
         }
+    }
+
+    #[test]
+    fn graph_only_means_every_audience_is_graph() {
+        let graph = ["https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000"];
+        for aud in [json!(graph[0]), json!(graph[1]), json!(graph), json!([graph[0]])] {
+            assert!(Claims::of_map(&map(json!({ "aud": aud }))).graph_only(), "{aud}");
+        }
+        let pc = "https://api.partnercenter.microsoft.com";
+        for aud in [json!([graph[0], pc]), json!([pc, graph[1]]), json!([graph[0], 1]), json!([]), json!(pc), json!(1)]
+        {
+            assert!(!Claims::of_map(&map(json!({ "aud": aud }))).graph_only(), "{aud}");
+        }
+        assert!(!Claims::of_map(&map(json!({}))).graph_only());
     }
 
     #[test]

@@ -57,7 +57,7 @@ pub fn decode_item(item: Item, keys: Option<&Keys>) -> Decoded {
     match decoded {
         Ok(((jws, warning), token)) => Decoded {
             source: item.source,
-            signature: keys.map(|keys| keys.verify(&jws.header, &token)),
+            signature: keys.map(|keys| keys.verify(&jws.header, &token, &claims::Claims::of_map(&jws.claims))),
             header: Some(jws.header),
             claims: Some(jws.claims),
             warning,
