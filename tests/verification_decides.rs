@@ -269,19 +269,21 @@ mod serve {
     fn the_page_api_judges_the_forgery_as_check_does() {
         let server = Server::start(&["--now", NOW, "--jwks", JWKS]);
         let token = forged_multi_aud();
-        let response = server.request(&format!(
-            "POST /_mfacheck/check HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{token}",
-            token.len()
-        ));
+        let post = |text: &str| {
+            let body = json!({ "text": text }).to_string();
+            server.request(&format!(
+                "POST /_mfacheck/check HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+                 Content-Length: {}\r\n\r\n{body}",
+                body.len()
+            ))
+        };
+        let response = post(&token);
         let data: Value = serde_json::from_slice(&response.body).unwrap();
         assert_eq!(data["result"]["compliant"], false, "{data}");
         assert!(codes(&data["result"]).contains(&"bad-signature"), "{data}");
         // A genuine token is compliant there: the page is not simply refusing.
         let good = serve_support::fixture("mfa.jwt");
-        let response = server.request(&format!(
-            "POST /_mfacheck/check HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{good}",
-            good.len()
-        ));
+        let response = post(&good);
         let data: Value = serde_json::from_slice(&response.body).unwrap();
         assert_eq!((&data["result"]["compliant"], &data["result"]["signature"]), (&json!(true), &json!("verified")));
     }
