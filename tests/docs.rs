@@ -49,31 +49,69 @@ fn is_code(text: &str) -> bool {
         && text.split('-').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
 }
 
+/// The string literals of Rust source, each with the text that follows it: a small lexer that
+/// knows comments, char literals, lifetimes, escapes and raw strings, so quotes never pair wrongly.
+fn string_literals(text: &str) -> Vec<(String, &str)> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'/' if bytes.get(i + 1) == Some(&b'/') => i += text[i..].find('\n').unwrap_or(text.len() - i),
+            b'\'' => {
+                // A char literal ('x', '\n', '"'), else a lifetime ('a).
+                let close = if bytes.get(i + 1) == Some(&b'\\') { text[i + 2..].find('\'').map(|n| i + 2 + n) } else {
+                    let c = text[i + 1..].chars().next().map_or(1, char::len_utf8);
+                    (bytes.get(i + 1 + c) == Some(&b'\'')).then_some(i + 1 + c)
+                };
+                i = close.map_or(i + 1, |c| c + 1);
+            }
+            b'r' if matches!(bytes.get(i + 1), Some(b'"' | b'#')) && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric()) => {
+                let hashes = bytes[i + 1..].iter().take_while(|&&b| b == b'#').count();
+                if bytes.get(i + 1 + hashes) != Some(&b'"') {
+                    i += 1;
+                    continue;
+                }
+                let start = i + 2 + hashes;
+                let end = start + text[start..].find(&format!("\"{}", "#".repeat(hashes))).unwrap();
+                i = end + 1 + hashes;
+                out.push((text[start..end].to_owned(), &text[i..]));
+            }
+            b'"' => {
+                let mut j = i + 1;
+                while bytes[j] != b'"' {
+                    j += if bytes[j] == b'\\' { 2 } else { 1 };
+                }
+                out.push((text[i + 1..j].to_owned(), &text[j + 1..]));
+                i = j + 1;
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
 /// Every finding code the source can emit, with the levels it is emitted at: a kebab-case string
 /// literal followed by its level (`"expired", if hard { Level::Error } else { Level::Warning }`).
 fn finding_codes_in_source() -> BTreeMap<String, BTreeSet<String>> {
     let mut found: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (_, text) in rust_sources() {
-        let mut rest = text.as_str();
-        while let Some(open) = rest.find('"') {
-            let after = &rest[open + 1..];
-            let Some(close) = after.find('"') else { break };
-            let literal = &after[..close];
-            rest = &after[close + 1..];
-            if !is_code(literal) {
+        for (literal, rest) in string_literals(&text) {
+            if !is_code(&literal) {
                 continue;
             }
-            let next = rest.trim_start_matches(|c: char| c == ',' || c.is_whitespace());
-            // The level expression: up to the message that follows it.
+            // The next argument: the level (not a match arm's `=> "…"` nor a guard's `"…" if`).
+            let Some(next) = rest.trim_start().strip_prefix(',') else { continue };
+            let next = next.trim_start();
             let end = next.find(['"', ')']).unwrap_or(next.len()).min(next.find("format!").unwrap_or(next.len()));
             let expr = &next[..end];
-            if !(expr.starts_with("Level::") || expr.starts_with("if ")) {
+            if !(expr.starts_with("Level::") || expr.starts_with("if ")) || expr.contains("=>") {
                 continue;
             }
             let levels = expr.split("Level::").skip(1).map(|l| {
                 l.chars().take_while(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase()
             });
-            found.entry(literal.to_owned()).or_default().extend(levels);
+            found.entry(literal).or_default().extend(levels);
         }
     }
     found
@@ -351,6 +389,43 @@ fn sandbox() -> (tempfile::TempDir, String) {
     (dir, path)
 }
 
+/// Runs one command in bash: its exit status (-1 when it took over a minute) and its output.
+/// Output goes to a file and the command gets a process group of its own, so an example that
+/// leaves a process running (`serve &`) can neither hang the test nor outlive it.
+fn run_one(command: &str, dir: &Path, search_path: &str) -> (i32, String) {
+    use std::os::unix::process::CommandExt;
+    let out_path = dir.join(".output");
+    let out = std::fs::File::create(&out_path).unwrap();
+    let mut child = Command::new("bash")
+        .args(["-c", command])
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", search_path)
+        .env("HOME", dir.join(".home"))
+        .env("LANG", "C.UTF-8")
+        .env("TZ", "UTC")
+        .stdin(std::process::Stdio::null())
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code().unwrap_or(-1);
+        }
+        if std::time::Instant::now() > deadline {
+            break -1;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    // SAFETY: a plain kill(2) of the process group this test made for the example.
+    unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+    let _ = child.wait();
+    (status, std::fs::read_to_string(&out_path).unwrap_or_default())
+}
+
 fn run_examples(path: &str) {
     assert!(
         Command::new("jq").arg("--version").output().is_ok_and(|o| o.status.success()),
@@ -361,19 +436,8 @@ fn run_examples(path: &str) {
     let (dir, search_path) = sandbox();
     let mut failures = Vec::new();
     for example in &examples {
-        let run = Command::new("bash")
-            .args(["-c", &format!("{} 2>&1", example.command)])
-            .current_dir(dir.path())
-            .env_clear()
-            .env("PATH", &search_path)
-            .env("HOME", dir.path().join(".home"))
-            .env("LANG", "C.UTF-8")
-            .env("TZ", "UTC")
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&run.stdout);
+        let (status, stdout) = run_one(&example.command, dir.path(), &search_path);
         let actual: Vec<&str> = stdout.lines().collect();
-        let status = run.status.code().unwrap_or(-1);
         let output_ok = example.output.as_ref().is_none_or(|expected| matches(expected, &actual));
         if status != example.status || !output_ok {
             failures.push(format!(
