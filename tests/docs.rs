@@ -46,7 +46,9 @@ fn rust_sources() -> Vec<(PathBuf, String)> {
 
 fn is_code(text: &str) -> bool {
     !text.is_empty()
-        && text.split('-').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && text
+            .split('-')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
 }
 
 /// The string literals of Rust source, each with the text that follows it: a small lexer that
@@ -60,13 +62,17 @@ fn string_literals(text: &str) -> Vec<(String, &str)> {
             b'/' if bytes.get(i + 1) == Some(&b'/') => i += text[i..].find('\n').unwrap_or(text.len() - i),
             b'\'' => {
                 // A char literal ('x', '\n', '"'), else a lifetime ('a).
-                let close = if bytes.get(i + 1) == Some(&b'\\') { text[i + 2..].find('\'').map(|n| i + 2 + n) } else {
+                let close = if bytes.get(i + 1) == Some(&b'\\') {
+                    text[i + 2..].find('\'').map(|n| i + 2 + n)
+                } else {
                     let c = text[i + 1..].chars().next().map_or(1, char::len_utf8);
                     (bytes.get(i + 1 + c) == Some(&b'\'')).then_some(i + 1 + c)
                 };
                 i = close.map_or(i + 1, |c| c + 1);
             }
-            b'r' if matches!(bytes.get(i + 1), Some(b'"' | b'#')) && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric()) => {
+            b'r' if matches!(bytes.get(i + 1), Some(b'"' | b'#'))
+                && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric()) =>
+            {
                 let hashes = bytes[i + 1..].iter().take_while(|&&b| b == b'#').count();
                 if bytes.get(i + 1 + hashes) != Some(&b'"') {
                     i += 1;
@@ -108,9 +114,10 @@ fn finding_codes_in_source() -> BTreeMap<String, BTreeSet<String>> {
             if !(expr.starts_with("Level::") || expr.starts_with("if ")) || expr.contains("=>") {
                 continue;
             }
-            let levels = expr.split("Level::").skip(1).map(|l| {
-                l.chars().take_while(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase()
-            });
+            let levels = expr
+                .split("Level::")
+                .skip(1)
+                .map(|l| l.chars().take_while(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase());
             found.entry(literal).or_default().extend(levels);
         }
     }
@@ -162,7 +169,11 @@ fn reference_lists_every_finding_code_and_only_those() {
     );
     for (code, levels) in &source {
         for level in levels {
-            assert!(table[code].contains(level.as_str()), "{code}: the table's level {:?} does not name {level}", table[code]);
+            assert!(
+                table[code].contains(level.as_str()),
+                "{code}: the table's level {:?} does not name {level}",
+                table[code]
+            );
         }
     }
 }
@@ -196,7 +207,9 @@ fn user_documents_cite_no_issue_or_spec_section() {
     for path in ["README.md", "docs/guide.md", "docs/reference.md", "SECURITY.md"] {
         for (n, line) in read(path).lines().enumerate() {
             let lower = line.to_ascii_lowercase();
-            let issue = lower.match_indices("issue ").any(|(i, m)| lower[i + m.len()..].starts_with(|c: char| c.is_ascii_digit()));
+            let issue = lower
+                .match_indices("issue ")
+                .any(|(i, m)| lower[i + m.len()..].starts_with(|c: char| c.is_ascii_digit()));
             assert!(!issue && !line.contains("SPEC") && !line.contains('§'), "{path}:{}: {line}", n + 1);
         }
     }
@@ -267,7 +280,9 @@ fn workflow_steps(lines: &[&str]) -> Vec<(usize, String)> {
             let indent = lines.get(i + 1).map_or(0, |l| l.len() - l.trim_start().len());
             let mut body = Vec::new();
             i += 1;
-            while i < lines.len() && (lines[i].trim().is_empty() || lines[i].len() - lines[i].trim_start().len() >= indent) {
+            while i < lines.len()
+                && (lines[i].trim().is_empty() || lines[i].len() - lines[i].trim_start().len() >= indent)
+            {
                 body.push(lines[i].get(indent..).unwrap_or(""));
                 i += 1;
             }
@@ -361,7 +376,9 @@ fn matches(expected: &[String], actual: &[&str]) -> bool {
     match expected.split_first() {
         None => actual.is_empty(),
         Some((first, more)) if first.trim() == "..." => (0..=actual.len()).any(|skip| matches(more, &actual[skip..])),
-        Some((first, more)) => actual.split_first().is_some_and(|(line, rest)| line_matches(first, line) && matches(more, rest)),
+        Some((first, more)) => {
+            actual.split_first().is_some_and(|(line, rest)| line_matches(first, line) && matches(more, rest))
+        }
     }
 }
 
@@ -478,10 +495,10 @@ fn example_matching_rules() {
     assert_eq!(expected_status("mfacheck check x   # exit 1: MFA missing"), ("mfacheck check x".into(), 1));
     assert_eq!(expected_status("mfacheck check '#x'"), ("mfacheck check '#x'".into(), 0));
     let sh = shell_commands(&["# a comment", "a \\", "  b | ", "  c", "d   # exit status 2"]);
-    assert_eq!(sh.iter().map(|(_, c)| expected_status(c)).collect::<Vec<_>>(), [
-        ("a \\\n  b | \n  c".to_owned(), 0),
-        ("d".to_owned(), 2)
-    ]);
+    assert_eq!(
+        sh.iter().map(|(_, c)| expected_status(c)).collect::<Vec<_>>(),
+        [("a \\\n  b | \n  c".to_owned(), 0), ("d".to_owned(), 2)]
+    );
     let steps = workflow_steps(&["  - run: cargo install --path .", "  - run: |", "      x", "      y", "  - run: z"]);
     assert_eq!(steps.into_iter().map(|(_, c)| c).collect::<Vec<_>>(), ["x", "y", "z"]);
 }
