@@ -294,6 +294,49 @@ fn unknown_options_and_inputs_are_usage_errors() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("only http://"));
 }
 
+#[test]
+fn serve_takes_only_the_options_it_uses() {
+    // Check's output options were flattened in, hidden, and accepted silently.
+    for args in [
+        &["serve", "--format", "junit"][..],
+        &["serve", "--explain"],
+        &["serve", "--summary"],
+        &["serve", "-j", "2"],
+        &["serve", "--color", "never"],
+    ] {
+        let out = assert_cmd::Command::cargo_bin("mfacheck").unwrap().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?} is a usage error");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("unexpected argument"), "{args:?}");
+    }
+    let out = assert_cmd::Command::cargo_bin("mfacheck").unwrap().args(["serve", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for option in ["--require-valid-time", "--leeway", "--now", "--issuer", "--audience", "--partner-center", "--jwks", "--verify", "--redact", "--quiet", "--log-format"] {
+        assert!(help.contains(option), "serve --help names {option}");
+    }
+    assert!(!help.contains("--format"), "{help}");
+}
+
+#[test]
+fn bash_completion_offers_serve_no_format_or_check_output_flags() {
+    let out = assert_cmd::Command::cargo_bin("mfacheck").unwrap().args(["completions", "bash"]).output().unwrap();
+    let script = String::from_utf8(out.stdout).unwrap();
+    // bash's script has one `mfacheck__serve)` case whose `opts="…"` lists what it completes.
+    let case = script.split("mfacheck__subcmd__serve)").nth(1).expect("a case for serve");
+    let opts = case.lines().find(|l| l.trim_start().starts_with("opts=")).expect("serve's opts");
+    assert!(opts.contains("--listen") && opts.contains("--jwks"), "{opts}");
+    for hidden in ["--format", "--explain", "--summary", "--threads", "--color"] {
+        assert!(!opts.contains(hidden), "serve completes {hidden}: {opts}");
+    }
+    // Nothing completed that help does not tell of (hidden flags were offered too).
+    let out = assert_cmd::Command::cargo_bin("mfacheck").unwrap().args(["serve", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for option in opts.trim().trim_start_matches("opts=").trim_matches('"').split_whitespace() {
+        if option.starts_with("--") {
+            assert!(help.contains(&format!("{option} ")) || help.contains(&format!("{option}\n")), "{option} is completed but not in serve --help");
+        }
+    }
+}
+
 // ---- proxy ----
 
 #[test]

@@ -18,7 +18,7 @@ mod proxy;
 mod screen;
 
 use crate::cli::ServeArgs;
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use bytes::Bytes;
 use connections::{Conn, Connections, Inbound, Outbound};
 use http_body_util::combinators::BoxBody;
@@ -64,9 +64,6 @@ struct State {
 
 /// Runs the server until SIGINT or SIGTERM, then lets in-flight requests finish.
 pub fn run(args: &ServeArgs, policy: Policy) -> Result<ExitStatus> {
-    if !args.check.input.inputs.is_empty() {
-        bail!("serve takes no INPUT: it checks the bearer token of each request (paste one at /_mfacheck/)");
-    }
     // The page shows `check --explain`'s text as well: never with terminal colours.
     colored::control::set_override(false);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -83,12 +80,12 @@ async fn serve(args: &ServeArgs, policy: Policy) -> Result<()> {
     let local = listener.local_addr()?;
     let state = Arc::new(State {
         policy,
-        fixed_now: args.check.now.is_some(),
-        redact: args.check.output.redact,
+        fixed_now: args.policy.now.is_some(),
+        redact: args.redact,
         upstream,
         report_only: args.report_only,
         refusal: gate::Refusal::new().await?,
-        log: log::Log::start(!args.check.output.quiet),
+        log: log::Log::start(!args.quiet),
     });
     // The first line on stderr, so that a script or test that asked for port 0 learns the port.
     eprintln!("mfacheck serve: listening on http://{local}");
