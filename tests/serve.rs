@@ -404,6 +404,68 @@ fn report_only_forwards_everything_and_logs_the_verdicts() {
 }
 
 #[test]
+fn report_only_logs_the_status_a_refused_request_would_have_got() {
+    let upstream = Upstream::start();
+    let mut server = Server::start(&["--now", NOW, "--upstream", &upstream.url(), "--report-only"]);
+    server.get_with_token("/pwd", &fixture("password-only.jwt"));
+    server.get_with_headers("/none", "");
+    server.get_with_headers("/basic", "Authorization: Basic dXNlcjpwYXNz\r\n");
+    server.get_with_token("/garbage", "not-a-token-at-all");
+    server.get_with_token("/mfa", &fixture("mfa.jwt"));
+    let lines = server.log_lines(5);
+    assert!(lines.iter().all(|l| l["status"] == 200), "{lines:?}");
+    for line in &lines[..4] {
+        assert_eq!(line["would_status"], 401, "{line}");
+    }
+    assert!(lines[4]["would_status"].is_null(), "a compliant request would have passed: {}", lines[4]);
+    assert_eq!(lines[1]["reason"], "no bearer token", "{}", lines[1]);
+    assert_eq!(lines[2]["reason"], "no bearer token", "{}", lines[2]);
+    assert_eq!(lines[3]["result"]["error"]["code"], "not-a-jwt", "{}", lines[3]);
+}
+
+#[test]
+fn the_start_up_line_names_the_paste_page() {
+    let server = Server::start(&[]);
+    let page = format!("http://{}/_mfacheck/", server.addr);
+    assert!(server.banner.contains(&page), "{}", server.banner);
+    assert!(server.banner.starts_with(&format!("mfacheck serve: listening on http://{}/", server.addr)));
+    let response = server.request(&format!("GET /_mfacheck/ HTTP/1.1\r\nHost: {}\r\n\r\n", server.addr));
+    assert_eq!(response.status(), 200, "the URL named is the page");
+}
+
+#[test]
+fn log_format_text_is_one_short_line_a_request() {
+    let mut server = Server::start(&["--now", NOW, "--log-format", "text"]);
+    server.get_with_token("/v1/customers?secret=1", &fixture("password-only.jwt"));
+    server.get_with_token("/v1/invoices", &fixture("mfa.jwt"));
+    server.get_with_headers("/v1/carts", "");
+    let log = server.stop();
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines.len(), 3, "{log}");
+    let pattern = |line: &str, method_path_status: &str| {
+        let (time, rest) = line.split_once(' ').unwrap();
+        assert!(time.len() == 8 && time.as_bytes()[2] == b':' && time.as_bytes()[5] == b':', "{line}");
+        assert!(rest.starts_with(method_path_status), "{line}");
+        assert!(line.chars().count() < 160, "short: {line}");
+        assert!(!line.contains('{'), "not JSON: {line}");
+    };
+    pattern(lines[0], "GET /v1/customers 401 MFA missing");
+    pattern(lines[1], "GET /v1/invoices 200 MFA satisfied");
+    pattern(lines[2], "GET /v1/carts 401 no bearer token");
+    assert!(lines[0].contains(" app ") && lines[0].contains(" user "), "{}", lines[0]);
+    assert!(!log.contains("secret=1"));
+}
+
+#[test]
+fn log_format_ndjson_is_the_default_off_a_terminal_and_can_be_asked_for() {
+    for args in [&["--now", NOW][..], &["--now", NOW, "--log-format", "ndjson"]] {
+        let mut server = Server::start(args);
+        server.get_with_token("/v1/customers", &fixture("password-only.jwt"));
+        assert_eq!(server.log_lines(1)[0]["status"], 401);
+    }
+}
+
+#[test]
 fn a_bad_upstream_gets_502_with_a_one_line_reason_never_a_hang() {
     // Nothing listens: connection refused.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();

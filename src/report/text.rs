@@ -24,6 +24,15 @@ pub fn cause(o: &Outcome) -> String {
     if o.compliant || codes.is_empty() { String::new() } else { format!(" ({})", codes.join(", ")) }
 }
 
+/// The verdict in a few words, for a line of `serve`'s log: `MFA missing`, `MFA satisfied
+/// (bad-signature)`, `error (not-a-jwt)`. Printable.
+pub fn brief(o: &Outcome) -> String {
+    match (&o.error, o.mfa) {
+        (Some(error), _) => format!("error ({})", error.code.as_str()),
+        (None, mfa) => format!("{}{}", mfa.map_or("", Mfa::label), cause(o)),
+    }
+}
+
 /// The refusals other than the MFA rule's, in words, printable; empty when there are none.
 pub fn refused(o: &Outcome, now: i64) -> String {
     let words = o.partner_center.as_ref().map(|pc| crate::judge::acceptance::phrase(pc, o.token.as_ref(), now));
