@@ -210,35 +210,102 @@ fn root_redirects_to_the_page_which_forbids_everything_external() {
     }
 }
 
-#[test]
-fn the_page_check_endpoint_explains_a_pasted_token() {
-    let mut server = Server::start(&["--now", NOW]);
-    let token = fixture("password-only.jwt");
-    // What the page posts: the pasted text, as JSON.
-    let body = serde_json::json!({"text": format!("Authorization: Bearer {token}\n")}).to_string();
+/// What the page posts for `text`, and the server's answer.
+fn paste(server: &Server, text: &str) -> Value {
+    let body = serde_json::json!({ "text": text }).to_string();
     let response = server.request(&format!(
         "POST /_mfacheck/check HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     ));
     assert_eq!(response.status_line, "HTTP/1.1 200 OK");
-    let data: Value = serde_json::from_slice(&response.body).unwrap();
-    assert_eq!(data["result"]["mfa"], "missing");
-    assert_eq!(data["header"]["alg"], "RS256");
-    let amr = data["claims"].as_array().unwrap().iter().find(|c| c["name"] == "amr").expect("amr explained");
-    assert!(amr["meaning"].as_str().unwrap().contains("pwd = password"), "{amr}");
-    // The text is `check --explain`'s, without colours.
-    let explained = assert_cmd::Command::cargo_bin("mfacheck")
+    serde_json::from_slice(&response.body).unwrap()
+}
+
+/// `mfacheck check ARGS` with `stdin`, its text output without colours.
+fn check_text(args: &[&str], stdin: &str) -> String {
+    let out = assert_cmd::Command::cargo_bin("mfacheck")
         .unwrap()
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["check", "--explain", "--color", "never", "--now", NOW, "@fixtures/password-only.jwt"])
+        .args(["check", "--color", "never", "--now", NOW])
+        .args(args)
+        .write_stdin(stdin)
         .output()
         .unwrap();
-    let cli = String::from_utf8(explained.stdout).unwrap();
-    let page = data["text"].as_str().unwrap();
-    let after_source = |t: &str| t.split_once("  ").map(|(_, rest)| rest.to_owned()).unwrap();
-    assert_eq!(after_source(page), after_source(&cli));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The CLI's verdict lines, the source taken out: what the page's headlines must read.
+fn cli_headlines(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| l.starts_with('✔') || l.starts_with('✘'))
+        .map(|l| {
+            let (glyph, rest) = l.split_once(' ').unwrap();
+            format!("{glyph} {}", rest.split_once("  ").unwrap().1)
+        })
+        .collect()
+}
+
+fn headlines(data: &Value) -> Vec<String> {
+    data["results"].as_array().unwrap().iter().map(|r| r["headline"].as_str().unwrap().to_owned()).collect()
+}
+
+#[test]
+fn the_page_check_endpoint_explains_a_pasted_token() {
+    let mut server = Server::start(&["--now", NOW]);
+    let token = fixture("password-only.jwt");
+    // What the page posts: the pasted text, as JSON.
+    let data = paste(&server, &format!("Authorization: Bearer {token}\n"));
+    let results = data["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1);
+    let one = &results[0];
+    assert_eq!(one["result"]["mfa"], "missing");
+    assert_eq!(one["header"]["alg"], "RS256");
+    let amr = one["claims"].as_array().unwrap().iter().find(|c| c["name"] == "amr").expect("amr explained");
+    assert!(amr["meaning"].as_str().unwrap().contains("pwd = password"), "{amr}");
+    // The text is `check --explain`'s, without colours; the note comes once, after it.
+    let cli = check_text(&["--explain", "@fixtures/password-only.jwt"], "");
+    let page = format!("{}\n{}", one["text"].as_str().unwrap(), data["note"].as_str().unwrap());
+    assert!(data["note"].as_str().unwrap().starts_with("Note: "), "{}", data["note"]);
+    let after_source = |t: &str| t.split_once("  ").map(|(_, rest)| rest.trim_end().to_owned()).unwrap();
+    assert_eq!(after_source(&page), after_source(&cli));
+    assert_eq!(headlines(&data), cli_headlines(&cli));
     let line = &server.log_lines(1)[0];
     assert_eq!((line["path"].as_str(), line["action"].as_str()), (Some("/_mfacheck/check"), Some("page")));
+}
+
+#[test]
+fn the_page_reads_several_tokens_as_check_reads_a_file() {
+    let server = Server::start(&["--now", NOW]);
+    let (pwd, mfa) = (fixture("password-only.jwt"), fixture("mfa.jwt"));
+    // Two tokens on two lines, and a third folded at 80 columns as a terminal or mail wraps it.
+    let folded: Vec<String> = mfa.as_bytes().chunks(80).map(|c| String::from_utf8(c.to_vec()).unwrap()).collect();
+    let text = format!("{pwd}\n{mfa}\n\n{}\n", folded.join("\n"));
+    let data = paste(&server, &text);
+    let sources: Vec<&str> = data["results"].as_array().unwrap().iter().map(|r| r["result"]["source"].as_str().unwrap()).collect();
+    assert_eq!(sources.len(), 3, "one result per token, as check gives: {sources:?}");
+    assert_eq!(headlines(&data), cli_headlines(&check_text(&[], &text)));
+    assert!(headlines(&data)[0].starts_with("✘ not compliant: app+user, MFA missing"), "{:?}", headlines(&data));
+    assert!(headlines(&data)[1].starts_with("✔ compliant: app+user, MFA satisfied"));
+    // Nothing pasted: no result to show.
+    assert_eq!(paste(&server, "  \n").get("results").and_then(Value::as_array).map(Vec::len), Some(0));
+}
+
+#[test]
+fn under_jwks_the_page_shows_the_signature_and_the_clis_headline() {
+    let server = Server::start(&["--now", NOW, "--jwks", "fixtures/keys/jwks.json"]);
+    let mfa = fixture("mfa.jwt");
+    let data = paste(&server, &mfa);
+    let fields = &data["results"][0]["fields"];
+    let signature = fields.as_array().unwrap().iter().find(|f| f[0] == "signature").expect("a signature row");
+    assert!(signature[1].as_str().unwrap().starts_with("verified"), "{signature}");
+    // The same token with its signature changed: the CLI's words, not "MFA satisfied" alone.
+    let (head, sig) = mfa.rsplit_once('.').unwrap();
+    let flipped = if sig.starts_with('A') { "B" } else { "A" };
+    let tampered = format!("{head}.{flipped}{}", &sig[1..]);
+    let data = paste(&server, &tampered);
+    let cli = check_text(&["--jwks", "fixtures/keys/jwks.json"], &tampered);
+    assert_eq!(headlines(&data), cli_headlines(&cli));
+    assert!(headlines(&data)[0].contains("not compliant (bad-signature)"), "{:?}", headlines(&data));
 }
 
 // ---- robustness ----
