@@ -281,7 +281,8 @@ fn the_page_reads_several_tokens_as_check_reads_a_file() {
     let folded: Vec<String> = mfa.as_bytes().chunks(80).map(|c| String::from_utf8(c.to_vec()).unwrap()).collect();
     let text = format!("{pwd}\n{mfa}\n\n{}\n", folded.join("\n"));
     let data = paste(&server, &text);
-    let sources: Vec<&str> = data["results"].as_array().unwrap().iter().map(|r| r["result"]["source"].as_str().unwrap()).collect();
+    let sources: Vec<&str> =
+        data["results"].as_array().unwrap().iter().map(|r| r["result"]["source"].as_str().unwrap()).collect();
     assert_eq!(sources.len(), 3, "one result per token, as check gives: {sources:?}");
     assert_eq!(headlines(&data), cli_headlines(&check_text(&[], &text)));
     assert!(headlines(&data)[0].starts_with("✘ not compliant: app+user, MFA missing"), "{:?}", headlines(&data));
@@ -377,7 +378,19 @@ fn serve_takes_only_the_options_it_uses() {
     }
     let out = assert_cmd::Command::cargo_bin("mfacheck").unwrap().args(["serve", "--help"]).output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
-    for option in ["--require-valid-time", "--leeway", "--now", "--issuer", "--audience", "--partner-center", "--jwks", "--verify", "--redact", "--quiet", "--log-format"] {
+    for option in [
+        "--require-valid-time",
+        "--leeway",
+        "--now",
+        "--issuer",
+        "--audience",
+        "--partner-center",
+        "--jwks",
+        "--verify",
+        "--redact",
+        "--quiet",
+        "--log-format",
+    ] {
         assert!(help.contains(option), "serve --help names {option}");
     }
     assert!(!help.contains("--format"), "{help}");
@@ -399,7 +412,10 @@ fn bash_completion_offers_serve_no_format_or_check_output_flags() {
     let help = String::from_utf8_lossy(&out.stdout);
     for option in opts.trim().trim_start_matches("opts=").trim_matches('"').split_whitespace() {
         if option.starts_with("--") {
-            assert!(help.contains(&format!("{option} ")) || help.contains(&format!("{option}\n")), "{option} is completed but not in serve --help");
+            assert!(
+                help.contains(&format!("{option} ")) || help.contains(&format!("{option}\n")),
+                "{option} is completed but not in serve --help"
+            );
         }
     }
 }

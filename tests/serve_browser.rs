@@ -188,7 +188,11 @@ async fn the_paste_page_shows_the_verdict_in_a_real_browser_and_calls_nothing_el
 
     // Emptied: nothing shown, and an answer still in flight for the old text never appears.
     type_in(&client, &fixture("mfa.jwt")).await;
-    js(&client, "const t = document.getElementById('token'); t.value = ''; t.dispatchEvent(new Event('input')); return 0").await;
+    js(
+        &client,
+        "const t = document.getElementById('token'); t.value = ''; t.dispatchEvent(new Event('input')); return 0",
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(shown(&client).await.is_empty(), "a stale verdict: {:?}", shown(&client).await);
 

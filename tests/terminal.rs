@@ -323,7 +323,10 @@ fn serve_logs_readable_lines_to_a_terminal() {
     BufReader::new(child.stderr.take().unwrap()).read_line(&mut first).unwrap();
     let addr = first.split("http://").nth(1).and_then(|r| r.trim().split(['/', ' ']).next()).unwrap().to_owned();
     let mut stream = std::net::TcpStream::connect(&addr).unwrap();
-    let request = format!("GET /v1/customers HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {}\r\n\r\n", common::fixture("password-only.jwt"));
+    let request = format!(
+        "GET /v1/customers HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {}\r\n\r\n",
+        common::fixture("password-only.jwt")
+    );
     stream.write_all(request.as_bytes()).unwrap();
     let mut answer = Vec::new();
     let _ = stream.read_to_end(&mut answer);

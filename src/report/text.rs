@@ -50,7 +50,10 @@ pub fn headline(o: &Outcome, now: i64) -> String {
 /// The glyph, and the rest of the verdict line after the source.
 fn verdict(o: &Outcome, now: i64) -> (colored::ColoredString, String) {
     if let Some(error) = &o.error {
-        return ("✘".red().bold(), format!("{} ({}): {}", "error".red().bold(), error.code.as_str(), printable(&error.message)));
+        return (
+            "✘".red().bold(),
+            format!("{} ({}): {}", "error".red().bold(), error.code.as_str(), printable(&error.message)),
+        );
     }
     let (glyph, verdict) = if o.compliant {
         ("✔".green().bold(), "compliant".green().bold())

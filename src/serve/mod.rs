@@ -89,7 +89,11 @@ async fn serve(args: &ServeArgs, policy: Policy) -> Result<()> {
     });
     // The first line on stderr, so that a script or test that asked for port 0 learns the port
     // (the address is what comes before the first slash), and a person where to paste.
-    eprintln!("mfacheck serve: listening on http://{local}/ — paste a token at http://{}{}", page_host(local), page::PATH);
+    eprintln!(
+        "mfacheck serve: listening on http://{local}/ — paste a token at http://{}{}",
+        page_host(local),
+        page::PATH
+    );
     if let Some(who) = beyond_loopback(local) {
         eprintln!(
             "mfacheck serve: warning: {who} can send requests through this gate and use its paste page \
@@ -187,7 +191,9 @@ fn log_format(asked: Option<LogFormat>) -> LogFormat {
 fn page_host(local: SocketAddr) -> SocketAddr {
     match local.ip() {
         std::net::IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::from(([127, 0, 0, 1], local.port())),
-        std::net::IpAddr::V6(ip) if ip.is_unspecified() => SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, local.port())),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, local.port()))
+        }
         _ => local,
     }
 }

@@ -115,7 +115,15 @@ impl Server {
             // Held open and never read: the pipe fills and the server's writes to it stall.
             unread = child.stdout.take();
         }
-        Server { child, addr, banner: first.trim().to_owned(), log: rx, seen: Vec::new(), stderr: err_rx, _unread: unread }
+        Server {
+            child,
+            addr,
+            banner: first.trim().to_owned(),
+            log: rx,
+            seen: Vec::new(),
+            stderr: err_rx,
+            _unread: unread,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
