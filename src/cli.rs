@@ -252,19 +252,9 @@ pub struct VerifyArgs {
     pub fetch_timeout: u64,
 }
 
+/// What a verdict depends on beyond the MFA rule: shared by `check`, `scan` and `serve`.
 #[derive(Debug, Args)]
-pub struct CheckArgs {
-    #[command(flatten)]
-    pub input: InputArgs,
-
-    /// Output format: text for people, json (one array), ndjson (one object per line), junit
-    /// (JUnit XML) or github (GitHub Actions annotations)
-    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
-    pub format: CheckFormat,
-
-    #[command(flatten)]
-    pub output: OutputArgs,
-
+pub struct PolicyArgs {
     /// Make an expired or not-yet-valid token, or one without exp, not compliant
     #[arg(long)]
     pub require_valid_time: bool,
@@ -295,6 +285,23 @@ pub struct CheckArgs {
     /// (--leeway), and the MFA rule satisfied
     #[arg(long, conflicts_with = "audiences")]
     pub partner_center: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Output format: text for people, json (one array), ndjson (one object per line), junit
+    /// (JUnit XML) or github (GitHub Actions annotations)
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 
     /// Text output: explain each claim in one line (amr values, appidacr, idp, wids roles, times)
     #[arg(long)]
@@ -348,17 +355,18 @@ pub struct ScanArgs {
     pub check: CheckArgs,
 }
 
-/// `serve` takes the options of `check` that decide a verdict (the output options only as far as
-/// they make sense for a log: --redact, --quiet); its own say where to listen and forward.
+/// How `serve` writes its request log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One short line a request, for a person
+    Text,
+    /// One JSON object a request (time, method, path, status, action, result)
+    Ndjson,
+}
+
+/// `serve` takes the options of `check` that decide a verdict, and of its output options those
+/// that make sense for a log (--redact, --quiet); its own say where to listen and forward.
 #[derive(Debug, Args)]
-#[command(
-    mut_arg("inputs", |arg| arg.hide(true)),
-    mut_arg("format", |arg| arg.hide(true)),
-    mut_arg("color", |arg| arg.hide(true)),
-    mut_arg("explain", |arg| arg.hide(true)),
-    mut_arg("summary", |arg| arg.hide(true)),
-    mut_arg("quiet", |arg| arg.help("Log nothing on stdout")),
-)]
 pub struct ServeArgs {
     /// The address to listen on; port 0 picks a free port (the first stderr line tells which)
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8400")]
@@ -368,24 +376,38 @@ pub struct ServeArgs {
     #[arg(long, value_name = "URL")]
     pub upstream: Option<String>,
 
-    /// Forward every request, compliant or not, and only log the verdicts
+    /// Forward every request, compliant or not, and only log the verdicts (and the status a
+    /// refused request would have got)
     #[arg(long, requires = "upstream")]
     pub report_only: bool,
 
+    /// The request log on stdout: text (one short line a request) or ndjson; default: text when
+    /// stdout is a terminal, else ndjson
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
+
     /// How long a client may take to send a request's headers, or stay idle between requests
-    #[arg(long, value_name = "DURATION", default_value_t = 10, hide = true, value_parser = parse_timeout)]
+    #[arg(long, value_name = "DURATION", default_value_t = 10, value_parser = parse_timeout)]
     pub header_timeout: u64,
 
     /// How long a client may take to send a whole request, headers and body (then it is closed)
-    #[arg(long, value_name = "DURATION", default_value_t = 60, hide = true, value_parser = parse_timeout)]
+    #[arg(long, value_name = "DURATION", default_value_t = 60, value_parser = parse_timeout)]
     pub request_timeout: u64,
 
     /// How long the upstream may take to connect and answer with its headers (then 502)
-    #[arg(long, value_name = "DURATION", default_value_t = 60, hide = true, value_parser = parse_timeout)]
+    #[arg(long, value_name = "DURATION", default_value_t = 60, value_parser = parse_timeout)]
     pub upstream_timeout: u64,
 
+    /// Log nothing on stdout
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Mask personal data in the log, the answers and the page (as check --redact does)
+    #[arg(long)]
+    pub redact: bool,
+
     #[command(flatten)]
-    pub check: CheckArgs,
+    pub policy: PolicyArgs,
 }
 
 #[derive(Debug, Args)]

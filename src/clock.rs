@@ -56,6 +56,11 @@ pub fn http_date(now: Timestamp) -> String {
     now.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
 
+/// `12:00:01`: the time of day in the local time zone, for a log read by a person as it scrolls.
+pub fn time_of_day(at: Timestamp) -> String {
+    at.to_zoned_datetime(jiff::tz::TimeZone::system()).strftime("%H:%M:%S").to_string()
+}
+
 /// "3 days", "1 hour", "45 seconds": a rough length for people.
 pub fn span(seconds: i64) -> String {
     let s = seconds.unsigned_abs();

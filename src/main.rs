@@ -8,7 +8,7 @@ mod serve;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use cli::{CheckArgs, Cli, ColorChoice, Command, OutputArgs, SampleArgs, VerifyArgs};
+use cli::{CheckArgs, Cli, ColorChoice, Command, OutputArgs, PolicyArgs, SampleArgs, VerifyArgs};
 use mfacheck::error::mask_tokens;
 use mfacheck::exit_status::ExitStatus;
 use mfacheck::input::scan::{self, Source};
@@ -61,7 +61,7 @@ fn run() -> Result<ExitStatus> {
     };
     match cli.command {
         Command::Check(args) => {
-            let policy = policy(&args)?;
+            let policy = policy(&args.policy)?;
             let specs = prepare(&args.input.inputs, &args.output);
             let mut printer = printer(&args.output, args.format.into(), policy.now.as_second())
                 .suite("mfacheck check")
@@ -85,7 +85,7 @@ fn run() -> Result<ExitStatus> {
         }
         Command::Scan(scan) => {
             let args = &scan.check;
-            let policy = policy(args)?;
+            let policy = policy(&args.policy)?;
             let mut printer = printer(&args.output, args.format.into(), policy.now.as_second())
                 .suite("mfacheck scan")
                 .summarizing(args.summary)
@@ -100,7 +100,7 @@ fn run() -> Result<ExitStatus> {
             Ok(status.merge(missing_keys(policy.keys.as_deref())))
         }
         #[cfg(feature = "serve")]
-        Command::Serve(args) => serve::run(&args, policy(&args.check)?),
+        Command::Serve(args) => serve::run(&args, policy(&args.policy)?),
         Command::Sample(args) => emit((sample(&args)? + "\n").as_bytes()),
         Command::Completions(args) => {
             let mut script = Vec::new();
@@ -115,8 +115,8 @@ fn run() -> Result<ExitStatus> {
     }
 }
 
-/// What `check` (and `scan`, which takes the same options) checks beyond the MFA rule.
-fn policy(args: &CheckArgs) -> Result<Policy> {
+/// What `check`, `scan` and `serve` check beyond the MFA rule.
+fn policy(args: &PolicyArgs) -> Result<Policy> {
     let mut policy = Policy::at(args.now.unwrap_or_else(jiff::Timestamp::now));
     policy.require_valid_time = args.require_valid_time;
     policy.leeway = args.leeway;

@@ -219,35 +219,103 @@ fn root_redirects_to_the_page_which_forbids_everything_external() {
     }
 }
 
-#[test]
-fn the_page_check_endpoint_explains_a_pasted_token() {
-    let mut server = Server::start(&["--now", NOW]);
-    let token = fixture("password-only.jwt");
-    // What the page posts: the pasted text, as JSON.
-    let body = serde_json::json!({"text": format!("Authorization: Bearer {token}\n")}).to_string();
+/// What the page posts for `text`, and the server's answer.
+fn paste(server: &Server, text: &str) -> Value {
+    let body = serde_json::json!({ "text": text }).to_string();
     let response = server.request(&format!(
         "POST /_mfacheck/check HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     ));
     assert_eq!(response.status_line, "HTTP/1.1 200 OK");
-    let data: Value = serde_json::from_slice(&response.body).unwrap();
-    assert_eq!(data["result"]["mfa"], "missing");
-    assert_eq!(data["header"]["alg"], "RS256");
-    let amr = data["claims"].as_array().unwrap().iter().find(|c| c["name"] == "amr").expect("amr explained");
-    assert!(amr["meaning"].as_str().unwrap().contains("pwd = password"), "{amr}");
-    // The text is `check --explain`'s, without colours.
-    let explained = assert_cmd::Command::cargo_bin("mfacheck")
+    serde_json::from_slice(&response.body).unwrap()
+}
+
+/// `mfacheck check ARGS` with `stdin`, its text output without colours.
+fn check_text(args: &[&str], stdin: &str) -> String {
+    let out = assert_cmd::Command::cargo_bin("mfacheck")
         .unwrap()
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["check", "--explain", "--color", "never", "--now", NOW, "@fixtures/password-only.jwt"])
+        .args(["check", "--color", "never", "--now", NOW])
+        .args(args)
+        .write_stdin(stdin)
         .output()
         .unwrap();
-    let cli = String::from_utf8(explained.stdout).unwrap();
-    let page = data["text"].as_str().unwrap();
-    let after_source = |t: &str| t.split_once("  ").map(|(_, rest)| rest.to_owned()).unwrap();
-    assert_eq!(after_source(page), after_source(&cli));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The CLI's verdict lines, the source taken out: what the page's headlines must read.
+fn cli_headlines(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| l.starts_with('✔') || l.starts_with('✘'))
+        .map(|l| {
+            let (glyph, rest) = l.split_once(' ').unwrap();
+            format!("{glyph} {}", rest.split_once("  ").unwrap().1)
+        })
+        .collect()
+}
+
+fn headlines(data: &Value) -> Vec<String> {
+    data["results"].as_array().unwrap().iter().map(|r| r["headline"].as_str().unwrap().to_owned()).collect()
+}
+
+#[test]
+fn the_page_check_endpoint_explains_a_pasted_token() {
+    let mut server = Server::start(&["--now", NOW]);
+    let token = fixture("password-only.jwt");
+    // What the page posts: the pasted text, as JSON.
+    let data = paste(&server, &format!("Authorization: Bearer {token}\n"));
+    let results = data["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1);
+    let one = &results[0];
+    assert_eq!(one["result"]["mfa"], "missing");
+    assert_eq!(one["header"]["alg"], "RS256");
+    let amr = one["claims"].as_array().unwrap().iter().find(|c| c["name"] == "amr").expect("amr explained");
+    assert!(amr["meaning"].as_str().unwrap().contains("pwd = password"), "{amr}");
+    // The text is `check --explain`'s, without colours; the note comes once, after it.
+    let cli = check_text(&["--explain", "@fixtures/password-only.jwt"], "");
+    let page = format!("{}\n{}", one["text"].as_str().unwrap(), data["note"].as_str().unwrap());
+    assert!(data["note"].as_str().unwrap().starts_with("Note: "), "{}", data["note"]);
+    let after_source = |t: &str| t.split_once("  ").map(|(_, rest)| rest.trim_end().to_owned()).unwrap();
+    assert_eq!(after_source(&page), after_source(&cli));
+    assert_eq!(headlines(&data), cli_headlines(&cli));
     let line = &server.log_lines(1)[0];
     assert_eq!((line["path"].as_str(), line["action"].as_str()), (Some("/_mfacheck/check"), Some("page")));
+}
+
+#[test]
+fn the_page_reads_several_tokens_as_check_reads_a_file() {
+    let server = Server::start(&["--now", NOW]);
+    let (pwd, mfa) = (fixture("password-only.jwt"), fixture("mfa.jwt"));
+    // Two tokens on two lines, and a third folded at 80 columns as a terminal or mail wraps it.
+    let folded: Vec<String> = mfa.as_bytes().chunks(80).map(|c| String::from_utf8(c.to_vec()).unwrap()).collect();
+    let text = format!("{pwd}\n{mfa}\n\n{}\n", folded.join("\n"));
+    let data = paste(&server, &text);
+    let sources: Vec<&str> =
+        data["results"].as_array().unwrap().iter().map(|r| r["result"]["source"].as_str().unwrap()).collect();
+    assert_eq!(sources.len(), 3, "one result per token, as check gives: {sources:?}");
+    assert_eq!(headlines(&data), cli_headlines(&check_text(&[], &text)));
+    assert!(headlines(&data)[0].starts_with("✘ not compliant: app+user, MFA missing"), "{:?}", headlines(&data));
+    assert!(headlines(&data)[1].starts_with("✔ compliant: app+user, MFA satisfied"));
+    // Nothing pasted: no result to show.
+    assert_eq!(paste(&server, "  \n").get("results").and_then(Value::as_array).map(Vec::len), Some(0));
+}
+
+#[test]
+fn under_jwks_the_page_shows_the_signature_and_the_clis_headline() {
+    let server = Server::start(&["--now", NOW, "--jwks", "fixtures/keys/jwks.json"]);
+    let mfa = fixture("mfa.jwt");
+    let data = paste(&server, &mfa);
+    let fields = &data["results"][0]["fields"];
+    let signature = fields.as_array().unwrap().iter().find(|f| f[0] == "signature").expect("a signature row");
+    assert!(signature[1].as_str().unwrap().starts_with("verified"), "{signature}");
+    // The same token with its signature changed: the CLI's words, not "MFA satisfied" alone.
+    let (head, sig) = mfa.rsplit_once('.').unwrap();
+    let flipped = if sig.starts_with('A') { "B" } else { "A" };
+    let tampered = format!("{head}.{flipped}{}", &sig[1..]);
+    let data = paste(&server, &tampered);
+    let cli = check_text(&["--jwks", "fixtures/keys/jwks.json"], &tampered);
+    assert_eq!(headlines(&data), cli_headlines(&cli));
+    assert!(headlines(&data)[0].contains("not compliant (bad-signature)"), "{:?}", headlines(&data));
 }
 
 // ---- robustness ----
@@ -301,6 +369,64 @@ fn unknown_options_and_inputs_are_usage_errors() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("only http://"));
+}
+
+#[test]
+fn serve_takes_only_the_options_it_uses() {
+    // Check's output options were flattened in, hidden, and accepted silently.
+    for args in [
+        &["serve", "--format", "junit"][..],
+        &["serve", "--explain"],
+        &["serve", "--summary"],
+        &["serve", "-j", "2"],
+        &["serve", "--color", "never"],
+    ] {
+        let out = assert_cmd::Command::cargo_bin("mfacheck").unwrap().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?} is a usage error");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("unexpected argument"), "{args:?}");
+    }
+    let out = assert_cmd::Command::cargo_bin("mfacheck").unwrap().args(["serve", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for option in [
+        "--require-valid-time",
+        "--leeway",
+        "--now",
+        "--issuer",
+        "--audience",
+        "--partner-center",
+        "--jwks",
+        "--verify",
+        "--redact",
+        "--quiet",
+        "--log-format",
+    ] {
+        assert!(help.contains(option), "serve --help names {option}");
+    }
+    assert!(!help.contains("--format"), "{help}");
+}
+
+#[test]
+fn bash_completion_offers_serve_no_format_or_check_output_flags() {
+    let out = assert_cmd::Command::cargo_bin("mfacheck").unwrap().args(["completions", "bash"]).output().unwrap();
+    let script = String::from_utf8(out.stdout).unwrap();
+    // bash's script has one `mfacheck__serve)` case whose `opts="…"` lists what it completes.
+    let case = script.split("mfacheck__subcmd__serve)").nth(1).expect("a case for serve");
+    let opts = case.lines().find(|l| l.trim_start().starts_with("opts=")).expect("serve's opts");
+    assert!(opts.contains("--listen") && opts.contains("--jwks"), "{opts}");
+    for hidden in ["--format", "--explain", "--summary", "--threads", "--color"] {
+        assert!(!opts.contains(hidden), "serve completes {hidden}: {opts}");
+    }
+    // Nothing completed that help does not tell of (hidden flags were offered too).
+    let out = assert_cmd::Command::cargo_bin("mfacheck").unwrap().args(["serve", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for option in opts.trim().trim_start_matches("opts=").trim_matches('"').split_whitespace() {
+        if option.starts_with("--") {
+            assert!(
+                help.contains(&format!("{option} ")) || help.contains(&format!("{option}\n")),
+                "{option} is completed but not in serve --help"
+            );
+        }
+    }
 }
 
 // ---- proxy ----
@@ -367,6 +493,68 @@ fn report_only_forwards_everything_and_logs_the_verdicts() {
     assert_eq!(lines[0]["result"]["response"]["status"], 401, "the log says what Partner Center would answer");
     assert!(lines[1]["result"].is_null());
     assert_eq!(lines[2]["result"]["compliant"], true);
+}
+
+#[test]
+fn report_only_logs_the_status_a_refused_request_would_have_got() {
+    let upstream = Upstream::start();
+    let mut server = Server::start(&["--now", NOW, "--upstream", &upstream.url(), "--report-only"]);
+    server.get_with_token("/pwd", &fixture("password-only.jwt"));
+    server.get_with_headers("/none", "");
+    server.get_with_headers("/basic", "Authorization: Basic dXNlcjpwYXNz\r\n");
+    server.get_with_token("/garbage", "not-a-token-at-all");
+    server.get_with_token("/mfa", &fixture("mfa.jwt"));
+    let lines = server.log_lines(5);
+    assert!(lines.iter().all(|l| l["status"] == 200), "{lines:?}");
+    for line in &lines[..4] {
+        assert_eq!(line["would_status"], 401, "{line}");
+    }
+    assert!(lines[4]["would_status"].is_null(), "a compliant request would have passed: {}", lines[4]);
+    assert_eq!(lines[1]["reason"], "no bearer token", "{}", lines[1]);
+    assert_eq!(lines[2]["reason"], "no bearer token", "{}", lines[2]);
+    assert_eq!(lines[3]["result"]["error"]["code"], "not-a-jwt", "{}", lines[3]);
+}
+
+#[test]
+fn the_start_up_line_names_the_paste_page() {
+    let server = Server::start(&[]);
+    let page = format!("http://{}/_mfacheck/", server.addr);
+    assert!(server.banner.contains(&page), "{}", server.banner);
+    assert!(server.banner.starts_with(&format!("mfacheck serve: listening on http://{}/", server.addr)));
+    let response = server.request(&format!("GET /_mfacheck/ HTTP/1.1\r\nHost: {}\r\n\r\n", server.addr));
+    assert_eq!(response.status(), 200, "the URL named is the page");
+}
+
+#[test]
+fn log_format_text_is_one_short_line_a_request() {
+    let mut server = Server::start(&["--now", NOW, "--log-format", "text"]);
+    server.get_with_token("/v1/customers?secret=1", &fixture("password-only.jwt"));
+    server.get_with_token("/v1/invoices", &fixture("mfa.jwt"));
+    server.get_with_headers("/v1/carts", "");
+    let log = server.stop();
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines.len(), 3, "{log}");
+    let pattern = |line: &str, method_path_status: &str| {
+        let (time, rest) = line.split_once(' ').unwrap();
+        assert!(time.len() == 8 && time.as_bytes()[2] == b':' && time.as_bytes()[5] == b':', "{line}");
+        assert!(rest.starts_with(method_path_status), "{line}");
+        assert!(line.chars().count() < 160, "short: {line}");
+        assert!(!line.contains('{'), "not JSON: {line}");
+    };
+    pattern(lines[0], "GET /v1/customers 401 MFA missing");
+    pattern(lines[1], "GET /v1/invoices 200 MFA satisfied");
+    pattern(lines[2], "GET /v1/carts 401 no bearer token");
+    assert!(lines[0].contains(" app ") && lines[0].contains(" user "), "{}", lines[0]);
+    assert!(!log.contains("secret=1"));
+}
+
+#[test]
+fn log_format_ndjson_is_the_default_off_a_terminal_and_can_be_asked_for() {
+    for args in [&["--now", NOW][..], &["--now", NOW, "--log-format", "ndjson"]] {
+        let mut server = Server::start(args);
+        server.get_with_token("/v1/customers", &fixture("password-only.jwt"));
+        assert_eq!(server.log_lines(1)[0]["status"], 401);
+    }
 }
 
 #[test]

@@ -100,22 +100,30 @@ async fn js(client: &Client, script: &str) -> Value {
     client.execute(script, Vec::new()).await.expect("the script runs")
 }
 
-/// Pastes `token` into the page, presses Check, and waits for a verdict other than `previous`.
-async fn paste_and_check(client: &Client, token: &str, previous: &str) -> String {
-    let area = client.find(Locator::Css("#token")).await.unwrap();
-    area.clear().await.unwrap();
-    area.send_keys(token).await.unwrap();
-    client.find(Locator::Css("#check")).await.unwrap().click().await.unwrap();
+/// The headlines shown, one per result.
+async fn shown(client: &Client) -> Vec<String> {
+    let value = js(client, "return [...document.querySelectorAll('#results .verdict')].map(e => e.textContent)").await;
+    value.as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect()
+}
+
+/// Waits until the page shows headlines other than `previous` (and some), and returns them.
+async fn next_verdicts(client: &Client, previous: &[String]) -> Vec<String> {
     let started = Instant::now();
     loop {
-        let verdict = js(client, "return document.getElementById('verdict').textContent").await;
-        let verdict = verdict.as_str().unwrap_or_default().to_owned();
-        if !verdict.is_empty() && verdict != previous {
-            return verdict;
+        let verdicts = shown(client).await;
+        if !verdicts.is_empty() && verdicts != previous {
+            return verdicts;
         }
-        assert!(started.elapsed() < Duration::from_secs(15), "no verdict shown");
+        assert!(started.elapsed() < Duration::from_secs(15), "no verdict shown (still {previous:?})");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Types `text` into the emptied box, as a paste arrives: no button pressed.
+async fn type_in(client: &Client, text: &str) {
+    let area = client.find(Locator::Css("#token")).await.unwrap();
+    area.clear().await.unwrap();
+    area.send_keys(text).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -138,35 +146,71 @@ async fn the_paste_page_shows_the_verdict_in_a_real_browser_and_calls_nothing_el
     // The inline style ran under the page's CSP (body margin 0, not the browser's 8px).
     assert_eq!(js(&client, "return getComputedStyle(document.body).marginTop").await, "0px");
 
-    let verdict = paste_and_check(&client, &fixture("password-only.jwt"), "").await;
-    assert_eq!(verdict, "✘ not compliant: app+user, MFA missing");
-    let text = |id: &str| {
+    // Checked as it arrives, no button: the headline is the CLI's.
+    type_in(&client, &fixture("password-only.jwt")).await;
+    let verdicts = next_verdicts(&client, &[]).await;
+    assert_eq!(verdicts.len(), 1);
+    assert!(verdicts[0].starts_with("✘ not compliant: app+user, MFA missing, amr [pwd]"), "{verdicts:?}");
+    let text = |selector: &str| {
         let client = client.clone();
-        let id = id.to_owned();
+        let selector = selector.to_owned();
         async move {
-            let value = js(&client, &format!("return document.getElementById('{id}').innerText")).await;
+            let value = js(&client, &format!("return document.querySelector('{selector}').innerText")).await;
             value.as_str().unwrap().to_owned()
         }
     };
-    let facts = text("facts").await;
-    assert!(facts.contains("scp claim present") && facts.contains("[pwd]"), "{facts}");
-    assert!(text("response").await.starts_with("HTTP/1.1 401 Unauthorized - MFA required"));
-    let findings = text("findings").await;
+    let facts = text("#results .facts").await;
+    assert!(facts.contains("scp claim present"), "{facts}");
+    assert!(text("#results .response").await.starts_with("HTTP/1.1 401 Unauthorized - MFA required"));
+    let findings = text("#results .findings").await;
     assert!(findings.contains("password-only"), "{findings}");
-    let claims = text("claims").await;
+    let claims = text("#results .claims").await;
     assert!(claims.contains("pwd = password"), "{claims}");
-    assert!(text("header").await.contains("RS256"));
+    assert!(text("#results .header").await.contains("RS256"));
+    assert!(text("#note").await.contains("900421"), "the enforcement note, once");
 
+    // Replaced by a token with MFA: the old verdict never stays.
+    type_in(&client, &fixture("mfa.jwt")).await;
+    let second = next_verdicts(&client, &verdicts).await;
+    assert!(second[0].starts_with("✔ compliant: app+user, MFA satisfied"), "{second:?}");
+    assert_eq!(js(&client, "return document.querySelector('#results .refusal').hidden").await, true);
+    client.set_window_size(1000, 800).await.unwrap();
     let shot = client.screenshot().await.unwrap();
     assert!(shot.starts_with(b"\x89PNG"), "a PNG screenshot");
     std::fs::write(std::env::temp_dir().join("mfacheck-serve-page.png"), &shot).unwrap();
     if let Some(target) = std::env::var_os("MFACHECK_SCREENSHOT") {
         std::fs::write(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(target), &shot).unwrap();
     }
+    // And back to password-only: the compliant verdict goes.
+    type_in(&client, &fixture("password-only.jwt")).await;
+    let third = next_verdicts(&client, &second).await;
+    assert!(third[0].starts_with("✘ not compliant"), "{third:?}");
 
-    let verdict = paste_and_check(&client, &fixture("mfa.jwt"), &verdict).await;
-    assert_eq!(verdict, "✔ compliant: app+user, MFA satisfied");
-    assert_eq!(js(&client, "return document.getElementById('refusal').hidden").await, true);
+    // Emptied: nothing shown, and an answer still in flight for the old text never appears.
+    type_in(&client, &fixture("mfa.jwt")).await;
+    js(
+        &client,
+        "const t = document.getElementById('token'); t.value = ''; t.dispatchEvent(new Event('input')); return 0",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(shown(&client).await.is_empty(), "a stale verdict: {:?}", shown(&client).await);
+
+    // Two tokens on two lines: a result each, in order.
+    type_in(&client, &format!("{}\n{}", fixture("password-only.jwt"), fixture("mfa.jwt"))).await;
+    let two = next_verdicts(&client, &[]).await;
+    assert_eq!(two.len(), 2, "{two:?}");
+    assert!(two[0].starts_with("✘") && two[1].starts_with("✔"), "{two:?}");
+
+    // Ctrl+Enter checks at once; Enter alone is a new line.
+    js(&client, "document.getElementById('results').textContent = ''; return 0").await;
+    js(&client, &format!("document.getElementById('token').value = '{}'; return 0", fixture("mfa.jwt"))).await;
+    assert!(shown(&client).await.is_empty(), "no event, no check yet");
+    let area = client.find(Locator::Css("#token")).await.unwrap();
+    area.send_keys("\u{E009}\u{E007}\u{E000}").await.unwrap();
+    let ctrl_enter = next_verdicts(&client, &[]).await;
+    assert!(ctrl_enter[0].starts_with("✔ compliant"), "{ctrl_enter:?}");
+    assert!(!js(&client, "return document.getElementById('token').value").await.as_str().unwrap().contains('\n'));
 
     // Readable on a narrow window: nothing wider than the viewport.
     client.set_window_size(360, 800).await.unwrap();
@@ -185,7 +229,7 @@ async fn the_paste_page_shows_the_verdict_in_a_real_browser_and_calls_nothing_el
     let log = server.stop();
     let paths: Vec<String> =
         log.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["path"].as_str().unwrap().to_owned()).collect();
-    assert_eq!(paths.iter().filter(|p| *p == "/_mfacheck/check").count(), 2, "{paths:?}");
+    assert!(paths.iter().filter(|p| *p == "/_mfacheck/check").count() >= 5, "{paths:?}");
     assert!(paths.iter().all(|p| p == "/" || p.starts_with("/_mfacheck")), "{paths:?}");
 
     // Dark mode: the colours follow the system preference.

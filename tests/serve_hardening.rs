@@ -214,7 +214,7 @@ fn the_check_endpoint_takes_only_json() {
         let response = check_post(&server, &host, Some(content_type), &json);
         assert_eq!(response.status(), 200, "{content_type}");
         let data: Value = serde_json::from_slice(&response.body).unwrap();
-        assert_eq!(data["result"]["mfa"], "missing");
+        assert_eq!(data["results"][0]["result"]["mfa"], "missing");
     }
     // JSON that is not the page's request is refused, not judged.
     for body in ["\"just a string\"", "{\"token\": 1}", "not json"] {

@@ -352,3 +352,40 @@ fn colour_on_a_terminal_unless_dumb_or_no_color() {
     assert!(!colourful(&shown_on_a_terminal(&["--color", "never"], &[xterm])), "--color never");
     assert!(colourful(&shown_on_a_terminal(&["--color", "always"], &[("TERM", "dumb")])), "--color always wins");
 }
+
+/// `serve` with its log on a terminal: one short line a request, no JSON.
+#[cfg(feature = "serve")]
+#[test]
+fn serve_logs_readable_lines_to_a_terminal() {
+    let (controller, terminal) = pty();
+    let mut cmd = bin();
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--now", NOW])
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::from(terminal.try_clone().unwrap()))
+        .stderr(Stdio::piped());
+    let mut child = spawn_on(&mut cmd, &terminal);
+    let shown = collect(&controller);
+    let mut first = String::new();
+    BufReader::new(child.stderr.take().unwrap()).read_line(&mut first).unwrap();
+    let addr = first.split("http://").nth(1).and_then(|r| r.trim().split(['/', ' ']).next()).unwrap().to_owned();
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    let request = format!(
+        "GET /v1/customers HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {}\r\n\r\n",
+        common::fixture("password-only.jwt")
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let mut text = String::new();
+    let until = Instant::now() + Duration::from_secs(10);
+    while !text.contains('\n') && Instant::now() < until {
+        if let Ok(block) = shown.recv_timeout(Duration::from_millis(100)) {
+            text.push_str(&String::from_utf8_lossy(&block));
+        }
+    }
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    wait(&mut child, Duration::from_secs(10));
+    let line = text.lines().next().unwrap_or_default();
+    assert!(line.contains("GET /v1/customers 401 MFA missing app "), "{text:?}");
+    assert!(!text.contains('{'), "no JSON on a terminal: {text:?}");
+}

@@ -62,26 +62,36 @@ pub fn cause(o: &Outcome) -> String {
     if o.compliant || codes.is_empty() { String::new() } else { format!(" ({})", codes.join(", ")) }
 }
 
+/// The verdict in a few words, for a line of `serve`'s log: `MFA missing`, `MFA satisfied
+/// (bad-signature)`, `error (not-a-jwt)`. Printable.
+pub fn brief(o: &Outcome) -> String {
+    match (&o.error, o.mfa) {
+        (Some(error), _) => format!("error ({})", error.code.as_str()),
+        (None, mfa) => format!("{}{}", mfa.map_or("", Mfa::label), cause(o)),
+    }
+}
+
 /// The refusals other than the MFA rule's, in words, printable; empty when there are none.
 pub fn refused(o: &Outcome, now: i64) -> String {
     let words = o.partner_center.as_ref().map(|pc| crate::judge::acceptance::phrase(pc, o.token.as_ref(), now));
     printable(&words.unwrap_or_default()).into_owned()
 }
 
-/// One result: the verdict line, then its details. `width`: a terminal's, to wrap findings to.
-pub fn outcome<W: Write>(
-    out: &mut W,
-    o: &Outcome,
-    now: i64,
-    first: bool,
-    width: Option<usize>,
-    paint: Paint,
-) -> io::Result<()> {
-    if !first {
-        writeln!(out)?;
-    }
+/// The verdict line without the source, uncoloured: `✘ not compliant (bad-signature): app+user,
+/// MFA satisfied, amr [pwd, mfa]`, then what Partner Center would refuse beyond the MFA rule; or
+/// `✘ error (not-a-jwt): …`. The paste page shows it as it is.
+pub fn headline(o: &Outcome, now: i64) -> String {
+    let (glyph, rest) = verdict(o, now, Paint::default());
+    format!("{glyph} {rest}")
+}
+
+/// The glyph, and the rest of the verdict line after the source.
+fn verdict(o: &Outcome, now: i64, paint: Paint) -> (String, String) {
     if let Some(error) = &o.error {
-        return error_line(out, &o.source, error, paint);
+        return (
+            paint.paint(RED.bold(), "✘").to_string(),
+            format!("{} ({}): {}", paint.paint(RED.bold(), "error"), error.code.as_str(), printable(&error.message)),
+        );
     }
     let (glyph, verdict) = if o.compliant {
         (paint.paint(GREEN.bold(), "✔"), paint.paint(GREEN.bold(), "compliant".to_owned()))
@@ -108,29 +118,22 @@ pub fn outcome<W: Write>(
             paint.paint(YELLOW.bold(), format!("{lead}{words}")).to_string()
         }
     };
-    let head = format!(
-        "{glyph} {}  {verdict}: {kind}, {mfa}, {}{refused}",
-        paint.paint(BOLD, printable(&o.source)),
-        printable(&amr)
-    );
-    match width {
-        Some(width) => writeln!(out, "{}", wrap(&head, 0, 4, width))?,
-        None => writeln!(out, "{head}")?,
-    }
+    (glyph.to_string(), format!("{verdict}: {kind}, {mfa}, {}{refused}", printable(&amr)))
+}
 
-    let field = |out: &mut W, label: &str, value: String| {
-        let value = printable(&value);
-        let value = match width {
-            Some(width) => wrap(&value, 14, 14, width),
-            None => value,
-        };
-        writeln!(out, "    {} {value}", paint.paint(DIM, format!("{label:<9}")))
-    };
-    field(out, "kind", format!("{kind}: {}", o.kind_reason.as_deref().unwrap_or_default()))?;
+/// The facts under the verdict line, label and value (not yet made printable): kind, audience,
+/// issuer, tenant, app, user, idp, times, signature.
+pub fn fields(o: &Outcome, now: i64, paint: Paint) -> Vec<(&'static str, String)> {
+    let mut fields = Vec::new();
+    if o.error.is_some() {
+        return fields;
+    }
+    let kind = o.kind.map(|k| k.to_string()).unwrap_or_default();
+    fields.push(("kind", format!("{kind}: {}", o.kind_reason.as_deref().unwrap_or_default())));
     if let Some(t) = &o.token {
         if let Some(aud) = &t.aud {
             let note = t.audience_name.map(|name| format!(" ({name})")).unwrap_or_default();
-            field(out, "audience", format!("{aud}{note}"))?;
+            fields.push(("audience", format!("{aud}{note}")));
         }
         // The issuer's form says the format; B2C tokens say ver 1.0 under a v2.0 issuer.
         let version = match (issuer_version(t.iss.as_deref()), t.ver.as_deref()) {
@@ -139,30 +142,62 @@ pub fn outcome<W: Write>(
             (None, Some(ver)) => format!("v{ver}, "),
             (None, None) => String::new(),
         };
-        field(out, "issuer", format!("{} ({version}{})", t.iss.as_deref().unwrap_or("none"), t.alg))?;
+        fields.push(("issuer", format!("{} ({version}{})", t.iss.as_deref().unwrap_or("none"), t.alg)));
         if let Some(tid) = &t.tid {
-            field(out, "tenant", tid.to_string())?;
+            fields.push(("tenant", tid.to_string()));
         }
         if let Some(app) = &t.app_id {
             let how = t.app_auth.as_deref().map(|a| format!(" ({})", a.replace('-', " "))).unwrap_or_default();
-            field(out, "app", format!("{app}{how}"))?;
+            fields.push(("app", format!("{app}{how}")));
         }
         if let Some(user) = &t.user {
-            field(out, "user", user.to_string())?;
+            fields.push(("user", user.to_string()));
         }
         if let Some(idp) = &t.idp {
             let note = if t.cross_tenant { " (another tenant than the issuer)" } else { "" };
-            field(out, "idp", format!("{idp}{note}"))?;
+            fields.push(("idp", format!("{idp}{note}")));
         }
         if let Some(iat) = &t.iat {
-            field(out, "issued", iat.to_string())?;
+            fields.push(("issued", iat.to_string()));
         }
         if let Some(exp) = t.exp {
-            field(out, "expires", format!("{exp} ({})", clock::expiry_phrase(exp.seconds(), now)))?;
+            fields.push(("expires", format!("{exp} ({})", clock::expiry_phrase(exp.seconds(), now))));
         }
     }
     if o.signature.signature != Signature::NotChecked {
-        field(out, "signature", signature(&o.signature, paint))?;
+        fields.push(("signature", signature(&o.signature, paint)));
+    }
+    fields
+}
+
+/// One result: the verdict line, then its details. `width`: a terminal's, to wrap findings to.
+pub fn outcome<W: Write>(
+    out: &mut W,
+    o: &Outcome,
+    now: i64,
+    first: bool,
+    width: Option<usize>,
+    paint: Paint,
+) -> io::Result<()> {
+    if !first {
+        writeln!(out)?;
+    }
+    if let Some(error) = &o.error {
+        return error_line(out, &o.source, error, paint);
+    }
+    let (glyph, rest) = verdict(o, now, paint);
+    let head = format!("{glyph} {}  {rest}", paint.paint(BOLD, printable(&o.source)));
+    match width {
+        Some(width) => writeln!(out, "{}", wrap(&head, 0, 4, width))?,
+        None => writeln!(out, "{head}")?,
+    }
+    for (label, value) in fields(o, now, paint) {
+        let value = printable(&value);
+        let value = match width {
+            Some(width) => wrap(&value, 14, 14, width),
+            None => value,
+        };
+        writeln!(out, "    {} {value}", paint.paint(DIM, format!("{label:<9}")))?;
     }
     for f in &o.findings {
         let padded = format!("{:<9}", f.level.as_str());

@@ -1,10 +1,12 @@
-//! The request log: one NDJSON line per request on stdout, written by one thread so that request
+//! The request log: one line per request on stdout — NDJSON for programs, or a short line of
+//! text for a person watching a terminal (`--log-format`) — written by one thread so that request
 //! handlers never wait on stdout. A line is written at most [`GATHER`] after it was logged (a
 //! `tail` or a test sees it as it happens), and the lines of a busy millisecond in one write.
 //! When stdout's reader stalls (`serve | sleep 120`), lines beyond the queue are dropped and
 //! counted, never waited for: serving goes on, and the count is told at shutdown.
 
 use super::Action;
+use crate::cli::LogFormat;
 use hyper::{Method, StatusCode};
 use jiff::Timestamp;
 use mfacheck::Outcome;
@@ -30,6 +32,7 @@ const DRAIN: Duration = Duration::from_secs(2);
 const GATHER: std::time::Duration = std::time::Duration::from_millis(1);
 
 pub struct Log {
+    format: LogFormat,
     sender: Mutex<Option<SyncSender<Vec<u8>>>>,
     /// Told when the writer has written all it will.
     done: Mutex<Option<mpsc::Receiver<()>>>,
@@ -55,15 +58,34 @@ struct Entry<'a> {
     path: &'a str,
     status: u16,
     action: &'static str,
+    /// Under `--report-only`, the status a request that was forwarded would have got.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    would_status: Option<u16>,
+    /// Why there is no result (`no bearer token`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'static str>,
     result: Option<super::Shown<'a>>,
+}
+
+/// What the server did with one request, to be logged.
+pub struct Record<'a> {
+    pub at: Timestamp,
+    pub method: &'a Method,
+    pub path: &'a str,
+    pub status: StatusCode,
+    pub action: Action,
+    /// The status a refused request would have got, when `--report-only` forwarded it.
+    pub would_status: Option<StatusCode>,
+    pub reason: Option<&'static str>,
+    pub outcome: Option<&'a Outcome<'a>>,
 }
 
 impl Log {
     /// A log on stdout, or none (`--quiet`).
-    pub fn start(enabled: bool) -> Self {
+    pub fn start(enabled: bool, format: LogFormat) -> Self {
         let counts = Arc::new(Counts::default());
         if !enabled {
-            return Log { sender: Mutex::new(None), done: Mutex::new(None), counts };
+            return Log { format, sender: Mutex::new(None), done: Mutex::new(None), counts };
         }
         let (sender, receiver) = sync_channel(QUEUE);
         let (done_tx, done) = mpsc::channel();
@@ -72,34 +94,32 @@ impl Log {
             write_lines(receiver, &writing.written);
             let _ = done_tx.send(());
         });
-        Log { sender: Mutex::new(Some(sender)), done: Mutex::new(Some(done)), counts }
+        Log { format, sender: Mutex::new(Some(sender)), done: Mutex::new(Some(done)), counts }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub fn request(
-        &self,
-        at: Timestamp,
-        method: &Method,
-        path: &str,
-        status: StatusCode,
-        action: Action,
-        outcome: Option<&Outcome>,
-        redact: bool,
-    ) {
+    pub fn request(&self, record: Record, redact: bool) {
         let Some(sender) = self.sender.lock().expect("not poisoned").clone() else { return };
-        let entry = Entry {
-            time: format!("{at:.3}"),
-            method: method.as_str(),
-            path: &without_tokens(path),
-            status: status.as_u16(),
-            action: match action {
-                Action::Answered => "answered",
-                Action::Forwarded => "forwarded",
-                Action::Page => "page",
-            },
-            result: outcome.map(|o| super::shown(o, redact)),
+        let path = without_tokens(record.path);
+        let mut line = match self.format {
+            LogFormat::Ndjson => {
+                let entry = Entry {
+                    time: format!("{:.3}", record.at),
+                    method: record.method.as_str(),
+                    path: &path,
+                    status: record.status.as_u16(),
+                    action: match record.action {
+                        Action::Answered => "answered",
+                        Action::Forwarded => "forwarded",
+                        Action::Page => "page",
+                    },
+                    would_status: record.would_status.map(|s| s.as_u16()),
+                    reason: record.reason,
+                    result: record.outcome.map(|o| super::shown(o, redact)),
+                };
+                serde_json::to_vec(&entry).expect("a log line serializes")
+            }
+            LogFormat::Text => text_line(&record, &path, redact).into_bytes(),
         };
-        let mut line = serde_json::to_vec(&entry).expect("a log line serializes");
         line.push(b'\n');
         match sender.try_send(line) {
             Ok(()) => &self.counts.queued,
@@ -123,6 +143,50 @@ impl Log {
         if dropped > 0 {
             eprintln!("mfacheck serve: {dropped} log lines dropped: stdout was not read as fast as requests came");
         }
+    }
+}
+
+/// `12:00:01 GET /v1/customers 401 MFA missing app 23ec45a3… user alice@contoso.com`: the
+/// verdict in the CLI's words, the app and user shortened so that a line fits a terminal.
+fn text_line(record: &Record, path: &str, redact: bool) -> String {
+    use mfacheck::report::text::{brief, printable};
+    let mut line = format!(
+        "{} {} {} {}",
+        mfacheck::clock::time_of_day(record.at),
+        record.method,
+        printable(path),
+        record.status.as_u16()
+    );
+    if let Some(would) = record.would_status {
+        line.push_str(&format!(" (would be {})", would.as_u16()));
+    }
+    let Some(outcome) = record.outcome else {
+        if let Some(reason) = record.reason {
+            line.push_str(&format!(" {reason}"));
+        }
+        return line;
+    };
+    let outcome = match redact {
+        true => std::borrow::Cow::Owned(mfacheck::report::redact::outcome(outcome)),
+        false => std::borrow::Cow::Borrowed(outcome),
+    };
+    line.push_str(&format!(" {}", brief(&outcome)));
+    if let Some(token) = &outcome.token {
+        if let Some(app) = &token.app_id {
+            line.push_str(&format!(" app {}", printable(&shorten(app, 8))));
+        }
+        if let Some(user) = &token.user {
+            line.push_str(&format!(" user {}", printable(&shorten(user, 32))));
+        }
+    }
+    line
+}
+
+/// The first `n` characters of `text`, and `…` when there were more.
+fn shorten(text: &str, n: usize) -> String {
+    match text.char_indices().nth(n) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
     }
 }
 

@@ -8,7 +8,7 @@
 //! - [`proxy`]: forwarding to `--upstream`, bodies streamed both ways;
 //! - [`page`]: the paste page at `/_mfacheck/` and its check endpoint;
 //! - [`connections`]: the connection cap and the whole-request deadline;
-//! - [`log`]: one NDJSON line per request on stdout.
+//! - [`log`]: one line per request on stdout (NDJSON, or text for a person).
 
 mod connections;
 mod gate;
@@ -17,8 +17,8 @@ mod page;
 mod proxy;
 mod screen;
 
-use crate::cli::ServeArgs;
-use anyhow::{Context, Result, bail};
+use crate::cli::{LogFormat, ServeArgs};
+use anyhow::{Context, Result};
 use bytes::Bytes;
 use connections::{Conn, Connections, Inbound, Outbound};
 use http_body_util::combinators::BoxBody;
@@ -64,9 +64,6 @@ struct State {
 
 /// Runs the server until SIGINT or SIGTERM, then lets in-flight requests finish.
 pub fn run(args: &ServeArgs, policy: Policy) -> Result<ExitStatus> {
-    if !args.check.input.inputs.is_empty() {
-        bail!("serve takes no INPUT: it checks the bearer token of each request (paste one at /_mfacheck/)");
-    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(serve(args, policy))?;
     Ok(ExitStatus::Compliant)
@@ -81,17 +78,22 @@ async fn serve(args: &ServeArgs, policy: Policy) -> Result<()> {
     let local = listener.local_addr()?;
     let state = Arc::new(State {
         policy,
-        fixed_now: args.check.now.is_some(),
-        redact: args.check.output.redact,
+        fixed_now: args.policy.now.is_some(),
+        redact: args.redact,
         upstream,
         report_only: args.report_only,
         refusal: gate::Refusal::new().await?,
-        log: log::Log::start(!args.check.output.quiet),
+        log: log::Log::start(!args.quiet, log_format(args.log_format)),
     });
     // Signals are caught from before the first line: whoever reads it may stop the server at once.
     let stop = shutdown_signal()?;
-    // The first line on stderr, so that a script or test that asked for port 0 learns the port.
-    eprintln!("mfacheck serve: listening on http://{local}");
+    // The first line on stderr, so that a script or test that asked for port 0 learns the port
+    // (the address is what comes before the first slash), and a person where to paste.
+    eprintln!(
+        "mfacheck serve: listening on http://{local}/ — paste a token at http://{}{}",
+        page_host(local),
+        page::PATH
+    );
     if let Some(who) = beyond_loopback(local) {
         eprintln!(
             "mfacheck serve: warning: {who} can send requests through this gate and use its paste page \
@@ -182,6 +184,24 @@ pub(crate) enum Action {
     Page,
 }
 
+/// `--log-format`, else text for a person when stdout is a terminal and NDJSON for programs.
+fn log_format(asked: Option<LogFormat>) -> LogFormat {
+    use std::io::IsTerminal;
+    asked.unwrap_or(if std::io::stdout().is_terminal() { LogFormat::Text } else { LogFormat::Ndjson })
+}
+
+/// Where a browser on this machine reaches the page: the address listened on, or loopback when
+/// that is every address (the page answers only names of this machine).
+fn page_host(local: SocketAddr) -> SocketAddr {
+    match local.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::from(([127, 0, 0, 1], local.port())),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, local.port()))
+        }
+        _ => local,
+    }
+}
+
 /// Who besides this machine can reach a server listening on `addr`, if anyone.
 fn beyond_loopback(addr: SocketAddr) -> Option<String> {
     let ip = addr.ip().to_canonical();
@@ -212,35 +232,43 @@ async fn respond(state: &State, served: SocketAddr, req: Request<Inbound>) -> Re
     let at = Timestamp::now();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    let record = |status, action, would_status, reason, outcome| log::Record {
+        at,
+        method: &method,
+        path: &path,
+        status,
+        action,
+        would_status,
+        reason,
+        outcome,
+    };
     if let Some(response) = screen::refusal(&method, req.uri(), req.headers()) {
-        state.log.request(at, &method, &path, response.status(), Action::Answered, None, state.redact);
+        state.log.request(record(response.status(), Action::Answered, None, None, None), state.redact);
         return response;
     }
     if page::owns(&path) {
         let (response, outcome) = page::handle(req, &state.policy_at(at), state.redact, served).await;
-        state.log.request(at, &method, &path, response.status(), Action::Page, outcome.as_ref(), state.redact);
+        state.log.request(record(response.status(), Action::Page, None, None, outcome.as_ref()), state.redact);
         return response;
     }
     let token = gate::bearer(req.headers());
     if state.upstream.is_none() && path == "/" && method == Method::GET && token.is_none() {
         let response = redirect(page::PATH);
-        state.log.request(at, &method, &path, response.status(), Action::Answered, None, state.redact);
+        state.log.request(record(response.status(), Action::Answered, None, None, None), state.redact);
         return response;
     }
     let outcome = token.map(|token| check("request", &token, &state.policy_at(at)));
+    let reason = outcome.is_none().then_some("no bearer token");
     let compliant = outcome.as_ref().is_some_and(|o| o.compliant);
-    let (response, action) = match &state.upstream {
-        Some(upstream) if compliant || state.report_only => (upstream.forward(req).await, Action::Forwarded),
-        _ => {
-            let response = match &outcome {
-                None => gate::no_token(),
-                Some(outcome) if !outcome.compliant => state.refusal.refuse(outcome, state.redact),
-                Some(outcome) => json(StatusCode::OK, &shown(outcome, state.redact)),
-            };
-            (response, Action::Answered)
+    let (response, action, would_status) = match &state.upstream {
+        Some(upstream) if compliant || state.report_only => {
+            // The answer it would have got, made as it would have been, for its status.
+            let would_status = (!compliant).then(|| state.answer(outcome.as_ref()).status());
+            (upstream.forward(req).await, Action::Forwarded, would_status)
         }
+        _ => (state.answer(outcome.as_ref()), Action::Answered, None),
     };
-    state.log.request(at, &method, &path, response.status(), action, outcome.as_ref(), state.redact);
+    state.log.request(record(response.status(), action, would_status, reason, outcome.as_ref()), state.redact);
     response
 }
 
@@ -254,6 +282,16 @@ fn check(source: &str, token: &str, policy: &Policy) -> Outcome<'static> {
 }
 
 impl State {
+    /// The gate's own answer: 401 without a token or with one that is not compliant, else 200
+    /// with the result object.
+    fn answer(&self, outcome: Option<&Outcome>) -> Response<Body> {
+        match outcome {
+            None => gate::no_token(),
+            Some(outcome) if !outcome.compliant => self.refusal.refuse(outcome, self.redact),
+            Some(outcome) => json(StatusCode::OK, &shown(outcome, self.redact)),
+        }
+    }
+
     /// The policy of `check`, its clock set to `at` (to the second: the 401's Date) unless `--now`
     /// fixed it.
     fn policy_at(&self, at: Timestamp) -> std::borrow::Cow<'_, Policy> {

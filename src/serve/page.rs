@@ -77,7 +77,7 @@ pub async fn handle(
             Ok(body) => match serde_json::from_slice::<Paste>(&body.to_bytes()) {
                 Ok(paste) => {
                     let (value, outcome) = check(&paste.text, policy, redact);
-                    (secure(super::json(StatusCode::OK, &value)), Some(outcome))
+                    (secure(super::json(StatusCode::OK, &value)), outcome)
                 }
                 Err(e) => (super::text(StatusCode::BAD_REQUEST, &format!("expected {{\"text\": \"…\"}}: {e}")), None),
             },
@@ -108,18 +108,60 @@ fn secure(mut response: Response<Body>) -> Response<Body> {
     response
 }
 
-/// What `check --explain` shows for the pasted text: the result object, the decoded header and
-/// claims with their one-line meanings, and the command's own text rendering.
-fn check(pasted: &str, policy: &Policy, redact: bool) -> (Value, Outcome<'static>) {
-    let source = "page".to_owned();
-    let token = mfacheck::input::from_text(pasted);
-    let outcome = match &token {
-        Ok(token) => mfacheck::check_token(&source, token, policy),
-        Err(error) => Outcome::failed(source, error.clone()),
-    };
-    let shown = if redact { mfacheck::report::redact::outcome(&outcome) } else { outcome.clone() };
-    let decoded = token.ok().and_then(|token| mfacheck::token::jws::decode(&token).ok());
+/// At most this many results in one answer (a paste of 64 KiB of short lines would be thousands).
+const MAX_RESULTS: usize = 100;
+
+/// What `check --explain` shows for the pasted text, read as `check` reads a file (one token a
+/// line, folded tokens joined, JSON wrappers read): a result per token, each with its verdict line
+/// and facts as the CLI words them, the decoded header and claims with their one-line meanings,
+/// and the command's own text; the 2026 enforcement note once. The first result goes in the log.
+fn check(pasted: &str, policy: &Policy, redact: bool) -> (Value, Option<Outcome<'static>>) {
+    let mut items = Vec::new();
+    // Reading memory cannot fail.
+    let _ = mfacheck::input::read_stream(pasted.as_bytes(), "page", &mut |item| {
+        items.push(item);
+        Ok(())
+    });
+    // Nothing pasted is no token to show, not an `empty` error.
+    if pasted.trim().is_empty() {
+        items.clear();
+    }
+    let omitted = items.len().saturating_sub(MAX_RESULTS);
     let now = policy.now.as_second();
+    let mut first = None;
+    let mut refused = false;
+    let results: Vec<Value> = items
+        .into_iter()
+        .take(MAX_RESULTS)
+        .map(|item| {
+            let outcome = match &item.token {
+                Ok(token) => mfacheck::check_token(&item.source, token, policy),
+                Err(error) => Outcome::failed(item.source.clone(), error.clone()),
+            };
+            let value = explained(&outcome, item.token.ok().as_deref(), now, redact);
+            refused |= outcome.response.is_some();
+            first.get_or_insert(outcome);
+            value
+        })
+        .collect();
+    let mut note = Vec::new();
+    if refused {
+        let _ = mfacheck::report::text::enforcement(&mut note, None);
+    }
+    let note = String::from_utf8_lossy(&note).trim().to_owned();
+    let value = json!({
+        "results": results,
+        "omitted": omitted,
+        "note": (!note.is_empty()).then_some(note),
+    });
+    (value, first)
+}
+
+/// One token's part of the answer.
+fn explained(outcome: &Outcome, token: Option<&str>, now: i64, redact: bool) -> Value {
+    use mfacheck::report::text;
+    let shown = if redact { mfacheck::report::redact::outcome(outcome) } else { outcome.clone() };
+    let decoded = token.and_then(|token| mfacheck::token::jws::decode(token).ok());
     let (header, lines) = match decoded {
         Some(mut jws) => {
             if redact {
@@ -130,23 +172,25 @@ fn check(pasted: &str, policy: &Policy, redact: bool) -> (Value, Outcome<'static
         }
         None => (None, Vec::new()),
     };
-    let mut text = Vec::new();
+    let mut rendered = Vec::new();
     // Writing to memory cannot fail; a page shows no terminal colours.
-    let plain = mfacheck::report::text::Paint::default();
-    let _ = mfacheck::report::text::outcome(&mut text, &shown, now, true, None, plain);
+    let plain = text::Paint::default();
+    let _ = text::outcome(&mut rendered, &shown, now, true, None, plain);
     if !lines.is_empty() {
-        let _ = mfacheck::report::text::explanation(&mut text, &lines, "    ", None, plain);
+        let _ = text::explanation(&mut rendered, &lines, "    ", None, plain);
     }
-    if shown.response.is_some() {
-        let _ = mfacheck::report::text::enforcement(&mut text, None);
-    }
+    let fields: Vec<Value> = text::fields(&shown, now, text::Paint::default())
+        .into_iter()
+        .map(|(label, value)| json!([label, text::printable(&value)]))
+        .collect();
     let claims: Vec<Value> =
         lines.iter().map(|l| json!({"name": l.name, "value": l.value, "meaning": l.meaning})).collect();
-    let value = json!({
-        "result": super::shown(&outcome, redact),
+    json!({
+        "headline": text::headline(&shown, now),
+        "fields": fields,
+        "result": super::shown(outcome, redact),
         "header": header,
         "claims": claims,
-        "text": String::from_utf8_lossy(&text),
-    });
-    (value, outcome)
+        "text": String::from_utf8_lossy(&rendered),
+    })
 }

@@ -21,6 +21,8 @@ pub fn binary() -> std::path::PathBuf {
 pub struct Server {
     pub child: Child,
     pub addr: SocketAddr,
+    /// The first stderr line: where it listens and where the page is.
+    pub banner: String,
     log: Receiver<String>,
     seen: Vec<String>,
     /// stderr after the first line, collected by a thread.
@@ -86,9 +88,11 @@ impl Server {
         let mut stderr = BufReader::new(child.stderr.take().unwrap());
         let mut first = String::new();
         stderr.read_line(&mut first).unwrap();
+        // `mfacheck serve: listening on http://ADDR/ — …`: the address up to the first slash.
         let addr = first
             .trim()
             .strip_prefix("mfacheck serve: listening on http://")
+            .and_then(|rest| rest.split(['/', ' ']).next())
             .unwrap_or_else(|| panic!("first stderr line: {first:?}"))
             .parse()
             .unwrap();
@@ -111,7 +115,15 @@ impl Server {
             // Held open and never read: the pipe fills and the server's writes to it stall.
             unread = child.stdout.take();
         }
-        Server { child, addr, log: rx, seen: Vec::new(), stderr: err_rx, _unread: unread }
+        Server {
+            child,
+            addr,
+            banner: first.trim().to_owned(),
+            log: rx,
+            seen: Vec::new(),
+            stderr: err_rx,
+            _unread: unread,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
