@@ -236,8 +236,10 @@ fn scan_reader<R: BufRead>(reader: R, name: &str, found: &mut Findings) -> io::R
             // The bytes of the entry that failed, then whatever follows.
             let (partial, rest) = tee.into_rest();
             let source = format!("{name}:entry-{}", entry + 1);
-            for token in tokens(&partial) {
-                found.add(token, || source.clone(), None);
+            for (token, count) in partial {
+                for _ in 0..count {
+                    found.add(&token, || source.clone(), None);
+                }
             }
             scan_lines(rest, name, found)
         }
@@ -331,8 +333,7 @@ fn scan_lines<R: BufRead>(mut reader: R, name: &str, found: &mut Findings) -> io
                     reader.consume(n);
                     if line.len() >= MAX_SCAN_LINE {
                         // Search what is safe (up to the last byte no token can span) and go on.
-                        let cut = line.iter().rposition(|&b| !is_base64_loose(b) && b != b'.').map_or(0, |i| i + 1);
-                        let cut = if cut == 0 { line.len() } else { cut };
+                        let cut = safe_cut(&line);
                         for token in tokens(&line[..cut]) {
                             found.add(token, || format!("{name}:{}", number + 1), None);
                         }
@@ -351,6 +352,65 @@ fn scan_lines<R: BufRead>(mut reader: R, name: &str, found: &mut Findings) -> io
         if ended {
             return Ok(());
         }
+    }
+}
+
+/// Where a long text can be cut without cutting a token: after its last byte no token has (all
+/// of it when there is none, a run too long to be a token).
+fn safe_cut(text: &[u8]) -> usize {
+    match text.iter().rposition(|&b| !is_base64_loose(b) && b != b'.') {
+        Some(i) if i > 0 => i + 1,
+        _ => text.len(),
+    }
+}
+
+/// The tokens of a text handed over piece by piece (a HAR string too long to hold), searched in
+/// a window of at most about [`MAX_SCAN_LINE`] bytes: each distinct token with its count, in the
+/// order first found. Memory grows with distinct tokens only.
+#[derive(Debug, Default)]
+pub(crate) struct TextSearch {
+    window: Vec<u8>,
+    found: Vec<(String, usize)>,
+    index: HashMap<String, usize>,
+}
+
+impl TextSearch {
+    pub(crate) fn push(&mut self, bytes: &[u8]) {
+        self.window.extend_from_slice(bytes);
+        if self.window.len() >= MAX_SCAN_LINE {
+            let cut = safe_cut(&self.window);
+            self.search(cut);
+            self.window.drain(..cut);
+        }
+    }
+
+    fn search(&mut self, end: usize) {
+        for token in tokens(&self.window[..end]) {
+            match self.index.get(token) {
+                Some(&i) => self.found[i].1 += 1,
+                None => {
+                    self.index.insert(token.to_owned(), self.found.len());
+                    self.found.push((token.to_owned(), 1));
+                }
+            }
+        }
+    }
+
+    /// Ends the text (a token may end where it ends).
+    pub(crate) fn end_text(&mut self) {
+        self.search(self.window.len());
+        self.window.clear();
+    }
+
+    /// What was found (in texts ended), forgotten here.
+    pub(crate) fn take(&mut self) -> Vec<(String, usize)> {
+        self.index.clear();
+        std::mem::take(&mut self.found)
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.window.clear();
+        self.take();
     }
 }
 
@@ -588,6 +648,37 @@ mod tests {
             let found = tokens(text.as_bytes());
             proptest::prop_assert!(found.contains(&JWS), "{text:?} gave {found:?}");
         }
+    }
+
+    /// A string too long to hold (3 MiB, over the HAR reader's 1 MiB bound) is searched as it
+    /// streams by, unescaped as serde_json would read it: its tokens count to its entry, and
+    /// those of a capture cut inside it are still found.
+    #[test]
+    fn tokens_in_a_string_too_long_to_hold_are_found() {
+        let t = |i: u32| format!("eyJhbGciOiJub25lIn0.eyJhIjoi{i:04}In0.c2ln");
+        let filler = "lorem \\\"ipsum\\\" \\u00e9 ".repeat(1 << 16);
+        let text = format!("{filler}\\n{}\\n{filler}{} {} x\\u0020{} {filler}", t(2), t(3), t(3), t(4));
+        let har = format!(
+            r#"{{"log": {{"entries": [{{"request": {{"headers": [{{"name": "Authorization", "value": "Bearer {}"}}]}}}},
+               {{"response": {{"content": {{"text": "{text}"}}}}}},
+               {{"request": {{"headers": [{{"name": "Authorization", "value": "Bearer {}"}}]}}}}]}}}}"#,
+            t(1),
+            t(5)
+        );
+        assert!(text.len() > 3 << 20);
+        let found = scan_stream(har.as_bytes(), "h").unwrap();
+        assert!(found.warnings.is_empty(), "{:?}", found.warnings);
+        let seen: Vec<(String, String, usize)> =
+            found.into_sightings().into_iter().map(|s| (s.token.unwrap(), s.source, s.count)).collect();
+        let expected = [(1, 1, 1), (5, 3, 1), (2, 2, 1), (3, 2, 2), (4, 2, 1)]
+            .map(|(i, entry, count)| (t(i), format!("h:entry-{entry}"), count));
+        assert_eq!(seen, expected);
+        // Cut inside the long string, after its second token: both found, nothing after.
+        let cut = har.find(&t(4)).unwrap() - 3; // inside `\u0020`
+        let found = scan_stream(&har.as_bytes()[..cut], "h").unwrap();
+        assert_eq!(found.warnings.len(), 1);
+        let seen: Vec<String> = found.into_sightings().into_iter().map(|s| s.token.unwrap()).collect();
+        assert_eq!(seen, [t(1), t(2), t(3)]);
     }
 
     /// A HAR cut anywhere (over several of the HAR reader's 64 KiB blocks): every whole token of
