@@ -23,8 +23,7 @@ fn root() -> &'static Path {
 fn personal_values() -> (BTreeSet<&'static str>, BTreeSet<String>) {
     let (mut names, mut values) = (BTreeSet::new(), BTreeSet::new());
     for file in FILES {
-        let token = std::fs::read_to_string(root().join("fixtures").join(file)).unwrap();
-        let jws = mfacheck::token::jws::decode(token.trim()).unwrap();
+        let jws = mfacheck::token::jws::decode(&serve_support::fixture(file)).unwrap();
         for name in PERSONAL_CLAIMS {
             if let Some(value) = jws.claims.get(name) {
                 names.insert(name);
@@ -154,7 +153,8 @@ fn identifying_token() -> String {
 }
 
 fn output(args: &[&str], dir: &Path) -> String {
-    let out = Command::cargo_bin("mfacheck").unwrap().current_dir(dir).args(args).arg("--color=never").output().unwrap();
+    let out =
+        Command::cargo_bin("mfacheck").unwrap().current_dir(dir).args(args).arg("--color=never").output().unwrap();
     assert!(out.status.code().is_some_and(|c| c < 2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap() + &String::from_utf8(out.stderr).unwrap()
 }

@@ -179,7 +179,10 @@ fn a_malformed_token_found_by_scan_gets_checks_error() {
         .output()
         .unwrap();
     let results = ndjson(&scan.stdout);
-    assert_eq!((results.len(), &results[0]["compliant"], results[0]["count"].as_u64()), (1, &Value::Bool(true), Some(2)));
+    assert_eq!(
+        (results.len(), &results[0]["compliant"], results[0]["count"].as_u64()),
+        (1, &Value::Bool(true), Some(2))
+    );
 }
 
 /// One 200 MB `content.text` (holding a token in its middle) between two entries with tokens:

@@ -36,6 +36,9 @@ const MAX_STRING: usize = 1 << 20;
 /// a truncated capture), so an entry of many strings is not held whole either.
 const MAX_RECORD: usize = 4 << 20;
 
+/// The stream after a HAR's reading stopped: the bytes read ahead, then the reader.
+pub type Rest<R> = io::Chain<io::Cursor<Vec<u8>>, R>;
+
 /// Tokens found in the strings too long to hold, shared by the [`Tee`] that finds them and the
 /// reader of entries that counts them to the entry being read.
 type LongStrings = Rc<RefCell<TextSearch>>;
@@ -101,7 +104,7 @@ impl<R: Read> Tee<R> {
 
     /// The tokens of the entry being read when the reading stopped (with their counts), and the
     /// rest of the stream (from the bytes read ahead of where it stopped).
-    pub fn into_rest(mut self) -> (Vec<(String, usize)>, io::Chain<io::Cursor<Vec<u8>>, R>) {
+    pub fn into_rest(mut self) -> (Vec<(String, usize)>, Rest<R>) {
         self.start_entry_if_asked();
         self.record.extend_from_slice(&self.out[self.mark..self.pos]);
         self.recorded.push(&self.record);

@@ -30,7 +30,8 @@ pub const BINARY_SNIFF: usize = 8 << 10;
 
 /// The one error of a binary stream (`check`'s and `scan`'s).
 pub(crate) fn binary_error(name: &str) -> InputError {
-    let message = format!("{name} is binary (a NUL byte in its first {} KiB), not text with tokens", BINARY_SNIFF >> 10);
+    let message =
+        format!("{name} is binary (a NUL byte in its first {} KiB), not text with tokens", BINARY_SNIFF >> 10);
     InputError::new(ErrorCode::Binary, message)
 }
 

@@ -217,7 +217,10 @@ mod tests {
             secret_parameters("?Client_Secret=a&CODE=b&%63ode=c&sig=d&api_key=e&token=f&client_assertion=g&x=1"),
             "?Client_Secret=***&CODE=***&%63ode=***&sig=***&api_key=***&token=***&client_assertion=***&x=1"
         );
-        assert_eq!(secret_parameters(r#"{"Refresh_Token":"r","cl%69ent_secret":"s"}"#), r#"{"Refresh_Token":"***","cl%69ent_secret":"***"}"#);
+        assert_eq!(
+            secret_parameters(r#"{"Refresh_Token":"r","cl%69ent_secret":"s"}"#),
+            r#"{"Refresh_Token":"***","cl%69ent_secret":"***"}"#
+        );
         // Near names are not secret ones; a bad escape is not a letter.
         assert_eq!(secret_parameters("?tokens=1&signature=2&%6=3&co%64=4"), "?tokens=1&signature=2&%6=3&co%64=4");
     }
