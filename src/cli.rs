@@ -215,8 +215,9 @@ pub struct OutputArgs {
     #[arg(short, long)]
     pub quiet: bool,
 
-    /// Mask personal data (upn, unique_name, preferred_username, email, name, given_name,
-    /// family_name, ipaddr, oid, sub) as "redacted:" and a short digest, so the report can be shared
+    /// Mask personal and identifying claims (names, sign-in names, emails, object and device ids,
+    /// SIDs, IP address) and secret URL parameters, each as "redacted:" and a digest keyed for
+    /// this run, so the report can be shared
     #[arg(long)]
     pub redact: bool,
 }

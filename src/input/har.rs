@@ -9,9 +9,10 @@
 //! are kept, and the bytes of the entry being read when it failed, with the rest of the stream,
 //! are searched as text.
 
-use super::scan::{Findings, Request, redact, tokens};
+use super::scan::{Findings, Request, TextSearch, redact, tokens};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, BufRead, Read};
 use std::rc::Rc;
@@ -26,50 +27,200 @@ type EntryStart = Rc<Cell<bool>>;
 /// Bytes the [`Tee`] reads from its reader at once.
 const BLOCK: usize = 64 << 10;
 
+/// A string longer than this (as written, escapes and all) is never held: serde_json would hold
+/// it whole, and twice (3 GB for one 1.5 GB `content.text`). Its text is searched as it streams
+/// by ([`TextSearch`]) and serde_json reads `""` in its place.
+const MAX_STRING: usize = 1 << 20;
+
+/// The bytes of the entry being read kept beyond this are searched at once (their tokens kept for
+/// a truncated capture), so an entry of many strings is not held whole either.
+const MAX_RECORD: usize = 4 << 20;
+
+/// The stream after a HAR's reading stopped: the bytes read ahead, then the reader.
+pub type Rest<R> = io::Chain<io::Cursor<Vec<u8>>, R>;
+
+/// Tokens found in the strings too long to hold, shared by the [`Tee`] that finds them and the
+/// reader of entries that counts them to the entry being read.
+type LongStrings = Rc<RefCell<TextSearch>>;
+
 /// The reader serde_json reads from, one byte per call (its `IoRead` takes bytes one at a time),
-/// so a call must cost next to nothing: it hands out bytes of a block read at once, and keeps the
-/// bytes of the current entry (searched as text if the entry turns out truncated) by copying
-/// them once per block, not once per byte. (A byte at a time from a `BufReader` through a tee
-/// that recorded each byte read a HAR at 72 MB/s.)
+/// so a call must cost next to nothing: it hands out bytes of `out`, filled a block at a time.
+/// Filling it, the Tee finds the JSON strings (a quote outside a string opens one; inside, a
+/// backslash escapes the next byte) and holds each until it ends, or diverts it to the search of
+/// long strings once it passes [`MAX_STRING`]. It keeps the bytes of the current entry (searched
+/// as text if the entry turns out truncated) by copying them once per block, not once per byte.
+/// (A byte at a time from a `BufReader` through a tee that recorded each byte read a HAR at
+/// 72 MB/s.)
 pub struct Tee<R> {
     inner: R,
     block: Box<[u8]>,
-    /// Bytes handed out of `block`, and bytes in it.
+    /// Bytes for serde_json: those before `ready` can be handed out, the rest are a string that
+    /// has not ended yet; `pos` of them are handed out.
+    out: Vec<u8>,
     pos: usize,
-    len: usize,
-    /// Where the current entry starts in `block`; its bytes of earlier blocks are in `record`.
+    ready: usize,
+    /// Where the current entry starts in `out`; its bytes handed out before are in `record`, or
+    /// searched already (`recorded`).
     mark: usize,
     record: Vec<u8>,
+    recorded: TextSearch,
     entry_start: EntryStart,
+    /// Inside a string (from its opening quote at `out[string]`), after a backslash, diverted.
+    string: Option<usize>,
+    escaped: bool,
+    diverted: Option<Unescape>,
+    long: LongStrings,
+    ended: bool,
 }
 
 impl<R: Read> Tee<R> {
-    fn new(inner: R, entry_start: EntryStart) -> Self {
+    fn new(inner: R, entry_start: EntryStart, long: LongStrings) -> Self {
         Tee {
             inner,
             block: vec![0; BLOCK].into_boxed_slice(),
+            out: Vec::with_capacity(BLOCK),
             pos: 0,
-            len: 0,
+            ready: 0,
             mark: 0,
             record: Vec::new(),
+            recorded: TextSearch::default(),
             entry_start,
+            string: None,
+            escaped: false,
+            diverted: None,
+            long,
+            ended: false,
         }
     }
 
     fn start_entry_if_asked(&mut self) {
         if self.entry_start.replace(false) {
             self.record.clear();
+            self.recorded.clear();
+            self.long.borrow_mut().clear();
             self.mark = self.pos;
         }
     }
 
-    /// The bytes of the entry being read when the reading stopped, and the rest of the stream
-    /// (from the bytes read ahead of where it stopped).
-    pub fn into_rest(mut self) -> (Vec<u8>, io::Chain<io::Cursor<Vec<u8>>, R>) {
+    /// The tokens of the entry being read when the reading stopped (with their counts), and the
+    /// rest of the stream (from the bytes read ahead of where it stopped).
+    pub fn into_rest(mut self) -> (Vec<(String, usize)>, Rest<R>) {
         self.start_entry_if_asked();
-        self.record.extend_from_slice(&self.block[self.mark..self.pos]);
-        let ahead = self.block[self.pos..self.len].to_vec();
-        (self.record, io::Cursor::new(ahead).chain(self.inner))
+        self.record.extend_from_slice(&self.out[self.mark..self.pos]);
+        self.recorded.push(&self.record);
+        self.recorded.end_text();
+        let mut found = self.recorded.take();
+        let mut long = self.long.borrow_mut();
+        long.end_text();
+        found.extend(long.take());
+        drop(long);
+        let ahead = self.out[self.pos..].to_vec();
+        (found, io::Cursor::new(ahead).chain(self.inner))
+    }
+
+    /// Hands the bytes handed out to the record, and makes room in `out`.
+    fn compact(&mut self) {
+        self.record.extend_from_slice(&self.out[self.mark..self.pos]);
+        if self.record.len() > MAX_RECORD {
+            let cut = self.record.len() - BLOCK;
+            self.recorded.push(&self.record[..cut]);
+            self.record.drain(..cut);
+        }
+        self.out.drain(..self.pos);
+        self.ready -= self.pos;
+        self.string = self.string.map(|at| at - self.pos);
+        (self.pos, self.mark) = (0, 0);
+    }
+
+    /// Reads blocks until some bytes are ready for serde_json, or the stream ends.
+    fn fill(&mut self) -> io::Result<()> {
+        self.compact();
+        while self.ready == self.pos && !self.ended {
+            let n = loop {
+                match self.inner.read(&mut self.block) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    other => break other?,
+                }
+            };
+            if n == 0 {
+                // What is held goes to serde_json, whose error says what is missing.
+                self.ended = true;
+                self.ready = self.out.len();
+                self.string = None;
+                if self.diverted.take().is_some() {
+                    self.long.borrow_mut().end_text();
+                }
+                break;
+            }
+            self.lex(n);
+        }
+        Ok(())
+    }
+
+    /// Sorts `block[..n]` into `out` (ready, or held as a string not ended yet) and the search of
+    /// long strings.
+    fn lex(&mut self, n: usize) {
+        let mut i = 0;
+        while i < n {
+            let Some(opened) = self.string else {
+                // Outside strings, up to the next quote.
+                let end = memchr::memchr(b'"', &self.block[i..n]).map_or(n, |k| i + k);
+                self.out.extend_from_slice(&self.block[i..end]);
+                self.ready = self.out.len();
+                if end < n {
+                    self.string = Some(self.out.len());
+                    self.out.push(b'"');
+                }
+                i = end + 1;
+                continue;
+            };
+            // Inside one, up to its closing quote.
+            let mut end = i;
+            let closed = loop {
+                if self.escaped {
+                    self.escaped = false;
+                    end += 1;
+                    continue;
+                }
+                match memchr::memchr2(b'"', b'\\', &self.block[end.min(n)..n]) {
+                    None => break None,
+                    Some(k) if self.block[end + k] == b'"' => break Some(end + k),
+                    Some(k) => {
+                        end += k + 1;
+                        self.escaped = true;
+                        if end >= n {
+                            break None;
+                        }
+                    }
+                }
+            };
+            let stop = closed.unwrap_or(n);
+            match &mut self.diverted {
+                Some(unescape) => unescape.push(&self.block[i..stop], &mut self.long.borrow_mut()),
+                None => {
+                    self.out.extend_from_slice(&self.block[i..stop]);
+                    if self.out.len() - opened > MAX_STRING {
+                        let mut unescape = Unescape::default();
+                        unescape.push(&self.out[opened + 1..], &mut self.long.borrow_mut());
+                        self.out.truncate(opened);
+                        self.diverted = Some(unescape);
+                    }
+                }
+            }
+            if let Some(close) = closed {
+                if self.diverted.take().is_some() {
+                    self.long.borrow_mut().end_text();
+                    self.out.extend_from_slice(b"\"\"");
+                } else {
+                    self.out.push(b'"');
+                }
+                self.string = None;
+                self.ready = self.out.len();
+                i = close + 1;
+            } else {
+                i = n;
+            }
+        }
     }
 }
 
@@ -77,25 +228,61 @@ impl<R: Read> Read for Tee<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.start_entry_if_asked();
         // serde_json's case, without a call to `memcpy` for one byte.
-        if let ([byte], Some(&next)) = (&mut *buf, self.block[..self.len].get(self.pos)) {
-            *byte = next;
+        if let ([byte], true) = (&mut *buf, self.pos < self.ready) {
+            *byte = self.out[self.pos];
             self.pos += 1;
             return Ok(1);
         }
-        if self.pos == self.len {
-            self.record.extend_from_slice(&self.block[self.mark..self.len]);
-            (self.pos, self.len, self.mark) = (0, 0, 0);
-            self.len = loop {
-                match self.inner.read(&mut self.block) {
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    other => break other?,
-                }
-            };
+        if self.pos == self.ready {
+            self.fill()?;
         }
-        let n = buf.len().min(self.len - self.pos);
-        buf[..n].copy_from_slice(&self.block[self.pos..self.pos + n]);
+        let n = buf.len().min(self.ready - self.pos);
+        buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
         self.pos += n;
         Ok(n)
+    }
+}
+
+/// A long string's text as written in JSON, unescaped for the search (as serde_json would read
+/// it: `\n` ends a token, `\u0065` is an `e`); a character beyond ASCII, which no token has,
+/// becomes one byte that no token has either.
+#[derive(Default)]
+struct Unescape {
+    /// After a backslash; in a `\uXXXX` escape, its digits so far.
+    backslash: bool,
+    unicode: Option<(u8, u32)>,
+    out: Vec<u8>,
+}
+
+impl Unescape {
+    fn push(&mut self, raw: &[u8], search: &mut TextSearch) {
+        self.out.clear();
+        for &b in raw {
+            if let Some((digits, value)) = self.unicode {
+                let value = value * 16 + (b as char).to_digit(16).unwrap_or(0);
+                if digits == 3 {
+                    self.unicode = None;
+                    self.out.push(if value < 0x80 { value as u8 } else { 0x80 });
+                } else {
+                    self.unicode = Some((digits + 1, value));
+                }
+            } else if self.backslash {
+                self.backslash = false;
+                match b {
+                    b'u' => self.unicode = Some((0, 0)),
+                    b'n' => self.out.push(b'\n'),
+                    b't' => self.out.push(b'\t'),
+                    b'r' => self.out.push(b'\r'),
+                    b'b' | b'f' => self.out.push(b' '),
+                    other => self.out.push(other),
+                }
+            } else if b == b'\\' {
+                self.backslash = true;
+            } else {
+                self.out.push(b);
+            }
+        }
+        search.push(&self.out);
     }
 }
 
@@ -109,8 +296,9 @@ pub struct Outcome {
 /// Reads a HAR from `reader` into `found`; sightings are added ranked (see [`Rank`]).
 pub fn read<R: BufRead>(reader: R, name: &str, found: &mut Findings) -> (Outcome, Tee<R>) {
     let entry_start = EntryStart::default();
-    let mut tee = Tee::new(reader, entry_start.clone());
-    let mut state = State { name, found, entries_seen: false, entry: 0 };
+    let long = LongStrings::default();
+    let mut tee = Tee::new(reader, entry_start.clone(), long.clone());
+    let mut state = State { name, found, entries_seen: false, entry: 0, long };
     let mut de = serde_json::Deserializer::from_reader(&mut tee);
     let root = ToEntries { state: &mut state, entry_start, depth: 0 };
     let result = root.deserialize(&mut de).and_then(|()| de.end());
@@ -125,6 +313,7 @@ struct State<'s, 'f> {
     entries_seen: bool,
     /// The entry being read, from 0.
     entry: usize,
+    long: LongStrings,
 }
 
 /// The objects on the way to the entries: `{"log": {"entries": [...]}}`. The member named at each
@@ -199,30 +388,48 @@ impl<'de> Visitor<'de> for Entries<'_, '_, '_> {
             if seq.next_element_seed(EntrySeed(&mut entry))?.is_none() {
                 return Ok(());
             }
+            // The strings too long to hold ended before the entry did: they are the entry's.
+            for (token, count) in state.long.borrow_mut().take() {
+                entry.add(1, &token, count);
+            }
             let request =
                 Request { method: entry.method.unwrap_or_default(), url: redact(&entry.url.unwrap_or_default()) };
             let i = state.entry;
             let source = || format!("{}:entry-{}", state.name, i + 1);
-            for (order, (pass, token)) in entry.tokens.iter().enumerate() {
-                state.found.add_ranked(token, (*pass, i, order), source, Some(&request));
+            for (order, (pass, token, count)) in entry.tokens.iter().enumerate() {
+                for _ in 0..*count {
+                    state.found.add_ranked(token, (*pass, i, order), source, Some(&request));
+                }
             }
             state.entry += 1;
         }
     }
 }
 
-/// What one entry gave: its request line and its tokens with their pass (0: Authorization).
+/// What one entry gave: its request line and its distinct tokens with their pass (0:
+/// Authorization) and count (an entry repeating one token a million times holds it once).
 #[derive(Default)]
 struct Entry {
     method: Option<String>,
     url: Option<String>,
-    tokens: Vec<(u8, String)>,
+    tokens: Vec<(u8, String, usize)>,
+    index: HashMap<(u8, String), usize>,
 }
 
 impl Entry {
     fn text(&mut self, pass: u8, text: &str) {
         for token in tokens(text.as_bytes()) {
-            self.tokens.push((pass, token.to_owned()));
+            self.add(pass, token, 1);
+        }
+    }
+
+    fn add(&mut self, pass: u8, token: &str, count: usize) {
+        match self.index.get(&(pass, token.to_owned())) {
+            Some(&i) => self.tokens[i].2 += count,
+            None => {
+                self.index.insert((pass, token.to_owned()), self.tokens.len());
+                self.tokens.push((pass, token.to_owned(), count));
+            }
         }
     }
 }

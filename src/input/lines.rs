@@ -29,6 +29,13 @@ const SPARES: usize = 16;
 /// A stream with a NUL byte within this many bytes from its start is binary, not text.
 pub const BINARY_SNIFF: usize = 8 << 10;
 
+/// The one error of a binary stream (`check`'s and `scan`'s).
+pub(crate) fn binary_error(name: &str) -> InputError {
+    let message =
+        format!("{name} is binary (a NUL byte in its first {} KiB), not text with tokens", BINARY_SNIFF >> 10);
+    InputError::new(ErrorCode::Binary, message)
+}
+
 /// A piece of a stream.
 #[derive(Debug)]
 pub enum Chunk {
@@ -465,12 +472,7 @@ impl<'n> Lines<'n> {
                 self.fold = None;
                 self.pending = None;
                 self.emitted = true;
-                let message = format!(
-                    "{} is binary (a NUL byte in its first {} KiB), not text with tokens",
-                    self.name,
-                    BINARY_SNIFF >> 10
-                );
-                each(self.name, Err(InputError::new(ErrorCode::Binary, message)))
+                each(self.name, Err(binary_error(self.name)))
             }
         }
     }

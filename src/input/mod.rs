@@ -58,7 +58,7 @@ pub fn specs<S: AsRef<OsStr>>(args: &[S]) -> Vec<InputSpec> {
                 },
                 None => match strip_at(arg) {
                     Some(path) => InputSpec::File(path),
-                    None if Path::new(arg).is_file() => InputSpec::File(PathBuf::from(arg)),
+                    None if is_readable_as_file(Path::new(arg)) => InputSpec::File(PathBuf::from(arg)),
                     None => InputSpec::Arg(i + 1, arg.to_string_lossy().into_owned()),
                 },
             };
@@ -77,7 +77,13 @@ pub fn specs<S: AsRef<OsStr>>(args: &[S]) -> Vec<InputSpec> {
 /// starts `eyJ`, or is a pasted header or JSON wrapper, and has no path separator).
 pub fn names_a_file(arg: &str) -> bool {
     let looks_like_token = arg.starts_with("eyJ") && !arg.contains('/');
-    !looks_like_token && !arg.contains('\n') && std::path::Path::new(arg).is_file()
+    !looks_like_token && !arg.contains('\n') && is_readable_as_file(Path::new(arg))
+}
+
+/// Anything but a directory: a FIFO, `/dev/stdin` or bash's `<(…)` (`/dev/fd/N`, a pipe) is read
+/// as the file it is, and a device such as `/dev/zero` meets the binary sniff.
+fn is_readable_as_file(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_dir())
 }
 
 /// A plain argument that reads as a path, not a token, though no file is there (a typo, a

@@ -9,6 +9,7 @@
 //! other string of each entry (cookies, query strings, bodies, response headers).
 
 use super::har;
+use super::lines::BINARY_SNIFF;
 use crate::error::{ErrorCode, InputError, preview};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -167,8 +168,14 @@ pub fn scan(sources: &[Source]) -> Findings {
                 (name, result)
             }
         };
-        if let Err(e) = result {
-            found.error(name.clone(), InputError::new(ErrorCode::Unreadable, format!("cannot read {name}: {e}")));
+        match result {
+            Ok(()) => {}
+            Err(e) if e.get_ref().is_some_and(|inner| inner.is::<Binary>()) => {
+                found.error(name.clone(), super::lines::binary_error(&name))
+            }
+            Err(e) => {
+                found.error(name.clone(), InputError::new(ErrorCode::Unreadable, format!("cannot read {name}: {e}")))
+            }
         }
     }
     if found.sightings.is_empty() {
@@ -192,7 +199,8 @@ pub fn scan_stream<R: BufRead>(reader: R, name: &str) -> io::Result<Findings> {
 
 /// A stream that opens with a HAR's `{"log"` is read as a HAR, streamed ([`har`]); anything
 /// else (other JSON, JSON lines, text) is searched line by line, streamed too.
-fn scan_reader<R: BufRead>(mut reader: R, name: &str, found: &mut Findings) -> io::Result<()> {
+fn scan_reader<R: BufRead>(reader: R, name: &str, found: &mut Findings) -> io::Result<()> {
+    let mut reader = Sniffed { inner: reader, offset: 0 };
     if reader.fill_buf()?.starts_with(b"\xEF\xBB\xBF") {
         reader.consume(3); // a UTF-8 byte order mark, as some Windows tools write HAR files
     }
@@ -219,7 +227,8 @@ fn scan_reader<R: BufRead>(mut reader: R, name: &str, found: &mut Findings) -> i
             found.warnings.push(format!("{name}: a HAR without log.entries: no request was read"));
             Ok(())
         }
-        Some((e, _)) if e.is_io() => Err(io::Error::other(e.to_string())),
+        // The reader's own error (a binary stream's among them), as it was.
+        Some((e, _)) if e.is_io() => Err(e.into()),
         Some((e, entry)) => {
             found.warnings.push(format!(
                 "{name}: the HAR is truncated or invalid ({e}): {entry} entries read; the rest is searched as text"
@@ -227,11 +236,60 @@ fn scan_reader<R: BufRead>(mut reader: R, name: &str, found: &mut Findings) -> i
             // The bytes of the entry that failed, then whatever follows.
             let (partial, rest) = tee.into_rest();
             let source = format!("{name}:entry-{}", entry + 1);
-            for token in tokens(&partial) {
-                found.add(token, || source.clone(), None);
+            for (token, count) in partial {
+                for _ in 0..count {
+                    found.add(&token, || source.clone(), None);
+                }
             }
             scan_lines(rest, name, found)
         }
+    }
+}
+
+/// What a read of a binary stream fails with: `scan` reports it as `check` does, once.
+#[derive(Debug)]
+struct Binary;
+
+impl std::fmt::Display for Binary {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("binary")
+    }
+}
+
+impl std::error::Error for Binary {}
+
+/// A stream with a NUL byte in its first [`BINARY_SNIFF`] bytes is binary, as for `check`: the
+/// read that meets it fails, so neither the text search nor the HAR reader goes on (`/dev/zero`
+/// never ends).
+struct Sniffed<R> {
+    inner: R,
+    /// Bytes consumed so far.
+    offset: usize,
+}
+
+impl<R: BufRead> BufRead for Sniffed<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        let offset = self.offset;
+        let buf = self.inner.fill_buf()?;
+        if offset < BINARY_SNIFF && memchr::memchr(0, &buf[..buf.len().min(BINARY_SNIFF - offset)]).is_some() {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, Binary));
+        }
+        Ok(buf)
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.offset = self.offset.saturating_add(n);
+        self.inner.consume(n);
+    }
+}
+
+impl<R: BufRead> io::Read for Sniffed<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
     }
 }
 
@@ -275,8 +333,7 @@ fn scan_lines<R: BufRead>(mut reader: R, name: &str, found: &mut Findings) -> io
                     reader.consume(n);
                     if line.len() >= MAX_SCAN_LINE {
                         // Search what is safe (up to the last byte no token can span) and go on.
-                        let cut = line.iter().rposition(|&b| !is_base64url(b) && b != b'.').map_or(0, |i| i + 1);
-                        let cut = if cut == 0 { line.len() } else { cut };
+                        let cut = safe_cut(&line);
                         for token in tokens(&line[..cut]) {
                             found.add(token, || format!("{name}:{}", number + 1), None);
                         }
@@ -295,6 +352,65 @@ fn scan_lines<R: BufRead>(mut reader: R, name: &str, found: &mut Findings) -> io
         if ended {
             return Ok(());
         }
+    }
+}
+
+/// Where a long text can be cut without cutting a token: after its last byte no token has (all
+/// of it when there is none, a run too long to be a token).
+fn safe_cut(text: &[u8]) -> usize {
+    match text.iter().rposition(|&b| !is_base64_loose(b) && b != b'.') {
+        Some(i) if i > 0 => i + 1,
+        _ => text.len(),
+    }
+}
+
+/// The tokens of a text handed over piece by piece (a HAR string too long to hold), searched in
+/// a window of at most about [`MAX_SCAN_LINE`] bytes: each distinct token with its count, in the
+/// order first found. Memory grows with distinct tokens only.
+#[derive(Debug, Default)]
+pub(crate) struct TextSearch {
+    window: Vec<u8>,
+    found: Vec<(String, usize)>,
+    index: HashMap<String, usize>,
+}
+
+impl TextSearch {
+    pub(crate) fn push(&mut self, bytes: &[u8]) {
+        self.window.extend_from_slice(bytes);
+        if self.window.len() >= MAX_SCAN_LINE {
+            let cut = safe_cut(&self.window);
+            self.search(cut);
+            self.window.drain(..cut);
+        }
+    }
+
+    fn search(&mut self, end: usize) {
+        for token in tokens(&self.window[..end]) {
+            match self.index.get(token) {
+                Some(&i) => self.found[i].1 += 1,
+                None => {
+                    self.index.insert(token.to_owned(), self.found.len());
+                    self.found.push((token.to_owned(), 1));
+                }
+            }
+        }
+    }
+
+    /// Ends the text (a token may end where it ends).
+    pub(crate) fn end_text(&mut self) {
+        self.search(self.window.len());
+        self.window.clear();
+    }
+
+    /// What was found (in texts ended), forgotten here.
+    pub(crate) fn take(&mut self) -> Vec<(String, usize)> {
+        self.index.clear();
+        std::mem::take(&mut self.found)
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.window.clear();
+        self.take();
     }
 }
 
@@ -360,8 +476,9 @@ fn find_start(text: &[u8]) -> Option<usize> {
 }
 
 /// The end of the token that starts at `start` (at `eyJ`), or `None` when it is not one. A
-/// candidate whose header or payload has `=`, `+` or `/` (a re-encoded documentation sample) is
-/// taken whole; those characters only in the signature are text after it (a URL path).
+/// candidate whose header or payload has `=`, `+` or `/` (a re-encoded documentation sample), or
+/// whose signature has `+` or `=`, is taken whole (so it gets `check`'s error, never a verdict on
+/// its base64url prefix); `/` alone after a signature is text after it (a URL path).
 fn token_end(text: &[u8], start: usize) -> Option<usize> {
     if let Some(end) = token_end_in(text, start, is_base64_loose) {
         let mut segments = text[start..end].split(|&b| b == b'.');
@@ -369,13 +486,18 @@ fn token_end(text: &[u8], start: usize) -> Option<usize> {
         if head_and_payload.flatten().any(|&b| !is_base64url(b)) {
             return Some(end);
         }
+        if segments.flatten().any(|&b| matches!(b, b'+' | b'=')) {
+            return Some(end);
+        }
     }
     token_end_in(text, start, is_base64url)
 }
 
+/// A JWS has 3 segments, a JWE 5 (the second may be empty); a JWS-looking run of 4 or more is
+/// taken whole, as malformed. One trailing empty segment is a full stop, not part of it.
 fn token_end_in(text: &[u8], start: usize, alphabet: fn(u8) -> bool) -> Option<usize> {
     let mut ends = vec![run_end(text, start, alphabet)];
-    while ends.len() < 5 {
+    loop {
         let last = *ends.last().expect("one segment");
         if text.get(last) != Some(&b'.') {
             break;
@@ -386,7 +508,11 @@ fn token_end_in(text: &[u8], start: usize, alphabet: fn(u8) -> bool) -> Option<u
     if ends.len() == 5 && (2..5).all(|k| !segment(k).is_empty()) {
         return Some(ends[4]);
     }
-    (ends.len() >= 3 && segment(1).starts_with(b"eyJ")).then(|| ends[2])
+    let mut count = ends.len();
+    if count > 3 && segment(count - 1).is_empty() {
+        count -= 1;
+    }
+    (count >= 3 && segment(1).starts_with(b"eyJ")).then(|| ends[count - 1])
 }
 
 /// The HTTP request of a HAR entry.
@@ -428,6 +554,16 @@ mod tests {
         assert_eq!(tokens(padded), ["eyJhbGciOiJub25lIn0=.eyJhIjoxfQ==.c2ln"]);
         let path = b"GET /x/eyJhbGciOiJub25lIn0.eyJhIjoxfQ.c2ln/more";
         assert_eq!(tokens(path), ["eyJhbGciOiJub25lIn0.eyJhIjoxfQ.c2ln"]);
+    }
+
+    #[test]
+    fn malformed_candidates_are_taken_whole() {
+        assert_eq!(tokens(format!("x {JWS}.dGFn y").as_bytes()), [format!("{JWS}.dGFn")]);
+        assert_eq!(tokens(format!("x {JWS}.a.b.c. y").as_bytes()), [format!("{JWS}.a.b.c")]);
+        assert_eq!(tokens(format!("x {JWS}+x= y").as_bytes()), [format!("{JWS}+x=")]);
+        assert_eq!(tokens(format!("x {JWS}== y").as_bytes()), [format!("{JWS}==")]);
+        // A full stop, a URL path and a query go on being text after the token.
+        assert_eq!(tokens(format!("saw {JWS}. Then /x/{JWS}/y ?t={JWS}&u=a+b").as_bytes()), [JWS, JWS, JWS]);
     }
 
     #[test]
@@ -502,7 +638,7 @@ mod tests {
             for token in tokens(&text) {
                 proptest::prop_assert!(token.starts_with("eyJ"));
                 proptest::prop_assert!(token.bytes().all(|b| is_base64_loose(b) || b == b'.'));
-                proptest::prop_assert!(matches!(token.matches('.').count(), 2 | 4));
+                proptest::prop_assert!(token.matches('.').count() >= 2);
             }
         }
 
@@ -512,6 +648,37 @@ mod tests {
             let found = tokens(text.as_bytes());
             proptest::prop_assert!(found.contains(&JWS), "{text:?} gave {found:?}");
         }
+    }
+
+    /// A string too long to hold (3 MiB, over the HAR reader's 1 MiB bound) is searched as it
+    /// streams by, unescaped as serde_json would read it: its tokens count to its entry, and
+    /// those of a capture cut inside it are still found.
+    #[test]
+    fn tokens_in_a_string_too_long_to_hold_are_found() {
+        let t = |i: u32| format!("eyJhbGciOiJub25lIn0.eyJhIjoi{i:04}In0.c2ln");
+        let filler = "lorem \\\"ipsum\\\" \\u00e9 ".repeat(1 << 16);
+        let text = format!("{filler}\\n{}\\n{filler}{} {} x\\u0020{} {filler}", t(2), t(3), t(3), t(4));
+        let har = format!(
+            r#"{{"log": {{"entries": [{{"request": {{"headers": [{{"name": "Authorization", "value": "Bearer {}"}}]}}}},
+               {{"response": {{"content": {{"text": "{text}"}}}}}},
+               {{"request": {{"headers": [{{"name": "Authorization", "value": "Bearer {}"}}]}}}}]}}}}"#,
+            t(1),
+            t(5)
+        );
+        assert!(text.len() > 3 << 20);
+        let found = scan_stream(har.as_bytes(), "h").unwrap();
+        assert!(found.warnings.is_empty(), "{:?}", found.warnings);
+        let seen: Vec<(String, String, usize)> =
+            found.into_sightings().into_iter().map(|s| (s.token.unwrap(), s.source, s.count)).collect();
+        let expected = [(1, 1, 1), (5, 3, 1), (2, 2, 1), (3, 2, 2), (4, 2, 1)]
+            .map(|(i, entry, count)| (t(i), format!("h:entry-{entry}"), count));
+        assert_eq!(seen, expected);
+        // Cut inside the long string, after its second token: both found, nothing after.
+        let cut = har.find(&t(4)).unwrap() - 3; // inside `\u0020`
+        let found = scan_stream(&har.as_bytes()[..cut], "h").unwrap();
+        assert_eq!(found.warnings.len(), 1);
+        let seen: Vec<String> = found.into_sightings().into_iter().map(|s| s.token.unwrap()).collect();
+        assert_eq!(seen, [t(1), t(2), t(3)]);
     }
 
     /// A HAR cut anywhere (over several of the HAR reader's 64 KiB blocks): every whole token of
