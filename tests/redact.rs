@@ -228,7 +228,7 @@ fn masks_are_keyed_per_run() {
 fn serve_masks_every_identifying_claim_on_the_page_and_in_the_log() {
     let token = identifying_token();
     let mut server = serve_support::Server::start(&["--now", "1549090000", "--redact"]);
-    let body = json!({"access_token": token}).to_string();
+    let body = json!({ "text": token }).to_string();
     let page = server.request(&format!(
         "POST /_mfacheck/check HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         server.addr,

@@ -279,12 +279,14 @@ mod serve {
         };
         let response = post(&token);
         let data: Value = serde_json::from_slice(&response.body).unwrap();
+        let data = &data["results"][0];
         assert_eq!(data["result"]["compliant"], false, "{data}");
         assert!(codes(&data["result"]).contains(&"bad-signature"), "{data}");
         // A genuine token is compliant there: the page is not simply refusing.
         let good = serve_support::fixture("mfa.jwt");
         let response = post(&good);
         let data: Value = serde_json::from_slice(&response.body).unwrap();
+        let data = &data["results"][0];
         assert_eq!((&data["result"]["compliant"], &data["result"]["signature"]), (&json!(true), &json!("verified")));
     }
 
