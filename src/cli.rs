@@ -6,7 +6,7 @@ use mfacheck::clock::{parse_non_negative, parse_time, parse_timeout};
 use mfacheck::input::parse_input;
 use mfacheck::judge::verdict::DEFAULT_LEEWAY;
 use mfacheck::report::Format;
-use mfacheck::token::verify::DEFAULT_FETCH_TIMEOUT;
+use mfacheck::token::keys::DEFAULT_FETCH_TIMEOUT;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]

@@ -28,7 +28,8 @@ pub use judge::classify::Kind;
 pub use judge::verdict::{Finding, Level, Mfa, Policy};
 pub use judge::{Outcome, TokenSummary, check_item, check_token};
 pub use token::Decoded;
-pub use token::verify::{Keys, Signature};
+pub use token::keys::Keys;
+pub use token::signature::Signature;
 
 /// Decodes one cleaned token (see [`input::clean`]): its header and claims, and its signature
 /// check when `keys` are given.

@@ -16,8 +16,8 @@ use mfacheck::input::{self, InputSpec};
 use mfacheck::report::progress::Progress;
 use mfacheck::report::{Format, Printer, Summary, sanitize};
 use mfacheck::sample::{Signer, Template, Ver, issued_at, mint, parse_expiry};
-use mfacheck::token::microsoft_keys::MicrosoftKeys;
-use mfacheck::token::verify::{self, Keys};
+use mfacheck::token::keys::microsoft::MicrosoftKeys;
+use mfacheck::token::keys::{self, Keys};
 use mfacheck::{Policy, run};
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
@@ -209,7 +209,7 @@ fn keys(args: &VerifyArgs, partner_center: bool) -> Result<Option<Arc<Keys>>> {
     if args.verify || (partner_center && args.jwks.is_empty() && args.key.is_empty()) {
         return Ok(Some(Arc::new(Keys::microsoft(MicrosoftKeys::new(args.offline, timeout)?))));
     }
-    verify::load(&args.jwks, &args.key, timeout, args.offline)
+    keys::load(&args.jwks, &args.key, timeout, args.offline)
 }
 
 /// --verify: Microsoft's keys that could not be had make the run an error (exit 2), as an
@@ -239,7 +239,7 @@ fn sample(args: &SampleArgs) -> Result<String> {
     let signer = match &args.key {
         Some(path) => {
             let name = mfacheck::error::path_name(path);
-            let pem = verify::read_key_file(path).with_context(|| format!("--key {name}"))?;
+            let pem = keys::read_key_file(path).with_context(|| format!("--key {name}"))?;
             Some(Signer::from_pem(&pem).with_context(|| format!("--key {name}"))?)
         }
         None => None,

@@ -12,7 +12,7 @@ use mfacheck::judge::{Policy, check_token, judge};
 use mfacheck::report::json::write_outcome;
 use mfacheck::token::claims::Claims;
 use mfacheck::token::fast::Decoder;
-use mfacheck::token::verify::Verification;
+use mfacheck::token::signature::Verification;
 use std::sync::LazyLock;
 
 static POLICY: LazyLock<Policy> = LazyLock::new(|| {

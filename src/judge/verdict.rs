@@ -6,7 +6,8 @@ use crate::judge::acceptance::{self, PartnerCenter, Refusal};
 use crate::judge::classify::{Classification, Kind};
 use crate::token::audience;
 use crate::token::claims::{Amr, Claims, Header, TokenType};
-use crate::token::verify::{Keys, Signature, Unchecked, Verification};
+use crate::token::keys::Keys;
+use crate::token::signature::{Signature, Unchecked, Verification};
 use jiff::Timestamp;
 use serde::Serialize;
 use std::sync::Arc;
@@ -170,7 +171,7 @@ const PC_URI: &str = audience::PARTNER_CENTER_URI;
 const STRONG_METHODS: [&str; 12] =
     ["rsa", "ngcmfa", "otp", "fido", "hwk", "swk", "sc", "sms", "tel", "face", "fpt", "wiaormfa"];
 
-/// The verdict on one token; `signature` is the outcome of [`crate::token::verify::check`] for it
+/// The verdict on one token; `signature` is the outcome of [`crate::token::keys::check`] for it
 /// under `policy.keys`.
 pub fn judge(
     header: &Header,

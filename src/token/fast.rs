@@ -403,7 +403,7 @@ mod tests {
     use crate::report::json::write_outcome;
     use crate::sample::encode_raw;
     use crate::token::claims::Claims;
-    use crate::token::verify::Verification;
+    use crate::token::signature::Verification;
     use jiff::Timestamp;
 
     fn policy() -> Policy {

@@ -8,13 +8,14 @@
 //! named only by the token (`jku`, `x5u`, or an issuer off the table) is never contacted: the
 //! token would be choosing the keys it is checked with.
 //!
-//! Key sets are cached on disk ([`crate::token::key_cache`]) and in memory for [`CACHE_TTL`]; a
+//! Key sets are cached on disk ([`crate::token::keys::cache`]) and in memory for [`CACHE_TTL`]; a
 //! token naming a `kid` the set lacks causes a refetch, at most one per issuer and
 //! [`REFETCH_INTERVAL`] (key rollover, also in a long-running `serve`). `--offline` uses the
 //! cache alone and records what is missing.
 
-use crate::token::key_cache::{Cached, KeyCache};
-use crate::token::verify::{self, KeySet};
+use crate::token::keys::cache::{Cached, KeyCache};
+use super::fetch::{fetch, is_loopback};
+use super::set::KeySet;
 use anyhow::{Result, bail};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -324,7 +325,7 @@ impl MicrosoftKeys {
             ),
             None => url.to_owned(),
         };
-        let bytes = verify::fetch(&from, self.timeout, "--verify")?;
+        let bytes = fetch(&from, self.timeout, "--verify")?;
         let set = KeySet::from_jwks(&bytes, url).map_err(|e| anyhow::anyhow!("--verify {url}: {e:#}"))?;
         if let Some(cache) = &self.cache {
             // A cache that cannot be written only costs a fetch next time.
@@ -342,7 +343,7 @@ fn test_base(base: &str) -> Result<String> {
         None => host,
     };
     match host {
-        Some(host) if verify::is_loopback(host) => Ok(base.trim_end_matches('/').to_owned()),
+        Some(host) if is_loopback(host) => Ok(base.trim_end_matches('/').to_owned()),
         _ => bail!("{TEST_BASE_ENV} is for tests only and must be an http URL on a loopback host, not {base:?}"),
     }
 }
