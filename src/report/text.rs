@@ -7,7 +7,7 @@ use crate::error::InputError;
 use crate::judge::explain::Line;
 use crate::judge::outcome::AmrClaim;
 use crate::judge::verdict::{ENFORCEMENT, Level, Mfa};
-use crate::token::claims::issuer_version;
+use crate::token::issuer::version as issuer_version;
 use crate::token::signature::{Signature, Verification};
 use anstyle::{AnsiColor, Style};
 use serde_json::{Map, Value};

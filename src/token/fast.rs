@@ -55,7 +55,7 @@ impl Decoder {
             kid: kid.as_deref(),
             nonce: *nonce,
             signature_empty: signature.is_empty(),
-            signature_len: crate::token::claims::decoded_len(signature),
+            signature_len: crate::token::jws::decoded_len(signature),
         };
         let mut amr = [""; MAX_AMR];
         let slots = parse_claims(&self.payload, &mut amr)?;

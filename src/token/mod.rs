@@ -5,6 +5,7 @@
 pub mod audience;
 pub mod claims;
 pub mod fast;
+pub mod issuer;
 pub mod jws;
 pub mod keys;
 pub mod signature;
