@@ -5,6 +5,7 @@
 
 pub mod acceptance;
 pub mod classify;
+pub mod code;
 pub mod explain;
 pub mod outcome;
 pub mod roles;

@@ -453,9 +453,6 @@ impl<'a> Claims<'a> {
     }
 }
 
-
-
-
 /// How the client application authenticated, from `appidacr` / `azpacr`.
 pub fn app_auth_meaning(value: &str) -> Option<&'static str> {
     match value {
@@ -573,8 +570,6 @@ mod tests {
                            "tid":"11111111-1111-1111-1111-111111111111"}));
         assert_eq!(Claims::of_map(&m).issuer_tenant_mismatch(), Some("contoso.onmicrosoft.com"), "not a tenant id");
     }
-
-
 
     #[test]
     fn audience_may_be_an_array() {

@@ -13,9 +13,9 @@ pub mod signature;
 use crate::error::InputError;
 use crate::exit_status::ExitStatus;
 use crate::input::Item;
+use keys::Keys;
 use serde::Serialize;
 use serde_json::{Map, Value};
-use keys::Keys;
 use signature::Verification;
 
 /// One input's header and claims, for `decode`.

@@ -13,10 +13,10 @@
 //! [`REFETCH_INTERVAL`] (key rollover, also in a long-running `serve`). `--offline` uses the
 //! cache alone and records what is missing.
 
-use crate::token::keys::cache::{Cached, KeyCache};
 use super::fetch::{fetch, is_loopback};
 use super::set::KeySet;
 use crate::token::issuer::keys_url;
+use crate::token::keys::cache::{Cached, KeyCache};
 use anyhow::{Result, bail};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -482,6 +482,4 @@ mod tests {
         assert!(Keys::from_jwks(br#"{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}"#, "x").is_err());
         assert!(Keys::from_jwks(br#"{"nokeys":1}"#, "x").is_err());
     }
-
 }
-
