@@ -1,5 +1,5 @@
 //! The `mfacheck` binary: parses the command line ([`cli`]) and hands each subcommand to the
-//! library's engines (`mfacheck::run`), which print results and give the exit status.
+//! library's engines (`mfacheck::internal::run`), which print results and give the exit status.
 
 mod cli;
 mod docs;
@@ -9,16 +9,17 @@ mod serve;
 use anyhow::{Context, Result};
 use clap::Parser;
 use cli::{CheckArgs, Cli, ColorChoice, Command, OutputArgs, SampleArgs, VerifyArgs};
-use mfacheck::error::mask_tokens;
-use mfacheck::exit_status::ExitStatus;
-use mfacheck::input::scan::{self, Source};
-use mfacheck::input::{self, InputSpec};
-use mfacheck::report::progress::Progress;
-use mfacheck::report::{Format, Printer, Summary, sanitize};
-use mfacheck::sample::{Signer, Template, Ver, issued_at, mint, parse_expiry};
-use mfacheck::token::keys::microsoft::MicrosoftKeys;
-use mfacheck::token::keys::{self, Keys};
-use mfacheck::{Policy, run};
+use mfacheck::Policy;
+use mfacheck::internal::error::mask_tokens;
+use mfacheck::internal::exit_status::ExitStatus;
+use mfacheck::internal::input::scan::{self, Source};
+use mfacheck::internal::input::{self, InputSpec};
+use mfacheck::internal::report::progress::Progress;
+use mfacheck::internal::report::{Format, Printer, Summary, sanitize};
+use mfacheck::internal::run;
+use mfacheck::internal::sample::{Signer, Template, Ver, issued_at, mint, parse_expiry};
+use mfacheck::internal::token::keys::microsoft::MicrosoftKeys;
+use mfacheck::internal::token::keys::{self, Keys};
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -128,7 +129,7 @@ fn policy(args: &CheckArgs) -> Result<Policy> {
         // lifetime; the keys are Microsoft's unless others were given.
         policy.partner_center = true;
         policy.require_valid_time = true;
-        policy.audiences = vec![mfacheck::token::audience::PARTNER_CENTER_URI.to_owned()];
+        policy.audiences = vec![mfacheck::internal::token::audience::PARTNER_CENTER_URI.to_owned()];
     }
     Ok(policy)
 }
@@ -238,7 +239,7 @@ fn sample(args: &SampleArgs) -> Result<String> {
     };
     let signer = match &args.key {
         Some(path) => {
-            let name = mfacheck::error::path_name(path);
+            let name = mfacheck::internal::error::path_name(path);
             let pem = keys::read_key_file(path).with_context(|| format!("--key {name}"))?;
             Some(Signer::from_pem(&pem).with_context(|| format!("--key {name}"))?)
         }

@@ -2,7 +2,7 @@
 //! and the digests that stand in for them are stable across formats and commands.
 
 use assert_cmd::Command;
-use mfacheck::report::redact::{PERSONAL_CLAIMS, digest};
+use mfacheck::internal::report::redact::{PERSONAL_CLAIMS, digest};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -21,7 +21,7 @@ fn personal_values() -> (BTreeSet<&'static str>, BTreeSet<String>) {
     let (mut names, mut values) = (BTreeSet::new(), BTreeSet::new());
     for file in FILES {
         let token = std::fs::read_to_string(root().join("fixtures").join(file)).unwrap();
-        let jws = mfacheck::token::jws::decode(token.trim()).unwrap();
+        let jws = mfacheck::internal::token::jws::decode(token.trim()).unwrap();
         for name in PERSONAL_CLAIMS {
             if let Some(value) = jws.claims.get(name) {
                 names.insert(name);

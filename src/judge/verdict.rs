@@ -47,6 +47,77 @@ impl Policy {
 }
 
 impl Policy {
+    /// A policy built step by step, for a program: the clock (Unix seconds; now unless given),
+    /// the time checks, the issuers and audiences required, the keys to verify with.
+    ///
+    /// ```
+    /// let policy = mfacheck::Policy::builder().now(1_700_000_000).require_valid_time(true).build();
+    /// assert!(!policy.verification_requested());
+    /// ```
+    pub fn builder() -> PolicyBuilder {
+        PolicyBuilder { policy: Policy::at(Timestamp::now()) }
+    }
+}
+
+/// Builds a [`Policy`]; see [`Policy::builder`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct PolicyBuilder {
+    policy: Policy,
+}
+
+impl PolicyBuilder {
+    /// The time tokens are judged at, in Unix seconds (a time out of range is clamped).
+    pub fn now(mut self, unix_seconds: i64) -> Self {
+        let clamped = unix_seconds.clamp(Timestamp::MIN.as_second(), Timestamp::MAX.as_second());
+        self.policy.now = Timestamp::from_second(clamped).unwrap_or(Timestamp::UNIX_EPOCH);
+        self
+    }
+
+    /// Expired and not-yet-valid tokens are not compliant (beyond the leeway).
+    pub fn require_valid_time(mut self, require: bool) -> Self {
+        self.policy.require_valid_time = require;
+        self
+    }
+
+    /// Seconds of clock skew tolerated by [`PolicyBuilder::require_valid_time`] (300 unless set).
+    pub fn leeway(mut self, seconds: i64) -> Self {
+        self.policy.leeway = seconds;
+        self
+    }
+
+    /// An issuer `iss` may be; once one is given, `iss` must be one of them.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.policy.issuers.push(issuer.into());
+        self
+    }
+
+    /// An audience `aud` may be (a URL or application id, either spelling of a well-known API);
+    /// once one is given, `aud` must be one of them.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.policy.audiences.push(audience.into());
+        self
+    }
+
+    /// The keys signatures must verify with: then only a verified signature can be compliant.
+    pub fn keys(mut self, keys: Arc<Keys>) -> Self {
+        self.policy.keys = Some(keys);
+        self
+    }
+
+    /// Compliant only when Partner Center would accept the token as a whole (audience, expiry,
+    /// signature), not only its MFA rule.
+    pub fn partner_center(mut self, whole: bool) -> Self {
+        self.policy.partner_center = whole;
+        self
+    }
+
+    pub fn build(self) -> Policy {
+        self.policy
+    }
+}
+
+impl Policy {
     /// Verification was asked for (`--jwks`, `--key`, `--verify`, and any option that implies
     /// one of them): then only a `verified` signature can be compliant (SPEC §2).
     pub fn verification_requested(&self) -> bool {

@@ -9,7 +9,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use mfacheck::Outcome;
-use mfacheck::judge::verdict::Policy;
+use mfacheck::internal::judge::verdict::Policy;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::LazyLock;
@@ -112,33 +112,33 @@ fn secure(mut response: Response<Body>) -> Response<Body> {
 /// claims with their one-line meanings, and the command's own text rendering.
 fn check(pasted: &str, policy: &Policy, redact: bool) -> (Value, Outcome<'static>) {
     let source = "page".to_owned();
-    let token = mfacheck::input::from_text(pasted);
+    let token = mfacheck::internal::input::from_text(pasted);
     let outcome = match &token {
         Ok(token) => mfacheck::check_token(&source, token, policy),
         Err(error) => Outcome::failed(source, error.clone()),
     };
-    let shown = if redact { mfacheck::report::redact::outcome(&outcome) } else { outcome.clone() };
-    let decoded = token.ok().and_then(|token| mfacheck::token::jws::decode(&token).ok());
+    let shown = if redact { mfacheck::internal::report::redact::outcome(&outcome) } else { outcome.clone() };
+    let decoded = token.ok().and_then(|token| mfacheck::internal::token::jws::decode(&token).ok());
     let now = policy.now.as_second();
     let (header, lines) = match decoded {
         Some(mut jws) => {
             if redact {
-                mfacheck::report::redact::claims(&mut jws.header);
-                mfacheck::report::redact::claims(&mut jws.claims);
+                mfacheck::internal::report::redact::claims(&mut jws.header);
+                mfacheck::internal::report::redact::claims(&mut jws.claims);
             }
-            (Some(jws.header), mfacheck::judge::explain::claims(&jws.claims, now))
+            (Some(jws.header), mfacheck::internal::judge::explain::claims(&jws.claims, now))
         }
         None => (None, Vec::new()),
     };
     let mut text = Vec::new();
     // Writing to memory cannot fail; a page shows no terminal colours.
-    let plain = mfacheck::report::text::Paint::default();
-    let _ = mfacheck::report::text::outcome(&mut text, &shown, now, true, None, plain);
+    let plain = mfacheck::internal::report::text::Paint::default();
+    let _ = mfacheck::internal::report::text::outcome(&mut text, &shown, now, true, None, plain);
     if !lines.is_empty() {
-        let _ = mfacheck::report::text::explanation(&mut text, &lines, "    ", None, plain);
+        let _ = mfacheck::internal::report::text::explanation(&mut text, &lines, "    ", None, plain);
     }
     if shown.response.is_some() {
-        let _ = mfacheck::report::text::enforcement(&mut text, None);
+        let _ = mfacheck::internal::report::text::enforcement(&mut text, None);
     }
     let claims: Vec<Value> =
         lines.iter().map(|l| json!({"name": l.name, "value": l.value, "meaning": l.meaning})).collect();
