@@ -1,6 +1,6 @@
 //! Which claims mfacheck reads, and what it makes of them: the one place that says so.
 //!
-//! Decoding fills [`Slots`]: one value per claim named in the [`slots!`] table below, and nothing
+//! Decoding fills [`Slots`]: one value per claim named in the `slots!` table below, and nothing
 //! else. Both decoders fill them, the strict general one from a `serde_json` map
 //! ([`Slots::from_map`]) and the fast one from its own reader (`token::fast`), and both hand the
 //! result to [`Claims::new`], which alone decides what the values mean (v1.0 and v2.0 names
