@@ -5,9 +5,9 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mfacheck::Policy;
-use mfacheck::corpus::Corpus;
-use mfacheck::judge::Checker;
-use mfacheck::report::json::write_outcome;
+use mfacheck::internal::corpus::Corpus;
+use mfacheck::internal::judge::Checker;
+use mfacheck::internal::report::json::write_outcome;
 use std::hint::black_box;
 use std::time::Duration;
 

@@ -11,7 +11,7 @@
 use anyhow::{Context, Result};
 use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, EncodingKey};
-use mfacheck::sample::{self, Signer, Template, encode, encode_raw};
+use mfacheck::internal::sample::{self, Signer, Template, encode, encode_raw};
 use serde_json::{Map, Value, json};
 use std::fs;
 use std::path::Path;

@@ -1,5 +1,5 @@
 //! Writes N realistic v1.0 Entra ID access tokens, one per line, for benchmarks
-//! (see `mfacheck::corpus`): a mix of app-only, MFA and password-only tokens of about 1.4 KB.
+//! (see `mfacheck::internal::corpus`): a mix of app-only, MFA and password-only tokens of about 1.4 KB.
 //!
 //!     cargo run --release --example tokens -- 1000000 > /tmp/tokens.txt
 //!     cargo run --release --example tokens -- 1000 --seed 7 --signed > /tmp/signed.txt
@@ -9,8 +9,8 @@
 //! otherwise the signature segment is RS256-shaped random bytes, which `check` never decodes.
 
 use anyhow::{Context, Result, bail};
-use mfacheck::corpus::Corpus;
-use mfacheck::sample::Signer;
+use mfacheck::internal::corpus::Corpus;
+use mfacheck::internal::sample::Signer;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 

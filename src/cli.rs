@@ -2,11 +2,11 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::Timestamp;
-use mfacheck::clock::{parse_non_negative, parse_time, parse_timeout};
-use mfacheck::input::parse_input;
-use mfacheck::judge::verdict::DEFAULT_LEEWAY;
-use mfacheck::report::Format;
-use mfacheck::token::verify::DEFAULT_FETCH_TIMEOUT;
+use mfacheck::internal::clock::{parse_non_negative, parse_time, parse_timeout};
+use mfacheck::internal::input::parse_input;
+use mfacheck::internal::judge::verdict::DEFAULT_LEEWAY;
+use mfacheck::internal::report::Format;
+use mfacheck::internal::token::keys::DEFAULT_FETCH_TIMEOUT;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -427,16 +427,16 @@ pub struct SampleArgs {
     pub ver: String,
 
     /// The audience
-    #[arg(long, value_name = "AUD", default_value = mfacheck::sample::PARTNER_CENTER)]
+    #[arg(long, value_name = "AUD", default_value = mfacheck::internal::sample::PARTNER_CENTER)]
     pub aud: String,
 
     /// The tenant id (also in iss and, for app-only, idp)
-    #[arg(long, value_name = "GUID", default_value = mfacheck::sample::SAMPLE_TENANT)]
+    #[arg(long, value_name = "GUID", default_value = mfacheck::internal::sample::SAMPLE_TENANT)]
     pub tid: String,
 
     /// Set a claim, last; VALUE is JSON when it parses (42, true, ["a","b"]; '"2"' for the
     /// string "2" that appidacr wants), else a string; `null` removes the claim. Repeatable.
-    #[arg(long = "claim", value_name = "KEY=VALUE", value_parser = mfacheck::sample::parse_claim)]
+    #[arg(long = "claim", value_name = "KEY=VALUE", value_parser = mfacheck::internal::sample::parse_claim)]
     pub claims: Vec<(String, serde_json::Value)>,
 
     /// Expiry: a duration from --now (1h, 90m, -3d for already expired) or an RFC 3339 time

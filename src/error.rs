@@ -5,8 +5,9 @@ use serde::Serialize;
 use std::fmt;
 
 /// The machine-readable code of an input error (`error.code` in the result object).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum ErrorCode {
     /// No token in the input (empty argument, stdin or file).
     Empty,
@@ -44,6 +45,51 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, in the order of the reference documentation.
+    pub const ALL: [ErrorCode; 16] = [
+        ErrorCode::Empty,
+        ErrorCode::Unreadable,
+        ErrorCode::NotAJwt,
+        ErrorCode::Opaque,
+        ErrorCode::Encrypted,
+        ErrorCode::BadBase64,
+        ErrorCode::InvalidUtf8,
+        ErrorCode::BadJson,
+        ErrorCode::NotAnObject,
+        ErrorCode::TooDeep,
+        ErrorCode::DuplicateClaim,
+        ErrorCode::NoAlg,
+        ErrorCode::NoTokenField,
+        ErrorCode::TooLarge,
+        ErrorCode::Binary,
+        ErrorCode::UnsupportedHeader,
+    ];
+
+    /// What the code means, in one line.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            ErrorCode::Empty => "No token in the input (empty argument, stdin or file).",
+            ErrorCode::Unreadable => "A file or stdin could not be read.",
+            ErrorCode::NotAJwt => "Text that is not a JWT at all.",
+            ErrorCode::Opaque => "One segment of base64url-looking text: a reference token only its issuer can read.",
+            ErrorCode::Encrypted => "Five segments: a JWE, whose claims are encrypted.",
+            ErrorCode::BadBase64 => "A header or payload segment that is not unpadded base64url.",
+            ErrorCode::InvalidUtf8 => "Bytes that are not UTF-8.",
+            ErrorCode::BadJson => "A header or payload that is not JSON (or a JSON wrapper that is not).",
+            ErrorCode::NotAnObject => "JSON that is not an object.",
+            ErrorCode::TooDeep => "JSON nested deeper than the parser allows.",
+            ErrorCode::DuplicateClaim => "The same member name twice in one object: ambiguous, so never resolved.",
+            ErrorCode::NoAlg => "A JWS header without `alg`.",
+            ErrorCode::NoTokenField => "A JSON object with no `accessToken` / `access_token` field.",
+            ErrorCode::TooLarge => "A token or line over the size limit.",
+            ErrorCode::Binary => "A file or stream with a NUL byte in its first 8 KiB: not text, so no line is read.",
+            ErrorCode::UnsupportedHeader => {
+                "A protected header with `crit` or `b64: false`: an extension that is not understood (RFC 7515 §4.1.11, RFC 7797), so the token is refused."
+            }
+        }
+    }
+
+    /// The kebab-case code of the result object.
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::Empty => "empty",
@@ -158,6 +204,38 @@ pub fn path_name(path: &std::path::Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn all_lists_every_error_code_once_with_a_unique_string() {
+        // No wildcard: a new variant does not compile here until it gets the next position, and
+        // then ALL must hold it there.
+        let position = |code: ErrorCode| match code {
+            ErrorCode::Empty => 0,
+            ErrorCode::Unreadable => 1,
+            ErrorCode::NotAJwt => 2,
+            ErrorCode::Opaque => 3,
+            ErrorCode::Encrypted => 4,
+            ErrorCode::BadBase64 => 5,
+            ErrorCode::InvalidUtf8 => 6,
+            ErrorCode::BadJson => 7,
+            ErrorCode::NotAnObject => 8,
+            ErrorCode::TooDeep => 9,
+            ErrorCode::DuplicateClaim => 10,
+            ErrorCode::NoAlg => 11,
+            ErrorCode::NoTokenField => 12,
+            ErrorCode::TooLarge => 13,
+            ErrorCode::Binary => 14,
+            ErrorCode::UnsupportedHeader => 15,
+        };
+        assert_eq!(ErrorCode::ALL.len(), 16);
+        let mut strings = std::collections::HashSet::new();
+        for (i, code) in ErrorCode::ALL.into_iter().enumerate() {
+            assert_eq!(position(code), i, "{}", code.as_str());
+            assert!(strings.insert(code.as_str()), "{} twice", code.as_str());
+            assert_eq!(serde_json::to_value(code).unwrap(), serde_json::json!(code.as_str()));
+            assert!(!code.meaning().is_empty());
+        }
+    }
 
     #[test]
     fn url_credentials_are_masked() {

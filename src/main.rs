@@ -1,5 +1,5 @@
 //! The `mfacheck` binary: parses the command line ([`cli`]) and hands each subcommand to the
-//! library's engines (`mfacheck::run`), which print results and give the exit status.
+//! library's engines (`mfacheck::internal::run`), which print results and give the exit status.
 
 mod cli;
 mod docs;
@@ -9,16 +9,17 @@ mod serve;
 use anyhow::{Context, Result};
 use clap::Parser;
 use cli::{CheckArgs, Cli, ColorChoice, Command, OutputArgs, PolicyArgs, SampleArgs, VerifyArgs};
-use mfacheck::error::mask_tokens;
-use mfacheck::exit_status::ExitStatus;
-use mfacheck::input::scan::{self, Source};
-use mfacheck::input::{self, InputSpec};
-use mfacheck::report::progress::Progress;
-use mfacheck::report::{Format, Printer, Summary, sanitize};
-use mfacheck::sample::{Signer, Template, Ver, issued_at, mint, parse_expiry};
-use mfacheck::token::microsoft_keys::MicrosoftKeys;
-use mfacheck::token::verify::{self, Keys};
-use mfacheck::{Policy, run};
+use mfacheck::Policy;
+use mfacheck::internal::error::mask_tokens;
+use mfacheck::internal::exit_status::ExitStatus;
+use mfacheck::internal::input::scan::{self, Source};
+use mfacheck::internal::input::{self, InputSpec};
+use mfacheck::internal::report::progress::Progress;
+use mfacheck::internal::report::{Format, Printer, Summary, sanitize};
+use mfacheck::internal::run;
+use mfacheck::internal::sample::{Signer, Template, Ver, issued_at, mint, parse_expiry};
+use mfacheck::internal::token::keys::microsoft::MicrosoftKeys;
+use mfacheck::internal::token::keys::{self, Keys};
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -128,7 +129,7 @@ fn policy(args: &PolicyArgs) -> Result<Policy> {
         // lifetime; the keys are Microsoft's unless others were given.
         policy.partner_center = true;
         policy.require_valid_time = true;
-        policy.audiences = vec![mfacheck::token::audience::PARTNER_CENTER_URI.to_owned()];
+        policy.audiences = vec![mfacheck::internal::token::audience::PARTNER_CENTER_URI.to_owned()];
     }
     Ok(policy)
 }
@@ -209,7 +210,7 @@ fn keys(args: &VerifyArgs, partner_center: bool) -> Result<Option<Arc<Keys>>> {
     if args.verify || (partner_center && args.jwks.is_empty() && args.key.is_empty()) {
         return Ok(Some(Arc::new(Keys::microsoft(MicrosoftKeys::new(args.offline, timeout)?))));
     }
-    verify::load(&args.jwks, &args.key, timeout, args.offline)
+    keys::load(&args.jwks, &args.key, timeout, args.offline)
 }
 
 /// --verify: Microsoft's keys that could not be had make the run an error (exit 2), as an
@@ -238,8 +239,8 @@ fn sample(args: &SampleArgs) -> Result<String> {
     };
     let signer = match &args.key {
         Some(path) => {
-            let name = mfacheck::error::path_name(path);
-            let pem = verify::read_key_file(path).with_context(|| format!("--key {name}"))?;
+            let name = mfacheck::internal::error::path_name(path);
+            let pem = keys::read_key_file(path).with_context(|| format!("--key {name}"))?;
             Some(Signer::from_pem(&pem).with_context(|| format!("--key {name}"))?)
         }
         None => None,

@@ -3,9 +3,9 @@
 
 use assert_cmd::Command;
 use mfacheck::Policy;
-use mfacheck::corpus::Corpus;
-use mfacheck::input;
-use mfacheck::report::{Format, Printer};
+use mfacheck::internal::corpus::Corpus;
+use mfacheck::internal::input;
+use mfacheck::internal::report::{Format, Printer};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -69,10 +69,11 @@ fn mix() -> Vec<u8> {
 
 /// What the slow path gives, one item after another in this thread: the reference.
 fn one_at_a_time(input: &[u8], name: &str, format: Format) -> (Vec<u8>, u8) {
-    let now = mfacheck::clock::parse_time(NOW).unwrap();
+    let now = mfacheck::internal::clock::parse_time(NOW).unwrap();
     let policy = Policy::at(now);
     let mut printer = Printer::new(Vec::new(), format, false, now.as_second());
-    input::read_stream(input, name, &mut |item| printer.outcome(&mfacheck::check_item(item, &policy))).unwrap();
+    input::read_stream(input, name, &mut |item| printer.outcome(&mfacheck::internal::judge::check_item(item, &policy)))
+        .unwrap();
     printer.finish().unwrap();
     let status = printer.tally().status() as u8;
     (printer.into_parts().0, status)
@@ -120,10 +121,11 @@ fn batch_equals_one_at_a_time_in_every_format() {
 #[test]
 fn a_folded_token_across_chunk_boundaries_is_one_result() {
     let mut corpus = Corpus::new(11, None);
-    let folded = corpus.token(mfacheck::corpus::Shape::Mfa).into_bytes();
+    let folded = corpus.token(mfacheck::internal::corpus::Shape::Mfa).into_bytes();
     let lines_per_fold = folded.len().div_ceil(76);
-    for at in
-        (mfacheck::input::lines::CHUNK_LINES - lines_per_fold..=mfacheck::input::lines::CHUNK_LINES + 1).step_by(3)
+    for at in (mfacheck::internal::input::lines::CHUNK_LINES - lines_per_fold
+        ..=mfacheck::internal::input::lines::CHUNK_LINES + 1)
+        .step_by(3)
     {
         let mut lines: Vec<Vec<u8>> = (0..at).map(|_| corpus.next_token().into_bytes()).collect();
         lines.extend(folded.chunks(76).map(<[u8]>::to_vec));
@@ -167,11 +169,11 @@ fn each_result_equals_the_token_checked_alone() {
 #[test]
 fn exit_status_merges_across_chunks() {
     let mut corpus = Corpus::new(9, None);
-    let compliant: Vec<String> = (0..400).map(|_| corpus.token(mfacheck::corpus::Shape::Mfa)).collect();
+    let compliant: Vec<String> = (0..400).map(|_| corpus.token(mfacheck::internal::corpus::Shape::Mfa)).collect();
     let (_, code) = run(&["--quiet", "-"], Some(compliant.join("\n").into_bytes()));
     assert_eq!(code, 0);
     let mut one_missing = compliant.clone();
-    one_missing.insert(333, corpus.token(mfacheck::corpus::Shape::PasswordOnly));
+    one_missing.insert(333, corpus.token(mfacheck::internal::corpus::Shape::PasswordOnly));
     let (_, code) = run(&["--quiet", "-"], Some(one_missing.join("\n").into_bytes()));
     assert_eq!(code, 1);
     one_missing.insert(350, "not a token".into());
@@ -212,7 +214,7 @@ fn error_code(result: &serde_json::Value) -> &str {
 
 #[test]
 fn a_100_mb_line_is_too_large_and_reading_goes_on() {
-    let token = Corpus::new(5, None).token(mfacheck::corpus::Shape::Mfa);
+    let token = Corpus::new(5, None).token(mfacheck::internal::corpus::Shape::Mfa);
     let tail = token.clone();
     let (results, code) = pipe(move |out| {
         out.write_all(format!("{token}\n").as_bytes()).unwrap();
@@ -245,7 +247,7 @@ fn a_long_line_is_too_large_when_read_line_by_line_too() {
 
 #[test]
 fn huge_arrays_and_objects_finish() {
-    use mfacheck::sample::encode_raw;
+    use mfacheck::internal::sample::encode_raw;
     let none = br#"{"alg":"none"}"#;
     let many = |n: usize| (0..n).map(|i| format!("\"m{i}\"")).collect::<Vec<_>>().join(",");
     // Within the limit: judged (no hang, no quadratic duplicate check).

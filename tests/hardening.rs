@@ -2,7 +2,7 @@
 //! built binary as the probe did and fails without its fix.
 
 use assert_cmd::Command;
-use mfacheck::sample::{Signer, encode};
+use mfacheck::internal::sample::{Signer, encode};
 use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::net::TcpListener;

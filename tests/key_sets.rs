@@ -164,12 +164,13 @@ fn the_test_ed25519_key() -> Value {
 /// A token signed by the test Ed25519 key whose header names no key.
 fn kidless_token() -> String {
     let pem = std::fs::read(root().join("fixtures/keys/test-ed25519.pem")).unwrap();
-    let signer = mfacheck::sample::Signer {
+    let signer = mfacheck::internal::sample::Signer {
         key: jsonwebtoken::EncodingKey::from_ed_pem(&pem).unwrap(),
         alg: jsonwebtoken::Algorithm::EdDSA,
     };
     let header = json!({"typ":"JWT","alg":"EdDSA"});
-    mfacheck::sample::encode(header.as_object().unwrap(), claims().as_object().unwrap(), Some(&signer)).unwrap()
+    mfacheck::internal::sample::encode(header.as_object().unwrap(), claims().as_object().unwrap(), Some(&signer))
+        .unwrap()
 }
 
 #[test]

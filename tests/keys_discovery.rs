@@ -261,14 +261,14 @@ fn offline_with_an_empty_cache_says_what_is_missing() {
 /// A token whose header names its own key URLs (`jku`, `x5u`) on another local server.
 fn token_with_key_urls(elsewhere: &str) -> String {
     let other = std::fs::read(root().join("fixtures/keys/test-rsa-other.pem")).unwrap();
-    let signer = mfacheck::sample::Signer {
+    let signer = mfacheck::internal::sample::Signer {
         key: jsonwebtoken::EncodingKey::from_rsa_pem(&other).unwrap(),
         alg: jsonwebtoken::Algorithm::RS256,
     };
     let header = json!({"typ":"JWT","alg":"RS256","kid":"attacker","jku":format!("{elsewhere}/jwks"),"x5u":format!("{elsewhere}/cert")});
     let claims = json!({"iss":format!("https://sts.windows.net/{TID}/"),"aud":"https://api.partnercenter.microsoft.com",
         "tid":TID,"ver":"1.0","scp":"user_impersonation","amr":["pwd","mfa"],"upn":"a@example.com"});
-    mfacheck::sample::encode(header.as_object().unwrap(), claims.as_object().unwrap(), Some(&signer)).unwrap()
+    mfacheck::internal::sample::encode(header.as_object().unwrap(), claims.as_object().unwrap(), Some(&signer)).unwrap()
 }
 
 #[test]
@@ -515,7 +515,7 @@ const NOW_SECONDS: u64 = 1_767_225_600;
 /// A token of tenant `tid` (v2.0 issuer), signed by the test RSA key under `kid`.
 fn tenant_token(tid: &str, kid: &str) -> String {
     let pem = std::fs::read(root().join("fixtures/keys/test-rsa.pem")).unwrap();
-    let signer = mfacheck::sample::Signer {
+    let signer = mfacheck::internal::sample::Signer {
         key: jsonwebtoken::EncodingKey::from_rsa_pem(&pem).unwrap(),
         alg: jsonwebtoken::Algorithm::RS256,
     };
@@ -523,7 +523,7 @@ fn tenant_token(tid: &str, kid: &str) -> String {
     let claims = json!({"iss":format!("https://login.microsoftonline.com/{tid}/v2.0"),
         "aud":"https://api.partnercenter.microsoft.com","tid":tid,"ver":"2.0","scp":"user_impersonation",
         "amr":["pwd","mfa"],"preferred_username":"a@example.com","iat":NOW_SECONDS,"exp":NOW_SECONDS + 3600});
-    mfacheck::sample::encode(header.as_object().unwrap(), claims.as_object().unwrap(), Some(&signer)).unwrap()
+    mfacheck::internal::sample::encode(header.as_object().unwrap(), claims.as_object().unwrap(), Some(&signer)).unwrap()
 }
 
 /// Tenants no key server knows: each lookup fails (404).

@@ -5,12 +5,13 @@
 //! read one way on one path and another way on the other fails here.
 
 use assert_cmd::Command;
-use mfacheck::judge::{Policy, check_token, judge};
-use mfacheck::report::{Format, Printer};
-use mfacheck::sample::encode_raw;
-use mfacheck::token::claims::{Claim, Claims};
-use mfacheck::token::fast::Decoder;
-use mfacheck::token::verify::{Keys, Verification};
+use mfacheck::internal::judge::{Policy, check_token, judge};
+use mfacheck::internal::report::{Format, Printer};
+use mfacheck::internal::sample::encode_raw;
+use mfacheck::internal::token::claims::{Claim, Claims};
+use mfacheck::internal::token::fast::Decoder;
+use mfacheck::internal::token::keys::Keys;
+use mfacheck::internal::token::signature::Verification;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use std::cell::RefCell;
@@ -284,7 +285,7 @@ fn engines_agree_through_the_binary() {
     let folded = folded.trim();
     let fold: Vec<&str> = folded.as_bytes().chunks(76).map(|c| std::str::from_utf8(c).unwrap()).collect();
     let text = lines.join("\n") + "\n" + &fold.join("\n") + "\n";
-    assert!(lines.len() > 4 * mfacheck::input::lines::CHUNK_LINES, "several chunks");
+    assert!(lines.len() > 4 * mfacheck::internal::input::lines::CHUNK_LINES, "several chunks");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tokens.txt");
     std::fs::write(&path, &text).unwrap();

@@ -5,11 +5,12 @@
 use assert_cmd::Command;
 use mfacheck::Kind;
 use mfacheck::Outcome;
-use mfacheck::input::{self, Item};
-use mfacheck::token::decode_item;
+use mfacheck::check_token;
+use mfacheck::internal::input::{self, Item};
+use mfacheck::internal::judge::check_item;
+use mfacheck::internal::token::decode_item;
 use mfacheck::{Keys, Signature};
 use mfacheck::{Mfa, Policy};
-use mfacheck::{check_item, check_token};
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
 use serde_json::{Map, Value, json};
@@ -171,7 +172,7 @@ proptest! {
             None => claims.shift_remove("amr"),
         };
         let header = json!({"typ": "JWT", "alg": alg}).as_object().unwrap().clone();
-        let token = mfacheck::sample::encode(&header, &claims, None).unwrap();
+        let token = mfacheck::internal::sample::encode(&header, &claims, None).unwrap();
         for policy in [Policy::at(jiff::Timestamp::from_second(1_800_000_000).unwrap()), strict()] {
             let outcome = check_token("prop", &token, &policy);
             // A claim from `extra` may say idtyp "app", which decides app-only before anything else.

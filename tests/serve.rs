@@ -54,8 +54,9 @@ fn without_now_the_401_carries_the_date_of_the_request() {
     let after = jiff::Timestamp::now().as_second();
     let text = String::from_utf8(raw).unwrap();
     let date = text.lines().find_map(|l| l.strip_prefix("Date: ")).expect("a Date line");
-    let times: Vec<String> =
-        (before..=after).map(|t| mfacheck::clock::http_date(jiff::Timestamp::from_second(t).unwrap())).collect();
+    let times: Vec<String> = (before..=after)
+        .map(|t| mfacheck::internal::clock::http_date(jiff::Timestamp::from_second(t).unwrap()))
+        .collect();
     assert!(times.iter().any(|t| t == date), "{date} not in {times:?}");
     assert!(text.starts_with("HTTP/1.1 401 Unauthorized - MFA required\r\n"), "{text}");
 }

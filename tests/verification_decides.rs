@@ -8,7 +8,7 @@ mod serve_support;
 use assert_cmd::Command;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use mfacheck::sample::{Signer, encode, encode_raw};
+use mfacheck::internal::sample::{Signer, encode, encode_raw};
 use serde_json::{Map, Value, json};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;

@@ -353,16 +353,19 @@ fn graph_token(aud: &str) -> String {
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let private = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/keys/test-rsa.pem")).unwrap();
-    let signer = mfacheck::sample::Signer {
+    let signer = mfacheck::internal::sample::Signer {
         key: jsonwebtoken::EncodingKey::from_rsa_pem(&private).unwrap(),
         alg: jsonwebtoken::Algorithm::RS256,
     };
     let signed_header = serde_json::json!({"typ":"JWT","alg":"RS256","kid":"mfacheck-test-rsa","nonce":"aGFzaGVk"});
     let claims = serde_json::json!({"aud":aud,"iss":"https://sts.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47/",
         "ver":"1.0","scp":"User.Read","amr":["pwd","mfa"],"upn":"a@example.com"});
-    let token =
-        mfacheck::sample::encode(signed_header.as_object().unwrap(), claims.as_object().unwrap(), Some(&signer))
-            .unwrap();
+    let token = mfacheck::internal::sample::encode(
+        signed_header.as_object().unwrap(),
+        claims.as_object().unwrap(),
+        Some(&signer),
+    )
+    .unwrap();
     let shown = URL_SAFE_NO_PAD.encode(br#"{"typ":"JWT","alg":"RS256","kid":"mfacheck-test-rsa","nonce":"original"}"#);
     format!("{shown}.{}", token.split_once('.').unwrap().1)
 }

@@ -9,7 +9,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use mfacheck::Kind;
-use mfacheck::input::{self, Item};
+use mfacheck::internal::input::{self, Item};
 use mfacheck::Policy;
 use mfacheck::{Keys, Signature};
 use serde_json::{Value, json};
@@ -28,7 +28,7 @@ static POLICY: LazyLock<Policy> = LazyLock::new(|| {
 fuzz_target!(|data: &[u8]| {
     let policy = &*POLICY;
     let _ = input::read_stream(data, "fuzz", &mut |item: Item| {
-        let outcome = mfacheck::check_item(item.clone(), policy);
+        let outcome = mfacheck::internal::judge::check_item(item.clone(), policy);
         if outcome.kind == Some(Kind::AppUser) && outcome.compliant {
             let amr = serde_json::to_value(&outcome.amr).unwrap();
             let exact = amr.as_array().is_some_and(|items| {
@@ -38,9 +38,9 @@ fuzz_target!(|data: &[u8]| {
             // Compliance under this policy needs a verified signature from a fixture key.
             assert_eq!(outcome.signature.signature, Signature::Verified);
         }
-        let _ = serde_json::to_string(&mfacheck::report::redact::outcome(&outcome)).unwrap();
-        let decoded = mfacheck::token::decode_item(item, policy.keys.as_deref());
-        let _ = serde_json::to_string(&mfacheck::report::redact::decoded(&decoded)).unwrap();
+        let _ = serde_json::to_string(&mfacheck::internal::report::redact::outcome(&outcome)).unwrap();
+        let decoded = mfacheck::internal::token::decode_item(item, policy.keys.as_deref());
+        let _ = serde_json::to_string(&mfacheck::internal::report::redact::decoded(&decoded)).unwrap();
         Ok(())
     });
 });

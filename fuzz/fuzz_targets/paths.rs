@@ -8,11 +8,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mfacheck::judge::{Policy, check_token, judge};
-use mfacheck::report::json::write_outcome;
-use mfacheck::token::claims::Claims;
-use mfacheck::token::fast::Decoder;
-use mfacheck::token::verify::Verification;
+use mfacheck::internal::judge::{Policy, check_token, judge};
+use mfacheck::internal::report::json::write_outcome;
+use mfacheck::internal::token::claims::Claims;
+use mfacheck::internal::token::fast::Decoder;
+use mfacheck::internal::token::signature::Verification;
 use std::sync::LazyLock;
 
 static POLICY: LazyLock<Policy> = LazyLock::new(|| {

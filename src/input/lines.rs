@@ -262,7 +262,7 @@ pub struct Cut {
     pub end: usize,
     /// Its number of lines.
     pub lines: usize,
-    /// A line of it [`may_span`].
+    /// A line of it `may_span`.
     pub spans: bool,
 }
 

@@ -5,7 +5,7 @@
 use crate::clock;
 use crate::judge::verdict::{Mfa, Policy};
 use crate::token::claims::{Claims, Header, TokenType};
-use crate::token::verify::{Signature, Verification};
+use crate::token::signature::{Signature, Verification};
 use serde::Serialize;
 
 /// One reason Partner Center would refuse the call, in the order results list them.

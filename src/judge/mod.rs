@@ -5,6 +5,7 @@
 
 pub mod acceptance;
 pub mod classify;
+pub mod code;
 pub mod explain;
 pub mod outcome;
 pub mod roles;
@@ -14,7 +15,8 @@ use crate::input::Item;
 use crate::token::claims::{Claims, Header};
 use crate::token::fast;
 use crate::token::jws::{self, Jws};
-use crate::token::verify::{self, Verification};
+use crate::token::keys;
+use crate::token::signature::Verification;
 pub use outcome::{AmrClaim, Outcome, TokenSummary};
 use std::borrow::Cow;
 pub use verdict::Policy;
@@ -65,7 +67,7 @@ pub fn check_item(item: Item, policy: &Policy) -> Outcome<'static> {
 pub fn check_decoded<'a>(source: &'a str, jws: &'a Jws, token: &str, policy: &Policy) -> Outcome<'a> {
     let header = Header::from_map(&jws.header, jws.signature_empty, jws.signature_len);
     let claims = Claims::of_map(&jws.claims);
-    let signature = verify::check(policy.keys.as_deref(), &jws.header, token, &claims);
+    let signature = keys::check(policy.keys.as_deref(), &jws.header, token, &claims);
     judge(Cow::Borrowed(source), &header, &claims, signature, policy)
 }
 

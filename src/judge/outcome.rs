@@ -9,7 +9,7 @@ use crate::judge::acceptance::PartnerCenter;
 use crate::judge::classify::Kind;
 use crate::judge::verdict::{Finding, Mfa, Response};
 use crate::token::claims::{Claims, Header, List, Raw, TokenType, app_auth_label};
-use crate::token::verify::Verification;
+use crate::token::signature::Verification;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 use std::borrow::Cow;

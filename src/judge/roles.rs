@@ -1,7 +1,7 @@
 //! Entra ID's built-in directory roles by template id, as `wids` carries them.
 //!
 //! Source: Microsoft Learn, "Microsoft Entra built-in roles"
-//! (https://learn.microsoft.com/entra/identity/role-based-access-control/permissions-reference,
+//! (<https://learn.microsoft.com/entra/identity/role-based-access-control/permissions-reference>,
 //! "All roles" table, page dated 2026-01-20, read 2026-11-26). The last three rows are the roles the
 //! page lists as "not shown in the portal" (User, Guest User, Restricted Guest User), whose ids are
 //! Microsoft Graph's role templates. Data only: update it from the page when roles are added.

@@ -4,9 +4,11 @@
 use crate::clock;
 use crate::judge::acceptance::{self, PartnerCenter, Refusal};
 use crate::judge::classify::{Classification, Kind};
+use crate::judge::code::Code;
 use crate::token::audience;
 use crate::token::claims::{Amr, Claims, Header, TokenType};
-use crate::token::verify::{Keys, Signature, Unchecked, Verification};
+use crate::token::keys::Keys;
+use crate::token::signature::{Signature, Unchecked, Verification};
 use jiff::Timestamp;
 use serde::Serialize;
 use std::sync::Arc;
@@ -41,6 +43,77 @@ impl Policy {
             keys: None,
             partner_center: false,
         }
+    }
+}
+
+impl Policy {
+    /// A policy built step by step, for a program: the clock (Unix seconds; now unless given),
+    /// the time checks, the issuers and audiences required, the keys to verify with.
+    ///
+    /// ```
+    /// let policy = mfacheck::Policy::builder().now(1_700_000_000).require_valid_time(true).build();
+    /// assert!(!policy.verification_requested());
+    /// ```
+    pub fn builder() -> PolicyBuilder {
+        PolicyBuilder { policy: Policy::at(Timestamp::now()) }
+    }
+}
+
+/// Builds a [`Policy`]; see [`Policy::builder`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct PolicyBuilder {
+    policy: Policy,
+}
+
+impl PolicyBuilder {
+    /// The time tokens are judged at, in Unix seconds (a time out of range is clamped).
+    pub fn now(mut self, unix_seconds: i64) -> Self {
+        let clamped = unix_seconds.clamp(Timestamp::MIN.as_second(), Timestamp::MAX.as_second());
+        self.policy.now = Timestamp::from_second(clamped).unwrap_or(Timestamp::UNIX_EPOCH);
+        self
+    }
+
+    /// Expired and not-yet-valid tokens are not compliant (beyond the leeway).
+    pub fn require_valid_time(mut self, require: bool) -> Self {
+        self.policy.require_valid_time = require;
+        self
+    }
+
+    /// Seconds of clock skew tolerated by [`PolicyBuilder::require_valid_time`] (300 unless set).
+    pub fn leeway(mut self, seconds: i64) -> Self {
+        self.policy.leeway = seconds;
+        self
+    }
+
+    /// An issuer `iss` may be; once one is given, `iss` must be one of them.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.policy.issuers.push(issuer.into());
+        self
+    }
+
+    /// An audience `aud` may be (a URL or application id, either spelling of a well-known API);
+    /// once one is given, `aud` must be one of them.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.policy.audiences.push(audience.into());
+        self
+    }
+
+    /// The keys signatures must verify with: then only a verified signature can be compliant.
+    pub fn keys(mut self, keys: Arc<Keys>) -> Self {
+        self.policy.keys = Some(keys);
+        self
+    }
+
+    /// Compliant only when Partner Center would accept the token as a whole (audience, expiry,
+    /// signature), not only its MFA rule.
+    pub fn partner_center(mut self, whole: bool) -> Self {
+        self.policy.partner_center = whole;
+        self
+    }
+
+    pub fn build(self) -> Policy {
+        self.policy
     }
 }
 
@@ -105,9 +178,17 @@ impl Level {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    pub code: &'static str,
+    pub code: Code,
     pub level: Level,
     pub message: String,
+}
+
+impl Finding {
+    /// A finding of a code that always has one level.
+    fn new(code: Code, message: String) -> Finding {
+        let level = code.level().expect("a code of one level");
+        Finding { code, level, message }
+    }
 }
 
 /// The response Partner Center sends for an app+user token without `mfa`.
@@ -170,7 +251,7 @@ const PC_URI: &str = audience::PARTNER_CENTER_URI;
 const STRONG_METHODS: [&str; 12] =
     ["rsa", "ngcmfa", "otp", "fido", "hwk", "swk", "sc", "sms", "tel", "face", "fpt", "wiaormfa"];
 
-/// The verdict on one token; `signature` is the outcome of [`crate::token::verify::check`] for it
+/// The verdict on one token; `signature` is the outcome of [`crate::token::keys::check`] for it
 /// under `policy.keys`.
 pub fn judge(
     header: &Header,
@@ -187,8 +268,6 @@ pub fn judge(
     };
     let mut findings = Vec::new();
     what_token_and_why(claims, mfa, &mut findings);
-    let mut add = |code, level, message: String| findings.push(Finding { code, level, message });
-
     let now = policy.now.as_second();
     if let Some(exp) = claims.exp.filter(|&exp| now >= exp) {
         let hard = policy.require_valid_time && now.saturating_sub(exp) > policy.leeway;
@@ -197,33 +276,33 @@ pub fn judge(
         } else {
             String::new()
         };
-        add(
-            "expired",
-            if hard { Level::Error } else { Level::Warning },
-            format!(
+        findings.push(Finding {
+            code: Code::Expired,
+            level: if hard { Level::Error } else { Level::Warning },
+            message: format!(
                 "token {} (exp {}){grace}: request a new token",
                 clock::expiry_phrase(exp, now),
                 clock::rfc3339(exp).unwrap_or_else(|| exp.to_string())
             ),
-        );
+        });
     }
     if let Some(nbf) = claims.nbf.filter(|&nbf| now < nbf) {
         let hard = policy.require_valid_time && nbf.saturating_sub(now) > policy.leeway;
-        add(
-            "not-yet-valid",
-            if hard { Level::Error } else { Level::Warning },
-            format!(
+        findings.push(Finding {
+            code: Code::NotYetValid,
+            level: if hard { Level::Error } else { Level::Warning },
+            message: format!(
                 "token is not valid for another {} (nbf {}): check the clock of the machine that made or checks it",
                 clock::span(nbf.saturating_sub(now)),
                 clock::rfc3339(nbf).unwrap_or_else(|| nbf.to_string())
             ),
-        );
+        });
     }
+    let mut add = |code, message: String| findings.push(Finding::new(code, message));
     expectations(header, claims, policy, signature, &mut add);
     if alg.eq_ignore_ascii_case("none") || signature_empty {
         add(
-            "unsigned",
-            Level::Warning,
+            Code::Unsigned,
             format!(
                 "unsigned token (alg {:?}{}): anyone could have written these claims, and Partner Center \
                  rejects it whatever they say",
@@ -234,8 +313,7 @@ pub fn judge(
     }
     if let Some(len) = header.truncated_signature() {
         add(
-            "truncated-signature",
-            Level::Warning,
+            Code::TruncatedSignature,
             format!(
                 "the {alg} signature is {len} bytes, {}: the token was cut when copied. Copy it whole \
                  (Partner Center would reject it as it stands)",
@@ -246,8 +324,7 @@ pub fn judge(
     let cross_tenant = claims.cross_tenant();
     if cross_tenant && claims.personal_account() {
         add(
-            "cross-tenant",
-            Level::Info,
+            Code::CrossTenant,
             format!(
                 "idp ({}): a guest who signed in with a personal Microsoft account, not a partner's \
                  delegated-admin (DAP/GDAP) sign-in; amr must still hold mfa",
@@ -256,8 +333,7 @@ pub fn judge(
         );
     } else if cross_tenant {
         add(
-            "cross-tenant",
-            Level::Info,
+            Code::CrossTenant,
             format!(
                 "idp ({}) differs from iss: the user signed in from another tenant, as in a partner's \
                  delegated-admin (DAP/GDAP) sign-in into a customer tenant; amr must still hold mfa",
@@ -267,8 +343,7 @@ pub fn judge(
     }
     if let Some(tenant) = claims.issuer_tenant_mismatch() {
         add(
-            "issuer-tenant-mismatch",
-            Level::Warning,
+            Code::IssuerTenantMismatch,
             format!(
                 "iss names tenant {tenant}, tid is {}: Entra ID issues a token in the tenant it names, so \
                  the claims were edited or the token was not issued by Entra ID",
@@ -288,8 +363,7 @@ pub fn judge(
             "for delegated-admin access to other Microsoft APIs, Entra ID itself enforces MFA at sign-in"
         };
         add(
-            "not-partner-center",
-            Level::Info,
+            Code::NotPartnerCenter,
             format!(
                 "aud is {aud}{name}, not Partner Center ({PC_URI}); the Partner Center rule was applied anyway: {tail}"
             ),
@@ -297,8 +371,7 @@ pub fn judge(
     }
     if class.assumed {
         add(
-            "kind-assumed",
-            Level::Warning,
+            Code::KindAssumed,
             "no claim tells app-only from app+user (no idtyp, scp, oid = sub, user claim or roles): \
              treated as app+user, which needs MFA"
                 .into(),
@@ -320,14 +393,13 @@ pub fn judge(
 
 /// Which token it is (an ID token, a B2C token) and, when MFA is missing, its cause and fix.
 fn what_token_and_why(claims: &Claims, mfa: Mfa, out: &mut Vec<Finding>) {
-    let add = |out: &mut Vec<Finding>, code, level, message: String| out.push(Finding { code, level, message });
+    let add = |out: &mut Vec<Finding>, code, message: String| out.push(Finding::new(code, message));
     let id_token = claims.token_type() == TokenType::Id;
     if id_token {
         let signs = if claims.id_token_claims { " and carries OpenID Connect's nonce/at_hash/c_hash" } else { "" };
         add(
             out,
-            "id-token",
-            Level::Error,
+            Code::IdToken,
             format!(
                 "an ID token, not an access token: it names no calling app (no appid/azp) and no permissions \
                  (no scp/roles), its aud is the client's own id{signs}. No API accepts an ID token as a bearer \
@@ -341,8 +413,7 @@ fn what_token_and_why(claims: &Claims, mfa: Mfa, out: &mut Vec<Finding>) {
         let policy_name = claims.tfp.or(claims.acr).map(|p| format!(" (policy {p})")).unwrap_or_default();
         add(
             out,
-            "b2c-token",
-            Level::Warning,
+            Code::B2cToken,
             format!(
                 "an Azure AD B2C token{policy_name}: B2C signs in an app's customers, never a partner's staff, \
                  so Partner Center does not accept it and no sign-in change (MFA or otherwise) makes it \
@@ -357,15 +428,13 @@ fn what_token_and_why(claims: &Claims, mfa: Mfa, out: &mut Vec<Finding>) {
         match &claims.amr {
             Amr::Malformed(type_name) => add(
                 out,
-                "amr-not-array",
-                Level::Error,
+                Code::AmrNotArray,
                 format!("amr is a {type_name}, not an array of strings: it cannot satisfy MFA"),
             ),
             _ if b2c => {}
             Amr::Absent if claims.ver == Some("2.0") => add(
                 out,
-                "no-amr",
-                Level::Hint,
+                Code::NoAmr,
                 "no amr claim: v2.0 access tokens omit amr unless the app requests it. Add amr as an \
                  optional claim of the access token in the app registration, or request a v1.0 token \
                  (Partner Center's tokens are v1.0)"
@@ -373,16 +442,13 @@ fn what_token_and_why(claims: &Claims, mfa: Mfa, out: &mut Vec<Finding>) {
             ),
             Amr::Absent => add(
                 out,
-                "no-amr",
-                Level::Hint,
+                Code::NoAmr,
                 "no amr claim, so no MFA can be seen: v1.0 user tokens always carry amr, so this token \
                  was not issued by an ordinary Entra ID sign-in. Get the token through an interactive \
                  sign-in (OpenID Connect / authorization code) with an MFA-enabled account"
                     .into(),
             ),
-            Amr::Methods(methods) => {
-                method_findings(methods, &mut |code, level, message| add(out, code, level, message))
-            }
+            Amr::Methods(methods) => method_findings(methods, &mut |code, message| add(out, code, message)),
         }
         // Every app+user token without MFA gets a cause and a fix for that token.
         if !out[before..].iter().any(|f| f.level == Level::Hint) {
@@ -402,7 +468,7 @@ fn what_token_and_why(claims: &Claims, mfa: Mfa, out: &mut Vec<Finding>) {
                      interactive sign-in"
                 )
             };
-            add(out, "no-mfa", Level::Hint, message);
+            add(out, Code::NoMfa, message);
         }
     }
 }
@@ -414,12 +480,11 @@ fn expectations(
     claims: &Claims,
     policy: &Policy,
     signature: &Verification,
-    add: &mut impl FnMut(&'static str, Level, String),
+    add: &mut impl FnMut(Code, String),
 ) {
     if policy.require_valid_time && claims.exp.is_none() {
         add(
-            "no-exp",
-            Level::Error,
+            Code::NoExp,
             "no exp claim (or not a number): the token's lifetime is unknown, so --require-valid-time \
              cannot accept it"
                 .into(),
@@ -427,21 +492,19 @@ fn expectations(
     }
     match signature.signature {
         Signature::Invalid if header.nonce => add(
-            "bad-signature",
-            Level::Error,
+            Code::BadSignature,
             format!(
                 "{} (the header carries a nonce, as Microsoft Graph's tokens do, but this token is not for \
                  Microsoft Graph alone, so the nonce excuses nothing)",
                 signature.detail
             ),
         ),
-        Signature::Invalid => add("bad-signature", Level::Error, signature.detail.clone()),
-        Signature::UnknownKey => add("unknown-key", Level::Error, signature.detail.clone()),
+        Signature::Invalid => add(Code::BadSignature, signature.detail.clone()),
+        Signature::UnknownKey => add(Code::UnknownKey, signature.detail.clone()),
         // Nobody but Graph can check it, so it is neither verified nor invalid; and verification
         // was asked for, so what cannot be verified does not pass.
         Signature::Unchecked(Unchecked::GraphNonce) => add(
-            "graph-token-unverifiable",
-            Level::Error,
+            Code::GraphTokenUnverifiable,
             "a Microsoft Graph access token: its header carries a nonce, which Graph replaces by a hash \
              before checking the signature, so only Graph can verify it; not verified, so not compliant \
              when a signature check is asked for. It is not a Partner Center token either: request one \
@@ -449,8 +512,7 @@ fn expectations(
                 .into(),
         ),
         Signature::Unchecked(Unchecked::IssuerNotMicrosoft) => add(
-            "issuer-not-microsoft",
-            Level::Error,
+            Code::IssuerNotMicrosoft,
             format!(
                 "iss is {}, not an Entra ID issuer on Microsoft's login hosts (login.microsoftonline.com, \
                  sts.windows.net, or a national cloud's): --verify takes keys only from those, never from \
@@ -459,11 +521,10 @@ fn expectations(
             ),
         ),
         Signature::Unchecked(Unchecked::KeysUnavailable) => {
-            add("keys-unavailable", Level::Error, format!("the signature could not be checked: {}", signature.detail))
+            add(Code::KeysUnavailable, format!("the signature could not be checked: {}", signature.detail))
         }
         Signature::NotChecked if policy.verification_requested() => add(
-            "not-verified",
-            Level::Error,
+            Code::NotVerified,
             "keys were given (--jwks, --key or --verify), but this token's signature was not checked: \
              only a verified signature passes"
                 .into(),
@@ -472,8 +533,7 @@ fn expectations(
     }
     if !policy.issuers.is_empty() && !claims.iss.is_some_and(|iss| policy.issuers.iter().any(|want| want == iss)) {
         add(
-            "issuer-mismatch",
-            Level::Error,
+            Code::IssuerMismatch,
             format!(
                 "iss is {}, not the expected {}: the token was issued by another authority or tenant",
                 claims.iss.map_or("absent".into(), |iss| format!("{iss:?}")),
@@ -485,8 +545,7 @@ fn expectations(
         let found = &claims.audiences;
         if !found.iter().any(|aud| policy.audiences.iter().any(|want| audience::same(want, aud))) {
             add(
-                "audience-mismatch",
-                Level::Error,
+                Code::AudienceMismatch,
                 format!(
                     "aud is {}, not the expected {}: the token is meant for another API",
                     if found.is_empty() { "absent".into() } else { format!("{:?}", found.join(", ")) },
@@ -498,15 +557,14 @@ fn expectations(
 }
 
 /// Why an array of methods lacks `mfa`, and what to change (from Microsoft's document).
-fn method_findings(methods: &[&str], add: &mut impl FnMut(&'static str, Level, String)) {
+fn method_findings(methods: &[&str], add: &mut impl FnMut(Code, String)) {
     if methods.is_empty() {
-        add("no-amr", Level::Hint, "amr is empty: the sign-in recorded no method, so no MFA".into());
+        add(Code::NoAmr, "amr is empty: the sign-in recorded no method, so no MFA".into());
         return;
     }
     if let Some(lookalike) = methods.iter().find(|m| m.eq_ignore_ascii_case("mfa")) {
         add(
-            "amr-case",
-            Level::Warning,
+            Code::AmrCase,
             format!(
                 "amr holds {lookalike:?}, but values are case-sensitive: Partner Center looks for exactly \"mfa\"; \
                  this token was not issued by Entra ID as it stands"
@@ -515,8 +573,7 @@ fn method_findings(methods: &[&str], add: &mut impl FnMut(&'static str, Level, S
     }
     if methods.iter().all(|m| *m == "pwd") {
         add(
-            "password-only",
-            Level::Hint,
+            Code::PasswordOnly,
             "amr is only [\"pwd\"]: a non-interactive flow (resource-owner password credentials) cannot \
              prompt for MFA, or MFA is not enforced for this user. Switch to an interactive flow \
              (OpenID Connect / authorization code) with an MFA-enabled account; the user can register \
@@ -526,8 +583,7 @@ fn method_findings(methods: &[&str], add: &mut impl FnMut(&'static str, Level, S
     }
     if methods.contains(&"fed") {
         add(
-            "federated-no-mfa",
-            Level::Hint,
+            Code::FederatedNoMfa,
             "amr has fed but not mfa: the federated identity provider did not relay that MFA happened. \
              Configure it to send the authnmethodsreferences claim with \
              http://schemas.microsoft.com/claims/multipleauthn; if it cannot, this is a valid reason \
@@ -537,8 +593,7 @@ fn method_findings(methods: &[&str], add: &mut impl FnMut(&'static str, Level, S
     }
     if methods.contains(&"wia") {
         add(
-            "wia-no-mfa",
-            Level::Hint,
+            Code::WiaNoMfa,
             "amr has wia but not mfa: Windows integrated authentication is one factor (the Windows \
              sign-in), so Entra ID asked for no second one. Require MFA for this user and app with \
              Conditional Access, then get a new token"
@@ -548,8 +603,7 @@ fn method_findings(methods: &[&str], add: &mut impl FnMut(&'static str, Level, S
     let strong: Vec<&str> = methods.iter().copied().filter(|m| STRONG_METHODS.contains(m)).collect();
     if !strong.is_empty() {
         add(
-            "strong-method-not-mfa",
-            Level::Hint,
+            Code::StrongMethodNotMfa,
             format!(
                 "amr has {} but not mfa: Partner Center checks for the element mfa itself and does not \
                  count other methods. Make Entra ID record MFA for this sign-in (require MFA for the \
@@ -584,7 +638,7 @@ mod tests {
     }
 
     fn codes(v: &Verdict) -> Vec<&'static str> {
-        v.findings.iter().map(|f| f.code).collect()
+        v.findings.iter().map(|f| f.code.as_str()).collect()
     }
 
     const PC: &str = "https://api.partnercenter.microsoft.com";
@@ -736,7 +790,7 @@ mod tests {
         for (signature, code) in unchecked {
             let v = with(signature);
             assert!(!v.compliant, "{signature:?}");
-            let finding = v.findings.iter().find(|f| f.code == code).expect(code);
+            let finding = v.findings.iter().find(|f| f.code.as_str() == code).expect(code);
             assert_eq!(finding.level, Level::Error, "{code}");
         }
         assert!(with(Signature::Verified).compliant);

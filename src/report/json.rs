@@ -149,7 +149,7 @@ pub fn write_outcome<W: Write>(out: &mut W, o: &Outcome) -> io::Result<()> {
     j.raw(b",\"findings\":[")?;
     for (i, finding) in o.findings.iter().enumerate() {
         j.raw(if i > 0 { b",{\"code\":" } else { b"{\"code\":" })?;
-        j.label(finding.code)?;
+        j.label(finding.code.as_str())?;
         j.raw(b",\"level\":")?;
         j.label(finding.level.as_str())?;
         j.raw(b",\"message\":")?;

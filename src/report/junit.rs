@@ -37,7 +37,7 @@ pub fn testcase<W: Write>(out: &mut W, o: &Outcome, suite: &str, now: i64) -> io
         let cause = super::text::cause(o);
         // The finding that decided: an error, else the hint that explains a missing MFA.
         let decisive = o.findings.iter().find(|f| f.level == Level::Error).or_else(|| o.findings.first());
-        let kind = decisive.map_or("not-compliant", |f| f.code);
+        let kind = decisive.map_or("not-compliant", |f| f.code.as_str());
         let mfa = o.mfa.map_or("", Mfa::label);
         let kind_name = o.kind.map(|k| k.to_string()).unwrap_or_default();
         let refused = super::text::refused(o, now);

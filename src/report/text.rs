@@ -7,8 +7,8 @@ use crate::error::InputError;
 use crate::judge::explain::Line;
 use crate::judge::outcome::AmrClaim;
 use crate::judge::verdict::{ENFORCEMENT, Level, Mfa};
-use crate::token::claims::issuer_version;
-use crate::token::verify::{Signature, Verification};
+use crate::token::issuer::version as issuer_version;
+use crate::token::signature::{Signature, Verification};
 use anstyle::{AnsiColor, Style};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -58,7 +58,7 @@ const TIME_CLAIMS: [&str; 4] = ["iat", "nbf", "exp", "auth_time"];
 /// Why a token is not compliant beyond its MFA state, for the first line: ` (expired,
 /// audience-mismatch)`, the codes of its error findings; empty when there are none.
 pub fn cause(o: &Outcome) -> String {
-    let codes: Vec<&str> = o.findings.iter().filter(|f| f.level == Level::Error).map(|f| f.code).collect();
+    let codes: Vec<&str> = o.findings.iter().filter(|f| f.level == Level::Error).map(|f| f.code.as_str()).collect();
     if o.compliant || codes.is_empty() { String::new() } else { format!(" ({})", codes.join(", ")) }
 }
 
@@ -210,12 +210,12 @@ pub fn outcome<W: Write>(
         let level = paint.paint(style, padded);
         let message = printable(&f.message);
         // "    " + level (9) + " " + code + ": " comes before the message.
-        let lead = 4 + 9 + 1 + f.code.len() + 2;
+        let lead = 4 + 9 + 1 + f.code.as_str().len() + 2;
         let message = match width {
             Some(width) => wrap(&message, lead, 14, width),
             None => message,
         };
-        writeln!(out, "    {level} {}: {message}", paint.paint(BOLD, f.code))?;
+        writeln!(out, "    {level} {}: {message}", paint.paint(BOLD, f.code.as_str()))?;
     }
     if let Some(response) = &o.response {
         writeln!(out, "    {}", paint.paint(RED, "Partner Center would answer:"))?;

@@ -14,7 +14,7 @@ use crate::input::scan::Source;
 use crate::input::{self, InputSpec, from_text};
 use crate::judge::{Checker, Outcome, Policy, check_decoded};
 use crate::report::{Printer, Scanned};
-use crate::token::verify::Keys;
+use crate::token::keys::Keys;
 use crate::token::{decode_item, jws};
 use std::io::{self, Read, Write};
 

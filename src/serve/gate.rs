@@ -19,7 +19,7 @@ pub fn bearer(headers: &HeaderMap) -> Option<String> {
     if !scheme.eq_ignore_ascii_case("bearer") || rest.trim().is_empty() {
         return None;
     }
-    Some(mfacheck::input::clean(rest).to_owned())
+    Some(mfacheck::internal::input::clean(rest).to_owned())
 }
 
 /// A plain 401 for a request without a bearer token (RFC 6750 §3).
@@ -41,7 +41,7 @@ impl Refusal {
     /// `preserve_header_case`. So the 401's own header lines are parsed once, as a request through
     /// hyper over an in-memory pipe, and the extensions it records are kept.
     pub async fn new() -> Result<Self> {
-        let sample = mfacheck::judge::verdict::Response::mfa_required(Timestamp::UNIX_EPOCH).text;
+        let sample = mfacheck::internal::judge::verdict::Response::mfa_required(Timestamp::UNIX_EPOCH).text;
         let (_, headers) = sample.split_once("\r\n").context("the 401 has a status line")?;
         let request = format!("GET / HTTP/1.1\r\nHost: x\r\n{headers}\r\n0\r\n\r\n");
         let (mut client, server) = tokio::io::duplex(4096);

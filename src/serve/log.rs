@@ -197,7 +197,7 @@ fn without_tokens(path: &str) -> Cow<'_, str> {
         true => Cow::Owned(String::from_utf8_lossy(&super::screen::percent_decode(path.as_bytes())).into_owned()),
         false => Cow::Borrowed(path),
     };
-    let tokens = mfacheck::input::scan::tokens(decoded.as_bytes());
+    let tokens = mfacheck::internal::input::scan::tokens(decoded.as_bytes());
     if tokens.is_empty() {
         return Cow::Borrowed(path);
     }
@@ -206,7 +206,7 @@ fn without_tokens(path: &str) -> Cow<'_, str> {
     for token in tokens {
         let at = rest.find(token).expect("found in this text, in order");
         out.push_str(&rest[..at]);
-        out.push_str(&mfacheck::error::preview(token));
+        out.push_str(&mfacheck::internal::error::preview(token));
         rest = &rest[at + token.len()..];
     }
     out.push_str(rest);

@@ -1,7 +1,7 @@
 //! `mfacheck serve` (SPEC §4): an HTTP server that applies `check`'s rule to the bearer token of
 //! every request. It decides nothing about tokens itself: each verdict is [`Checker::check`]'s (the
 //! per-token function of every engine), each 401 is the text of the verdict's `response`, each
-//! explanation is [`mfacheck::judge::explain`]'s.
+//! explanation is [`mfacheck::internal::judge::explain`]'s.
 //!
 //! - [`screen`]: what a request must be before it is judged, forwarded or shown the page;
 //! - [`gate`]: the bearer token of a request, the verdict, and Partner Center's 401 as bytes;
@@ -32,9 +32,9 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use jiff::Timestamp;
 use mfacheck::Outcome;
-use mfacheck::exit_status::ExitStatus;
-use mfacheck::judge::Checker;
-use mfacheck::judge::verdict::Policy;
+use mfacheck::internal::exit_status::ExitStatus;
+use mfacheck::internal::judge::Checker;
+use mfacheck::internal::judge::verdict::Policy;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -314,7 +314,11 @@ pub(crate) enum Shown<'a> {
 }
 
 pub(crate) fn shown<'a>(outcome: &'a Outcome<'a>, redact: bool) -> Shown<'a> {
-    if redact { Shown::Masked(Box::new(mfacheck::report::redact::outcome(outcome))) } else { Shown::Plain(outcome) }
+    if redact {
+        Shown::Masked(Box::new(mfacheck::internal::report::redact::outcome(outcome)))
+    } else {
+        Shown::Plain(outcome)
+    }
 }
 
 pub(crate) fn full(bytes: impl Into<Bytes>) -> Body {

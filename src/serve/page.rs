@@ -9,7 +9,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use mfacheck::Outcome;
-use mfacheck::judge::verdict::Policy;
+use mfacheck::internal::judge::verdict::Policy;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::LazyLock;
@@ -165,10 +165,10 @@ fn explained(outcome: &Outcome, token: Option<&str>, now: i64, redact: bool) -> 
     let (header, lines) = match decoded {
         Some(mut jws) => {
             if redact {
-                mfacheck::report::redact::claims(&mut jws.header);
-                mfacheck::report::redact::claims(&mut jws.claims);
+                mfacheck::internal::report::redact::claims(&mut jws.header);
+                mfacheck::internal::report::redact::claims(&mut jws.claims);
             }
-            (Some(jws.header), mfacheck::judge::explain::claims(&jws.claims, now))
+            (Some(jws.header), mfacheck::internal::judge::explain::claims(&jws.claims, now))
         }
         None => (None, Vec::new()),
     };

@@ -35,7 +35,7 @@ const HOP_BY_HOP: [&str; 7] =
 impl Upstream {
     pub fn new(url: &str, timeout: Duration) -> Result<Self> {
         // Messages name the URL with any credentials masked: they must not reach a terminal or log.
-        let shown = mfacheck::error::mask_credentials(url);
+        let shown = mfacheck::internal::error::mask_credentials(url);
         let uri: Uri = url.parse().with_context(|| format!("--upstream {shown}: not a URL"))?;
         match uri.scheme_str() {
             Some("http") => {}

@@ -1,6 +1,6 @@
 //! Which claims mfacheck reads, and what it makes of them: the one place that says so.
 //!
-//! Decoding fills [`Slots`]: one value per claim named in the [`slots!`] table below, and nothing
+//! Decoding fills [`Slots`]: one value per claim named in the `slots!` table below, and nothing
 //! else. Both decoders fill them, the strict general one from a `serde_json` map
 //! ([`Slots::from_map`]) and the fast one from its own reader (`token::fast`), and both hand the
 //! result to [`Claims::new`], which alone decides what the values mean (v1.0 and v2.0 names
@@ -8,7 +8,7 @@
 //! to the table, or a rule changed here, changes both paths at once; `tests/paths.rs` fails when
 //! they disagree.
 
-use crate::token::audience;
+use crate::token::{audience, issuer};
 use serde_json::{Map, Value};
 
 /// Declares the slot enum and its name table in one go, so a slot cannot lack a name.
@@ -239,11 +239,6 @@ impl<'a> Header<'a> {
     }
 }
 
-/// Bytes an unpadded base64url segment of this length decodes to.
-pub fn decoded_len(segment: &str) -> usize {
-    segment.len() / 4 * 3 + (segment.len() % 4).saturating_sub(1)
-}
-
 /// What the token is: an access token (what an API takes) or an OpenID Connect ID token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -405,7 +400,7 @@ impl<'a> Claims<'a> {
     /// own API has `azp`; a Graph token's `nonce` is in its header, not here.
     pub fn token_type(&self) -> TokenType {
         let no_client = self.app_id.is_none() && !self.has_scp && !self.roles && self.idtyp.is_none();
-        let own_id = self.aud.is_some_and(|aud| is_guid(aud) && audience::name(aud).is_none());
+        let own_id = self.aud.is_some_and(|aud| issuer::is_guid(aud) && audience::name(aud).is_none());
         if no_client && (self.id_token_claims || own_id) { TokenType::Id } else { TokenType::Access }
     }
 
@@ -421,15 +416,15 @@ impl<'a> Claims<'a> {
     /// The token format the issuer's form says: `2.0` for `…/v2.0` (B2C: `…/v2.0/`), `1.0` for
     /// `sts.windows.net`; B2C tokens say `ver` 1.0 under a v2.0 issuer.
     pub fn issuer_version(&self) -> Option<&'static str> {
-        issuer_version(self.iss)
+        issuer::version(self.iss)
     }
 
     /// The tenant in `iss` is not `tid` (the v1.0 and v2.0 issuer forms of one tenant name it
     /// alike), or is not a tenant id at all: Entra ID's issuers always name the tenant's GUID.
     pub fn issuer_tenant_mismatch(&self) -> Option<&'a str> {
         let (iss, tid) = (self.iss?, self.tid?);
-        let tenant = issuer_tenant(iss)?;
-        (is_guid(tid) && (!is_guid(tenant) || !tenant.eq_ignore_ascii_case(tid))).then_some(tenant)
+        let tenant = issuer::tenant(iss)?;
+        (issuer::is_guid(tid) && (!issuer::is_guid(tenant) || !tenant.eq_ignore_ascii_case(tid))).then_some(tenant)
     }
 
     /// `idp` is a personal Microsoft account (`live.com`, or the consumer tenant): a guest, not
@@ -438,7 +433,7 @@ impl<'a> Claims<'a> {
         self.idp.is_some_and(|idp| {
             idp.eq_ignore_ascii_case("live.com")
                 || idp.eq_ignore_ascii_case("https://live.com")
-                || issuer_tenant(idp).is_some_and(|t| t.eq_ignore_ascii_case(CONSUMER_TENANT))
+                || issuer::tenant(idp).is_some_and(|t| t.eq_ignore_ascii_case(CONSUMER_TENANT))
         })
     }
 
@@ -449,53 +444,13 @@ impl<'a> Claims<'a> {
     /// the two forms of one tenant are the same tenant; anything else is compared as a string.
     pub fn cross_tenant(&self) -> bool {
         match (self.idp, self.iss) {
-            (Some(idp), Some(iss)) => match (issuer_tenant(idp), issuer_tenant(iss)) {
+            (Some(idp), Some(iss)) => match (issuer::tenant(idp), issuer::tenant(iss)) {
                 (Some(a), Some(b)) => !a.eq_ignore_ascii_case(b),
                 _ => idp.trim_end_matches('/') != iss.trim_end_matches('/'),
             },
             _ => false,
         }
     }
-}
-
-/// The tenant an Entra ID issuer URL names, e.g. `{tid}` in `https://sts.windows.net/{tid}/`.
-fn issuer_tenant(url: &str) -> Option<&str> {
-    let rest = url.strip_prefix("https://")?;
-    // memchr: `split_once(char)` set up a searcher per call, a tenth of a large run's CPU.
-    let slash = memchr::memchr(b'/', rest.as_bytes())?;
-    let (host, path) = (&rest[..slash], &rest[slash + 1..]);
-    let known = ["sts.windows.net", "login.microsoftonline.com", "login.windows.net"];
-    let b2c = audience::ends_with_ignore_case(host, ".b2clogin.com");
-    if !b2c && !known.iter().any(|k| host.eq_ignore_ascii_case(k)) {
-        return None;
-    }
-    let tenant = &path[..memchr::memchr(b'/', path.as_bytes()).unwrap_or(path.len())];
-    (!tenant.is_empty()).then_some(tenant)
-}
-
-/// The token format an issuer's form says (see [`Claims::issuer_version`]).
-pub fn issuer_version(iss: Option<&str>) -> Option<&'static str> {
-    let iss = iss?;
-    if iss.trim_end_matches('/').ends_with("/v2.0") {
-        Some("2.0")
-    } else if iss.starts_with("https://sts.windows.net/") {
-        Some("1.0")
-    } else {
-        None
-    }
-}
-
-/// 8-4-4-4-12 hexadecimal digits.
-pub fn is_guid(text: &str) -> bool {
-    let b = text.as_bytes();
-    let hex = |range: std::ops::Range<usize>| b[range].iter().all(u8::is_ascii_hexdigit);
-    b.len() == 36
-        && [8, 13, 18, 23].iter().all(|&i| b[i] == b'-')
-        && hex(0..8)
-        && hex(9..13)
-        && hex(14..18)
-        && hex(19..23)
-        && hex(24..36)
 }
 
 /// How the client application authenticated, from `appidacr` / `azpacr`.
@@ -614,45 +569,6 @@ mod tests {
         let m = map(json!({"iss":"https://sts.windows.net/contoso.onmicrosoft.com/",
                            "tid":"11111111-1111-1111-1111-111111111111"}));
         assert_eq!(Claims::of_map(&m).issuer_tenant_mismatch(), Some("contoso.onmicrosoft.com"), "not a tenant id");
-    }
-
-    #[test]
-    fn guids_and_issuer_tenants() {
-        let id = "6e74172b-be56-4843-9ff4-e66a39bb12e3";
-        assert!(is_guid(id) && is_guid(&id.to_uppercase()));
-        for bad in [
-            "",
-            "6e74172b-be56-4843-9ff4-e66a39bb12e",
-            "6e74172bbbe56-4843-9ff4-e66a39bb12e3",
-            "6e74172b-be56-4843-9ff4-e66a39bb12eg",
-            "6e74172b-be56-4843-9ff4-e66a39bb12e3-",
-            "-e74172b-be56-4843-9ff4-e66a39bb12e3",
-        ] {
-            assert!(!is_guid(bad), "{bad}");
-        }
-        for (url, tenant) in [
-            ("https://sts.windows.net/t1/", Some("t1")),
-            ("https://login.microsoftonline.com/t2/v2.0", Some("t2")),
-            ("https://LOGIN.windows.net/t3", Some("t3")),
-            ("https://contoso.b2clogin.com/t4/v2.0/", Some("t4")),
-            ("https://sts.windows.net//", None),
-            ("https://sts.windows.net", None),
-            ("https://example.com/t5/", None),
-            ("http://sts.windows.net/t6/", None),
-        ] {
-            assert_eq!(issuer_tenant(url), tenant, "{url}");
-        }
-    }
-
-    #[test]
-    fn signature_lengths() {
-        assert_eq!(decoded_len(&"A".repeat(342)), 256);
-        assert_eq!(decoded_len(&"A".repeat(86)), 64);
-        assert_eq!(decoded_len(""), 0);
-        let rs = |len| Header { alg: "RS256", signature_len: len, ..Header::default() }.truncated_signature();
-        assert_eq!((rs(255), rs(256), rs(512)), (Some(255), None, None));
-        let es = |len| Header { alg: "ES256", signature_len: len, ..Header::default() }.truncated_signature();
-        assert_eq!((es(63), es(64), es(72)), (Some(63), None, Some(72)));
     }
 
     #[test]

@@ -55,7 +55,7 @@ impl Decoder {
             kid: kid.as_deref(),
             nonce: *nonce,
             signature_empty: signature.is_empty(),
-            signature_len: crate::token::claims::decoded_len(signature),
+            signature_len: crate::token::jws::decoded_len(signature),
         };
         let mut amr = [""; MAX_AMR];
         let slots = parse_claims(&self.payload, &mut amr)?;
@@ -403,7 +403,7 @@ mod tests {
     use crate::report::json::write_outcome;
     use crate::sample::encode_raw;
     use crate::token::claims::Claims;
-    use crate::token::verify::Verification;
+    use crate::token::signature::Verification;
     use jiff::Timestamp;
 
     fn policy() -> Policy {

@@ -106,7 +106,7 @@ pub fn decode(token: &str) -> Result<Jws, InputError> {
         None => return Err(InputError::new(ErrorCode::NoAlg, "header has no alg")),
     }
     unsupported_header(&header)?;
-    let signature_len = crate::token::claims::decoded_len(segments[2]);
+    let signature_len = decoded_len(segments[2]);
     Ok(Jws { header, claims, signature_empty: segments[2].is_empty(), signature_len })
 }
 
@@ -137,7 +137,7 @@ pub fn decode_lenient(token: &str) -> Result<(Jws, Option<String>), InputError> 
     };
     let header = read("header", segments[0])?;
     let claims = read("payload", segments[1])?;
-    let signature_len = crate::token::claims::decoded_len(segments[2].trim_end_matches('='));
+    let signature_len = decoded_len(segments[2].trim_end_matches('='));
     let jws = Jws { header, claims, signature_empty: segments[2].is_empty(), signature_len };
     Ok((jws, Some(error.message.replace("`mfacheck decode` shows its claims", "its claims are shown as decoded"))))
 }
@@ -250,6 +250,11 @@ fn json_problem(name: &str, e: &serde_json::Error) -> InputError {
     }
 }
 
+/// Bytes an unpadded base64url segment of this length decodes to.
+pub fn decoded_len(segment: &str) -> usize {
+    segment.len() / 4 * 3 + (segment.len() % 4).saturating_sub(1)
+}
+
 /// The JSON type of a value, as a message names it.
 pub fn type_name(value: &Value) -> &'static str {
     match value {
@@ -323,6 +328,18 @@ impl<'de> Visitor<'de> for StrictVisitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signature_lengths() {
+        assert_eq!(decoded_len(&"A".repeat(342)), 256);
+        assert_eq!(decoded_len(&"A".repeat(86)), 64);
+        assert_eq!(decoded_len(""), 0);
+        use crate::token::claims::Header;
+        let rs = |len| Header { alg: "RS256", signature_len: len, ..Header::default() }.truncated_signature();
+        assert_eq!((rs(255), rs(256), rs(512)), (Some(255), None, None));
+        let es = |len| Header { alg: "ES256", signature_len: len, ..Header::default() }.truncated_signature();
+        assert_eq!((es(63), es(64), es(72)), (Some(63), None, Some(72)));
+    }
 
     fn b64(s: &str) -> String {
         URL_SAFE_NO_PAD.encode(s)

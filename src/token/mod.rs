@@ -1,22 +1,22 @@
 //! Reading a token: the strict general decoder ([`jws`]), the fast one for ordinary tokens
 //! ([`fast`]), the claim slots both fill and what they mean ([`claims`]), and signatures
-//! ([`verify`]).
+//! ([`signature`], [`keys`]).
 
 pub mod audience;
 pub mod claims;
 pub mod fast;
+pub mod issuer;
 pub mod jws;
-pub mod key_cache;
-pub mod microsoft_keys;
-pub mod verify;
-pub mod verify_cache;
+pub mod keys;
+pub mod signature;
 
 use crate::error::InputError;
 use crate::exit_status::ExitStatus;
 use crate::input::Item;
+use keys::Keys;
 use serde::Serialize;
 use serde_json::{Map, Value};
-use verify::{Keys, Verification};
+use signature::Verification;
 
 /// One input's header and claims, for `decode`.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -3,7 +3,7 @@
 //! up. Shared by the fuzz target and by `tests/fuzz_regressions.rs`, which replays the inputs
 //! the fuzzer once found.
 
-use mfacheck::input::scan::scan_stream;
+use mfacheck::internal::input::scan::scan_stream;
 
 pub fn check(data: &[u8]) {
     // Half the inputs are made to open as a HAR, so the streaming JSON reader is exercised.

@@ -11,12 +11,12 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use mfacheck::input::Item;
-use mfacheck::judge::{Checker, check_token};
-use mfacheck::sample::{Signer, encode};
-use mfacheck::token::claims::Claims;
-use mfacheck::token::fast::Decoder;
-use mfacheck::token::{decode_item, jws};
+use mfacheck::internal::input::Item;
+use mfacheck::internal::judge::{Checker, check_token};
+use mfacheck::internal::sample::{Signer, encode};
+use mfacheck::internal::token::claims::Claims;
+use mfacheck::internal::token::fast::Decoder;
+use mfacheck::internal::token::{decode_item, jws};
 use mfacheck::{Keys, Policy, Signature};
 use serde_json::{Map, Value, json};
 use std::sync::{Arc, LazyLock};

@@ -9,7 +9,7 @@
 //! sees half a set. An entry dated in the future is stale. The caller validates the bytes as a
 //! key set, like a fetched one.
 
-use crate::token::verify::MAX_KEY_FILE_BYTES;
+use super::parse::MAX_KEY_FILE_BYTES;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};

@@ -9,7 +9,7 @@
 //! uniformly spread, so this is random eviction) before taking a new one. Shards keep two threads
 //! from waiting on each other.
 
-use crate::token::verify::Verification;
+use crate::token::signature::Verification;
 use aws_lc_rs::digest::{self, Digest};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -140,7 +140,7 @@ impl Hasher for DigestHasher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::token::verify::Signature;
+    use crate::token::signature::Signature;
 
     fn verified(detail: &str) -> Verification {
         Verification { signature: Signature::Verified, detail: detail.into() }

@@ -8,13 +8,15 @@
 //! named only by the token (`jku`, `x5u`, or an issuer off the table) is never contacted: the
 //! token would be choosing the keys it is checked with.
 //!
-//! Key sets are cached on disk ([`crate::token::key_cache`]) and in memory for [`CACHE_TTL`]; a
+//! Key sets are cached on disk ([`crate::token::keys::cache`]) and in memory for [`CACHE_TTL`]; a
 //! token naming a `kid` the set lacks causes a refetch, at most one per issuer and
 //! [`REFETCH_INTERVAL`] (key rollover, also in a long-running `serve`). `--offline` uses the
 //! cache alone and records what is missing.
 
-use crate::token::key_cache::{Cached, KeyCache};
-use crate::token::verify::{self, KeySet};
+use super::fetch::{fetch, is_loopback};
+use super::set::KeySet;
+use crate::token::issuer::keys_url;
+use crate::token::keys::cache::{Cached, KeyCache};
 use anyhow::{Result, bail};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -35,53 +37,6 @@ pub const REFETCH_INTERVAL: Duration = Duration::from_secs(60);
 /// Key sets held in memory at most (one per tenant seen), the least recently used evicted first:
 /// bounds memory on a stream of tokens from many tenants.
 pub const MAX_SETS: usize = 32;
-
-/// Microsoft's login hosts, where an issuer's keys are published: public cloud, US Government,
-/// China (21Vianet, both its names).
-const LOGIN_HOSTS: [&str; 4] = [
-    "login.microsoftonline.com",
-    "login.microsoftonline.us",
-    "login.chinacloudapi.cn",
-    "login.partner.microsoftonline.cn",
-];
-
-/// v1.0 issuer hosts and the login host that publishes their keys.
-const V1_HOSTS: [(&str, &str); 2] =
-    [("sts.windows.net", "login.microsoftonline.com"), ("sts.chinacloudapi.cn", "login.chinacloudapi.cn")];
-
-/// The discovery key URL of an Entra issuer, or `None` when the issuer is not on Microsoft's
-/// login hosts (or its tenant is not a GUID).
-pub fn keys_url(iss: &str) -> Option<String> {
-    let rest = iss.strip_prefix("https://")?;
-    let (host, path) = rest.split_once('/')?;
-    let (tid, version) = match path.split_once('/') {
-        Some((tid, "v2.0" | "v2.0/")) => (tid, "v2.0/"),
-        Some((tid, "")) => (tid, ""),
-        None => (path, ""),
-        Some(_) => return None,
-    };
-    if !is_guid(tid) {
-        return None;
-    }
-    let login = if LOGIN_HOSTS.contains(&host) {
-        host
-    } else {
-        let (_, login) = V1_HOSTS.iter().find(|(sts, _)| *sts == host)?;
-        if !version.is_empty() {
-            return None;
-        }
-        login
-    };
-    Some(format!("https://{login}/{tid}/discovery/{version}keys"))
-}
-
-fn is_guid(text: &str) -> bool {
-    let b = text.as_bytes();
-    b.len() == 36
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| if matches!(i, 8 | 13 | 18 | 23) { *c == b'-' } else { c.is_ascii_hexdigit() })
-}
 
 /// What `--verify` has for one token's issuer.
 pub enum Lookup {
@@ -324,7 +279,7 @@ impl MicrosoftKeys {
             ),
             None => url.to_owned(),
         };
-        let bytes = verify::fetch(&from, self.timeout, "--verify")?;
+        let bytes = fetch(&from, self.timeout, "--verify")?;
         let set = KeySet::from_jwks(&bytes, url).map_err(|e| anyhow::anyhow!("--verify {url}: {e:#}"))?;
         if let Some(cache) = &self.cache {
             // A cache that cannot be written only costs a fetch next time.
@@ -342,7 +297,7 @@ fn test_base(base: &str) -> Result<String> {
         None => host,
     };
     match host {
-        Some(host) if verify::is_loopback(host) => Ok(base.trim_end_matches('/').to_owned()),
+        Some(host) if is_loopback(host) => Ok(base.trim_end_matches('/').to_owned()),
         _ => bail!("{TEST_BASE_ENV} is for tests only and must be an http URL on a loopback host, not {base:?}"),
     }
 }
@@ -359,61 +314,6 @@ mod tests {
     use super::*;
 
     const TID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
-
-    #[test]
-    fn issuers_map_to_their_discovery_key_urls() {
-        let cases = [
-            (
-                format!("https://login.microsoftonline.com/{TID}/v2.0"),
-                format!("https://login.microsoftonline.com/{TID}/discovery/v2.0/keys"),
-            ),
-            (
-                format!("https://sts.windows.net/{TID}/"),
-                format!("https://login.microsoftonline.com/{TID}/discovery/keys"),
-            ),
-            (
-                format!("https://login.microsoftonline.us/{TID}/v2.0"),
-                format!("https://login.microsoftonline.us/{TID}/discovery/v2.0/keys"),
-            ),
-            (
-                format!("https://login.microsoftonline.us/{TID}/"),
-                format!("https://login.microsoftonline.us/{TID}/discovery/keys"),
-            ),
-            (
-                format!("https://sts.chinacloudapi.cn/{TID}/"),
-                format!("https://login.chinacloudapi.cn/{TID}/discovery/keys"),
-            ),
-            (
-                format!("https://login.chinacloudapi.cn/{TID}/v2.0"),
-                format!("https://login.chinacloudapi.cn/{TID}/discovery/v2.0/keys"),
-            ),
-            (
-                format!("https://login.partner.microsoftonline.cn/{TID}/v2.0"),
-                format!("https://login.partner.microsoftonline.cn/{TID}/discovery/v2.0/keys"),
-            ),
-        ];
-        for (iss, url) in cases {
-            assert_eq!(keys_url(&iss).as_deref(), Some(url.as_str()), "{iss}");
-        }
-    }
-
-    #[test]
-    fn other_issuers_have_no_keys_url() {
-        for iss in [
-            format!("https://evil.example/{TID}/v2.0"),
-            format!("http://login.microsoftonline.com/{TID}/v2.0"),
-            format!("https://login.microsoftonline.com.evil.example/{TID}/v2.0"),
-            format!("https://sts.windows.net/{TID}/v2.0"),
-            format!("https://login.microsoftonline.com/{TID}/v2.0/../../evil"),
-            "https://login.microsoftonline.com/common/v2.0".to_owned(),
-            "https://login.microsoftonline.com/../x/v2.0".to_owned(),
-            format!("https://contoso.b2clogin.com/{TID}/v2.0/"),
-            format!("https://sts.windows.net/{TID}/x"),
-            String::new(),
-        ] {
-            assert_eq!(keys_url(&iss), None, "{iss}");
-        }
-    }
 
     #[test]
     fn the_test_base_must_be_loopback_http() {
