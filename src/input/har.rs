@@ -47,7 +47,7 @@ type LongStrings = Rc<RefCell<TextSearch>>;
 /// so a call must cost next to nothing: it hands out bytes of `out`, filled a block at a time.
 /// Filling it, the Tee finds the JSON strings (a quote outside a string opens one; inside, a
 /// backslash escapes the next byte) and holds each until it ends, or diverts it to the search of
-/// long strings once it passes [`MAX_STRING`]. It keeps the bytes of the current entry (searched
+/// long strings once it passes `MAX_STRING`. It keeps the bytes of the current entry (searched
 /// as text if the entry turns out truncated) by copying them once per block, not once per byte.
 /// (A byte at a time from a `BufReader` through a tee that recorded each byte read a HAR at
 /// 72 MB/s.)

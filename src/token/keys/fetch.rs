@@ -1,8 +1,11 @@
 //! Fetching a JWKS: https anywhere, plain http only on loopback, no redirect followed, within a
 //! timeout and [`MAX_JWKS_BYTES`]; no request at all without the `fetch` feature.
 
+#[cfg(feature = "fetch")]
 use crate::token::signature::short;
-use anyhow::{Context, Result, bail};
+#[cfg(feature = "fetch")]
+use anyhow::Context;
+use anyhow::{Result, bail};
 use std::time::Duration;
 
 /// A JWKS fetched from an URL is given up on past this size.
