@@ -17,7 +17,7 @@
 //! Blocks of any other language (`text`) are shown, not run.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -28,117 +28,25 @@ fn read(path: &str) -> String {
 
 // ---- The code tables ----------------------------------------------------------------------------
 
-fn rust_sources() -> Vec<(PathBuf, String)> {
-    fn walk(dir: &Path, out: &mut Vec<(PathBuf, String)>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                out.push((path.clone(), std::fs::read_to_string(&path).unwrap()));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&Path::new(ROOT).join("src"), &mut out);
-    out
-}
-
-fn is_code(text: &str) -> bool {
-    !text.is_empty()
-        && text
-            .split('-')
-            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
-}
-
-/// The string literals of Rust source, each with the text that follows it: a small lexer that
-/// knows comments, char literals, lifetimes, escapes and raw strings, so quotes never pair wrongly.
-fn string_literals(text: &str) -> Vec<(String, &str)> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'/' if bytes.get(i + 1) == Some(&b'/') => i += text[i..].find('\n').unwrap_or(text.len() - i),
-            b'\'' => {
-                // A char literal ('x', '\n', '"'), else a lifetime ('a).
-                let close = if bytes.get(i + 1) == Some(&b'\\') {
-                    text[i + 2..].find('\'').map(|n| i + 2 + n)
-                } else {
-                    let c = text[i + 1..].chars().next().map_or(1, char::len_utf8);
-                    (bytes.get(i + 1 + c) == Some(&b'\'')).then_some(i + 1 + c)
-                };
-                i = close.map_or(i + 1, |c| c + 1);
-            }
-            b'r' if matches!(bytes.get(i + 1), Some(b'"' | b'#'))
-                && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric()) =>
-            {
-                let hashes = bytes[i + 1..].iter().take_while(|&&b| b == b'#').count();
-                if bytes.get(i + 1 + hashes) != Some(&b'"') {
-                    i += 1;
-                    continue;
-                }
-                let start = i + 2 + hashes;
-                let end = start + text[start..].find(&format!("\"{}", "#".repeat(hashes))).unwrap();
-                i = end + 1 + hashes;
-                out.push((text[start..end].to_owned(), &text[i..]));
-            }
-            b'"' => {
-                let mut j = i + 1;
-                while bytes[j] != b'"' {
-                    j += if bytes[j] == b'\\' { 2 } else { 1 };
-                }
-                out.push((text[i + 1..j].to_owned(), &text[j + 1..]));
-                i = j + 1;
-            }
-            _ => i += 1,
-        }
-    }
-    out
-}
-
-/// Every finding code the source can emit, with the levels it is emitted at: a kebab-case string
-/// literal followed by its level (`"expired", if hard { Level::Error } else { Level::Warning }`).
+/// Every finding code, with the levels it is emitted at: the typed vocabulary's own list (a
+/// code whose level depends on the options, `expired` and `not-yet-valid`, is an error or a
+/// warning).
 fn finding_codes_in_source() -> BTreeMap<String, BTreeSet<String>> {
-    let mut found: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (_, text) in rust_sources() {
-        for (literal, rest) in string_literals(&text) {
-            if !is_code(&literal) {
-                continue;
-            }
-            // The next argument: the level (not a match arm's `=> "…"` nor a guard's `"…" if`).
-            let Some(next) = rest.trim_start().strip_prefix(',') else { continue };
-            let next = next.trim_start();
-            let end = next.find(['"', ')']).unwrap_or(next.len()).min(next.find("format!").unwrap_or(next.len()));
-            let expr = &next[..end];
-            if !(expr.starts_with("Level::") || expr.starts_with("if ")) || expr.contains("=>") {
-                continue;
-            }
-            let levels = expr
-                .split("Level::")
-                .skip(1)
-                .map(|l| l.chars().take_while(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase());
-            found.entry(literal).or_default().extend(levels);
-        }
-    }
-    found
+    mfacheck::Code::ALL
+        .iter()
+        .map(|code| {
+            let levels = match code.level() {
+                Some(level) => BTreeSet::from([level.as_str().to_owned()]),
+                None => BTreeSet::from(["error".to_owned(), "warning".to_owned()]),
+            };
+            (code.as_str().to_owned(), levels)
+        })
+        .collect()
 }
 
-/// Every input error code: the `ErrorCode::Variant => "code"` arms.
+/// Every input error code: the typed vocabulary's own list.
 fn error_codes_in_source() -> BTreeSet<String> {
-    let mut found = BTreeSet::new();
-    for (_, text) in rust_sources() {
-        for piece in text.split("ErrorCode::").skip(1) {
-            let arm = piece.trim_start_matches(|c: char| c.is_ascii_alphanumeric());
-            if let Some(literal) = arm.trim_start().strip_prefix("=> \"") {
-                let code = &literal[..literal.find('"').unwrap()];
-                if is_code(code) {
-                    found.insert(code.to_owned());
-                }
-            }
-        }
-    }
-    found
+    mfacheck::ErrorCode::ALL.iter().map(|code| code.as_str().to_owned()).collect()
 }
 
 /// The first column (a `code`) and second column of each row of the table under `heading`.

@@ -3,7 +3,7 @@
 //! the page made no request beyond this loopback server. Skipped, with the reason printed, only
 //! when chromedriver is absent outside CI; in CI (`.ci/run` installs it) a missing driver fails.
 //!
-//! `MFACHECK_SCREENSHOT=docs/serve-page.png cargo test --test serve_browser` refreshes README's
+//! `MFACHECK_SCREENSHOT=docs/page.png cargo test --test serve_browser` refreshes README's
 //! screenshot.
 #![cfg(feature = "serve")]
 
