@@ -93,7 +93,7 @@ fn run() -> Result<ExitStatus> {
                 .with_progress(progress(&args.output));
             let sources = scan::sources(&args.input.inputs);
             hint_stdin(&args.output, sources.contains(&Source::Stdin), "text to scan from stdin");
-            let (status, summary) = run::scan(&sources, &policy, &mut printer, args.explain)?;
+            let (status, summary) = run::scan(&sources, &policy, threads(args), &mut printer, args.explain)?;
             if args.summary {
                 eprintln!("mfacheck scan: {summary}");
             }

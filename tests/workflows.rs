@@ -92,7 +92,7 @@ fn scan_text_shows_request_and_count_under_the_verdict_line() {
     assert!(stdout.contains(
         "\n\n✔ fixtures/scan/session.har:entry-4  compliant: app+user, MFA satisfied, amr [pwd, mfa]\n    request   GET https://api.partnercenter.microsoft.com/v1/invoices\n    kind "
     ));
-    assert!(stdout.ends_with("\n3 tokens: 2 compliant, 1 not compliant, 0 errors\n"), "{stdout}");
+    assert!(stdout.ends_with("\n3 tokens found (5 occurrences): 2 compliant, 1 not compliant, 0 errors\n"), "{stdout}");
 }
 
 #[test]
@@ -141,8 +141,14 @@ fn scan_dedups_across_inputs_and_reads_stdin() {
     let results: Vec<Value> = serde_json::from_str(&stdout).unwrap();
     assert_eq!(code, 0);
     assert_eq!(results[0]["source"], "stdin:2");
-    assert_eq!(results[0]["count"], 4, "once on stdin, three times in the log");
-    assert_eq!(results.len(), 2);
+    // Written when first found (count 1 then); the count in all closes the output.
+    assert_eq!(results[0]["count"], 1);
+    assert_eq!(results.len(), 3);
+    assert_eq!(
+        results[2],
+        serde_json::json!({"repeats": [{"result": 1, "source": "stdin:2", "count": 4}]}),
+        "once on stdin, three times in the log"
+    );
 }
 
 #[test]
@@ -425,4 +431,17 @@ fn man_page_is_roff_for_mfacheck() {
     }
     let (_, scan, _) = run(&["man", "scan"], "");
     assert!(scan.contains("\\fB\\-\\-summary\\fR"), "{scan}");
+}
+
+#[test]
+fn scan_summary_prints_one_count_line() {
+    let (_, stdout, stderr) = run(&["scan", "--summary", "fixtures/scan/session.har", "--now", NOW], "");
+    let lines = |text: &str| text.lines().filter(|l| l.contains(" compliant, ")).map(str::to_owned).collect::<Vec<_>>();
+    assert_eq!(lines(&stdout), Vec::<String>::new(), "{stdout}");
+    assert_eq!(
+        lines(&stderr),
+        ["mfacheck scan: 3 tokens found (5 occurrences): 2 compliant, 1 not compliant, 0 errors"],
+        "{stderr}"
+    );
+    assert!(stderr.contains("MFA adoption by application and day"), "{stderr}");
 }

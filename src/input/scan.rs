@@ -9,12 +9,11 @@
 //! other string of each entry (cookies, query strings, bodies, response headers).
 
 use super::har;
-use super::lines::BINARY_SNIFF;
+use super::lines::{BINARY_SNIFF, Chunk, Chunker, line_ends};
 use crate::error::{ErrorCode, InputError, preview};
 use serde::Serialize;
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{self, BufRead, BufReader};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::PathBuf;
 
 /// One distinct token (or an input that could not be read), where it was first found, and how
@@ -145,6 +144,19 @@ impl Findings {
         });
     }
 
+    /// `count` occurrences of `token`, the first of them at `source`.
+    fn add_many(&mut self, token: &str, count: usize, source: impl FnOnce() -> String) {
+        self.add(token, source, None);
+        self.occurrences += count - 1;
+        let i = self.index[token];
+        self.sightings[i].count += count - 1;
+    }
+
+    /// The sightings so far, in the order first found (and, for a HAR read, in rank order).
+    pub fn sightings(&self) -> &[Sighting] {
+        &self.sightings
+    }
+
     fn error(&mut self, source: String, error: InputError) {
         self.sightings.push(Sighting { token: Err(error), source, request: None, count: 1 });
     }
@@ -154,17 +166,33 @@ impl Findings {
     }
 }
 
-/// Reads every source. A source that cannot be read becomes an `unreadable` sighting; when no
-/// token is found at all, one `empty` sighting says so (as `check` does for an empty input).
-pub fn scan(sources: &[Source]) -> Findings {
-    let mut found = Findings::default();
+/// Reads every source, handing what was found so far to `seen` after each piece of text (a chunk
+/// of lines: what has arrived of a stream) and after each HAR file, so results can be written as
+/// tokens appear. A source that cannot be read becomes an `unreadable` sighting; when no token is
+/// found at all, one `empty` sighting says so (as `check` does for an empty input). `threads`:
+/// workers searching a large text stream.
+pub fn scan(
+    sources: &[Source],
+    threads: usize,
+    found: &mut Findings,
+    seen: &mut dyn FnMut(&mut Findings) -> io::Result<()>,
+) -> io::Result<()> {
     for source in sources {
         let (name, result) = match source {
-            Source::Stdin => ("stdin".to_owned(), scan_reader(io::stdin().lock(), "stdin", &mut found)),
+            Source::Stdin => {
+                use std::io::IsTerminal;
+                let terminal = io::stdin().is_terminal();
+                ("stdin".to_owned(), scan_reader(io::stdin(), "stdin", terminal, threads, found, seen))
+            }
             Source::File(path) => {
                 let name = crate::error::path_name(path);
-                let result =
-                    File::open(path).and_then(|f| scan_reader(BufReader::with_capacity(1 << 16, f), &name, &mut found));
+                let result = match std::fs::File::open(path) {
+                    Ok(file) => scan_reader(file, &name, false, threads, found, seen),
+                    Err(e) => {
+                        found.error(name.clone(), super::unreadable_error(&name, &e));
+                        Ok(())
+                    }
+                };
                 (name, result)
             }
         };
@@ -173,10 +201,15 @@ pub fn scan(sources: &[Source]) -> Findings {
             Err(e) if e.get_ref().is_some_and(|inner| inner.is::<Binary>()) => {
                 found.error(name.clone(), super::lines::binary_error(&name))
             }
+            Err(e) if e.get_ref().is_some_and(|inner| inner.is::<Output>()) => {
+                let output = e.into_inner().and_then(|inner| inner.downcast::<Output>().ok());
+                return Err(output.map_or_else(|| io::Error::other("output"), |output| output.0));
+            }
             Err(e) => {
                 found.error(name.clone(), InputError::new(ErrorCode::Unreadable, format!("cannot read {name}: {e}")))
             }
         }
+        seen(found)?;
     }
     if found.sightings.is_empty() {
         let name = match sources {
@@ -186,24 +219,34 @@ pub fn scan(sources: &[Source]) -> Findings {
         };
         found.error(name.clone(), InputError::new(ErrorCode::Empty, format!("no JWT found in {name}")));
     }
-    found
+    seen(found)
 }
 
 /// Everything found in one stream (a HAR or any text), as `scan` finds it in a file: for the
 /// fuzz target and for tests.
-pub fn scan_stream<R: BufRead>(reader: R, name: &str) -> io::Result<Findings> {
+pub fn scan_stream<R: Read + Send>(reader: R, name: &str) -> io::Result<Findings> {
     let mut found = Findings::default();
-    scan_reader(reader, name, &mut found)?;
+    scan_reader(reader, name, false, 1, &mut found, &mut |_| Ok(()))?;
     Ok(found)
 }
 
 /// A stream that opens with a HAR's `{"log"` is read as a HAR, streamed ([`har`]); anything
-/// else (other JSON, JSON lines, text) is searched line by line, streamed too.
-fn scan_reader<R: BufRead>(reader: R, name: &str, found: &mut Findings) -> io::Result<()> {
-    let mut reader = Sniffed { inner: reader, offset: 0 };
+/// else (other JSON, JSON lines, text) is searched line by line as it arrives, through the
+/// [`Chunker`] every engine reads with.
+fn scan_reader<R: Read + Send>(
+    reader: R,
+    name: &str,
+    terminal: bool,
+    threads: usize,
+    found: &mut Findings,
+    seen: &mut dyn FnMut(&mut Findings) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut reader = Sniffed { inner: BufReader::with_capacity(1 << 16, reader), offset: 0 };
     if reader.fill_buf()?.starts_with(b"\xEF\xBB\xBF") {
         reader.consume(3); // a UTF-8 byte order mark, as some Windows tools write HAR files
     }
+    // Blank lines skipped while looking for `{"log"` still count as lines.
+    let mut lines_before = 0;
     let is_har = loop {
         let buf = reader.fill_buf()?;
         match buf.iter().position(|b| !b.is_ascii_whitespace()) {
@@ -211,12 +254,15 @@ fn scan_reader<R: BufRead>(reader: R, name: &str, found: &mut Findings) -> io::R
             None if buf.is_empty() => break false,
             None => {
                 let n = buf.len();
+                lines_before += line_ends(buf, true).count();
                 reader.consume(n);
             }
         }
     };
     if !is_har {
-        return scan_lines(reader, name, found);
+        // The Chunker sniffs for binary itself; the buffered reader hands a large read through.
+        let chunks = Chunker::new(reader.inner).on_terminal(terminal);
+        return scan_text(chunks, name, lines_before, threads, found, seen);
     }
     found.start_ranked();
     let (outcome, tee) = har::read(reader, name, found);
@@ -241,9 +287,110 @@ fn scan_reader<R: BufRead>(reader: R, name: &str, found: &mut Findings) -> io::R
                     found.add(&token, || source.clone(), None);
                 }
             }
-            scan_lines(rest, name, found)
+            tell(seen, found)?;
+            scan_text(Chunker::new(rest), name, 0, 1, found, seen)
         }
     }
+}
+
+/// A write of results failed (stdout closed): the scan stops, and the error is not a source's.
+#[derive(Debug)]
+struct Output(io::Error);
+
+impl std::fmt::Display for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Output {}
+
+/// Hands what was found to `seen`; its error (a write) is marked as not the source's.
+fn tell(seen: &mut dyn FnMut(&mut Findings) -> io::Result<()>, found: &mut Findings) -> io::Result<()> {
+    seen(found).map_err(|e| io::Error::other(Output(e)))
+}
+
+/// What one chunk of text holds: each distinct token with the line it is first on and its count,
+/// in the order first found; or why the chunk holds nothing (a line too long, a binary stream).
+enum Searched {
+    Tokens(Vec<(usize, String, usize)>),
+    Error(String, InputError),
+}
+
+/// Searches a chunk of whole lines, numbering them from `first_line`.
+fn search_chunk(chunk: &Chunk, name: &str, lines_before: usize) -> Searched {
+    match chunk {
+        Chunk::Lines { first_line, data, .. } => {
+            let mut found: Vec<(usize, String, usize)> = Vec::new();
+            let mut index: HashMap<&str, usize> = HashMap::new();
+            let (mut line, mut counted) = (first_line + lines_before, 0);
+            for token in tokens(data) {
+                let at = token.as_ptr() as usize - data.as_ptr() as usize;
+                line += count_line_ends(&data[counted..at]);
+                counted = at;
+                match index.get(token) {
+                    Some(&i) => found[i].2 += 1,
+                    None => {
+                        index.insert(token, found.len());
+                        found.push((line, token.to_owned(), 1));
+                    }
+                }
+            }
+            Searched::Tokens(found)
+        }
+        Chunk::TooLarge { line } => Searched::Error(format!("{name}:{}", line + lines_before), super::too_large(*line)),
+        Chunk::Binary => Searched::Error(name.to_owned(), super::lines::binary_error(name)),
+        Chunk::Failed(e) => Searched::Error(name.to_owned(), super::unreadable_error(name, e)),
+    }
+}
+
+/// Line ends as [`line_ends`] counts them: `\n`, `\r\n` and a lone `\r` (the chunk holds whole
+/// lines, so a `\r` at its end is an end).
+fn count_line_ends(text: &[u8]) -> usize {
+    memchr::memchr2_iter(b'\n', b'\r', text)
+        .filter(|&at| !(text[at] == b'\r' && text.get(at + 1) == Some(&b'\n')))
+        .count()
+}
+
+/// Text, chunk by chunk (on `threads` workers for a large stream), each chunk's tokens added in
+/// stream order, and `seen` told after each chunk.
+fn scan_text<R: Read + Send>(
+    mut chunks: Chunker<R>,
+    name: &str,
+    lines_before: usize,
+    threads: usize,
+    found: &mut Findings,
+    seen: &mut dyn FnMut(&mut Findings) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut add = |searched: Searched| -> io::Result<()> {
+        match searched {
+            Searched::Tokens(tokens) => {
+                for (line, token, count) in tokens {
+                    found.add_many(&token, count, || format!("{name}:{line}"));
+                }
+            }
+            Searched::Error(source, error) => found.error(source, error),
+        }
+        tell(seen, found)
+    };
+    // A person typing at a terminal needs no workers, nor does a stream of one chunk.
+    if threads > 1 && !chunks.is_terminal() {
+        let Some(first) = chunks.next_chunk() else { return Ok(()) };
+        let small = chunks.is_done();
+        if !small {
+            chunks.put_back(first);
+            let search = |chunk: &Chunk| search_chunk(chunk, name, lines_before);
+            return crate::run::parallel::map_in_order(&mut chunks, threads, search, add, || Ok(()));
+        }
+        chunks.put_back(first);
+    }
+    let recycler = chunks.recycler();
+    while let Some(chunk) = chunks.next_chunk() {
+        let searched = search_chunk(&chunk, name, lines_before);
+        recycler.give(chunk);
+        add(searched)?;
+    }
+    Ok(())
 }
 
 /// What a read of a binary stream fails with: `scan` reports it as `check` does, once.
@@ -300,60 +447,9 @@ fn looks_like_har(text: &[u8]) -> bool {
     rest[start..].starts_with(b"\"log\"")
 }
 
-/// A line longer than this is searched in pieces of this size (a token cut between two pieces
-/// is kept whole), so memory stays bounded whatever the input.
+/// A HAR string longer than this is searched in pieces of this size (a token cut between two
+/// pieces is kept whole), so memory stays bounded whatever the input.
 const MAX_SCAN_LINE: usize = 1 << 20;
-
-fn scan_lines<R: BufRead>(mut reader: R, name: &str, found: &mut Findings) -> io::Result<()> {
-    let mut line = Vec::new();
-    let mut number = 0usize;
-    loop {
-        line.clear();
-        // Up to a newline, but never more than MAX_SCAN_LINE bytes at once.
-        let ended = loop {
-            let buf = match reader.fill_buf() {
-                Ok(buf) => buf,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            if buf.is_empty() {
-                break true;
-            }
-            let room = MAX_SCAN_LINE.saturating_sub(line.len()).max(1);
-            let take = &buf[..buf.len().min(room)];
-            match memchr::memchr(b'\n', take) {
-                Some(at) => {
-                    line.extend_from_slice(&take[..=at]);
-                    reader.consume(at + 1);
-                    break false;
-                }
-                None => {
-                    let n = take.len();
-                    line.extend_from_slice(take);
-                    reader.consume(n);
-                    if line.len() >= MAX_SCAN_LINE {
-                        // Search what is safe (up to the last byte no token can span) and go on.
-                        let cut = safe_cut(&line);
-                        for token in tokens(&line[..cut]) {
-                            found.add(token, || format!("{name}:{}", number + 1), None);
-                        }
-                        line.drain(..cut);
-                    }
-                }
-            }
-        };
-        if line.is_empty() && ended {
-            return Ok(());
-        }
-        number += 1;
-        for token in tokens(&line) {
-            found.add(token, || format!("{name}:{number}"), None);
-        }
-        if ended {
-            return Ok(());
-        }
-    }
-}
 
 /// Where a long text can be cut without cutting a token: after its last byte no token has (all
 /// of it when there is none, a run too long to be a token).
@@ -578,8 +674,7 @@ mod tests {
     #[test]
     fn repeats_are_counted_once_in_first_found_order() {
         let text = format!("a {JWS}\nb\nc {JWS} {JWS}\n");
-        let mut found = Findings::default();
-        scan_lines(text.as_bytes(), "log", &mut found).unwrap();
+        let found = scan_stream(text.as_bytes(), "log").unwrap();
         assert_eq!(found.occurrences, 3);
         let s = found.into_sightings();
         assert_eq!((s.len(), s[0].source.as_str(), s[0].count), (1, "log:1", 3));
@@ -595,8 +690,7 @@ mod tests {
                          "headers": [{"name": "authorization", "value": format!("Bearer {JWS}")},
                                      {"name": "Cookie", "value": format!("s={other}")}]}}
         ]}});
-        let mut found = Findings::default();
-        scan_reader(har.to_string().as_bytes(), "s.har", &mut found).unwrap();
+        let found = scan_stream(har.to_string().as_bytes(), "s.har").unwrap();
         let s = found.into_sightings();
         assert_eq!(s.len(), 2);
         assert_eq!((s[0].source.as_str(), s[0].count), ("s.har:entry-2", 2));
@@ -610,8 +704,7 @@ mod tests {
         assert_eq!(redact(&url), "https://app/cb#access_token=eyJhbGciOiJu…&state=1");
         let har = serde_json::json!({"log": {"entries": [
             {"request": {"method": "GET", "url": url, "headers": []}}]}});
-        let mut found = Findings::default();
-        scan_reader(&*[b"\xEF\xBB\xBF".as_slice(), har.to_string().as_bytes()].concat(), "s.har", &mut found).unwrap();
+        let found = scan_stream(&*[b"\xEF\xBB\xBF".as_slice(), har.to_string().as_bytes()].concat(), "s.har").unwrap();
         let s = found.into_sightings();
         assert_eq!((s[0].source.as_str(), s[0].token.as_deref()), ("s.har:entry-1", Ok(JWS)));
         assert_eq!(s[0].request.as_ref().unwrap().url, "https://app/cb#access_token=eyJhbGciOiJu…&state=1");
@@ -627,8 +720,7 @@ mod tests {
     #[test]
     fn json_that_is_not_har_is_searched_as_text() {
         let text = format!("{{\n  \"accessToken\": \"{JWS}\"\n}}\n");
-        let mut found = Findings::default();
-        scan_reader(text.as_bytes(), "az.json", &mut found).unwrap();
+        let found = scan_stream(text.as_bytes(), "az.json").unwrap();
         assert_eq!(found.into_sightings()[0].source, "az.json:2");
     }
 

@@ -54,6 +54,8 @@ pub struct Printer<W: std::io::Write> {
     suite: &'static str,
     /// `--summary`: the per-application counts.
     summary: Option<Summary>,
+    /// `scan`: occurrences found, for the closing count line ([`Self::occurrences`]).
+    occurrences: Option<usize>,
     /// The progress line on stderr, for long runs.
     progress: Option<progress::Progress>,
 }
@@ -114,6 +116,7 @@ impl<W: std::io::Write> Printer<W> {
             held: Vec::new(),
             suite: "mfacheck check",
             summary: None,
+            occurrences: None,
             progress: None,
         }
     }
@@ -303,7 +306,14 @@ impl<W: std::io::Write> Printer<W> {
         }
         if !self.quiet {
             match self.format {
-                Format::Text => text::summary(&mut self.out, &self.tally, self.width)?,
+                Format::Text => {
+                    let line = match (self.occurrences, &self.summary) {
+                        (Some(_), Some(_)) => text::CountLine::None,
+                        (Some(n), None) => text::CountLine::Occurrences(n),
+                        (None, _) => text::CountLine::Tokens,
+                    };
+                    text::summary(&mut self.out, &self.tally, self.width, line)?
+                }
                 Format::Json => json::array_end(&mut self.out, self.tally.total == 0)?,
                 Format::Ndjson => {
                     if let Some(summary) = &self.summary {
@@ -358,6 +368,36 @@ impl<W: std::io::Write> Printer<W> {
         }
     }
 
+    /// `scan`'s closing counts: the tokens found again after their result was written (the
+    /// results of a stream are written when first found), as a last item (json, ndjson) or lines
+    /// (text), and counted in `--summary`.
+    pub fn repeats(&mut self, repeats: &[Repeat]) -> std::io::Result<()> {
+        if let Some(summary) = &mut self.summary {
+            for r in repeats {
+                summary.add_key(&r.key, (r.count - r.written) as u64);
+            }
+        }
+        if self.quiet || repeats.is_empty() {
+            return Ok(());
+        }
+        #[derive(Serialize)]
+        struct Repeats<'r> {
+            repeats: &'r [Repeat],
+        }
+        match self.format {
+            Format::Text => text::repeats(&mut self.out, repeats),
+            Format::Json => json::array_item(&mut self.out, &Repeats { repeats }, self.tally.total == 0),
+            Format::Ndjson => json::line(&mut self.out, &Repeats { repeats }),
+            Format::Junit | Format::Github => Ok(()),
+        }
+    }
+
+    /// `scan`: the closing count line names the occurrences too (one count line: under
+    /// `--summary` it is the one on stderr, above the table).
+    pub fn occurrences(&mut self, occurrences: usize) {
+        self.occurrences = Some(occurrences);
+    }
+
     /// `check --explain`: the claims of the result just printed, explained (text output only).
     pub fn explanation(&mut self, claims: &Map<String, Value>) -> std::io::Result<()> {
         if self.quiet || self.format != Format::Text {
@@ -379,6 +419,19 @@ impl<W: std::io::Write> Printer<W> {
             self.paint,
         )
     }
+}
+
+/// A token `scan` found again after its result was written: the result's place (1-based) and
+/// source, how many times it was found in all, and where it counts in `--summary`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Repeat {
+    pub result: usize,
+    pub source: String,
+    pub count: usize,
+    #[serde(skip)]
+    pub written: usize,
+    #[serde(skip)]
+    pub key: summary::Key,
 }
 
 /// A `scan` result: `check`'s result object, how often the token was found, and the HAR request

@@ -19,6 +19,31 @@ pub struct Summary {
     not_decodable: u64,
 }
 
+/// Where a result counts: its row (application, day, with MFA or not), or app-only, or not
+/// decodable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Key {
+    NotDecodable,
+    AppOnly,
+    AppUser { app: Option<String>, day: Option<String>, mfa: bool },
+}
+
+impl Key {
+    pub fn of(o: &Outcome) -> Key {
+        match o.kind {
+            None => Key::NotDecodable,
+            Some(Kind::AppOnly) => Key::AppOnly,
+            Some(Kind::AppUser) => {
+                let token = o.token.as_ref();
+                let app = token.and_then(|t| t.app_id.as_deref()).map(str::to_owned);
+                let day = token.and_then(|t| t.iat).and_then(|iat| jiff::Timestamp::from_second(iat.seconds()).ok());
+                let day = day.map(|d| d.strftime("%Y-%m-%d").to_string());
+                Key::AppUser { app, day, mfa: o.mfa == Some(Mfa::Satisfied) }
+            }
+        }
+    }
+}
+
 /// One row, in Partner Center's field names.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -41,17 +66,18 @@ pub struct Report<'s> {
 impl Summary {
     /// Counts one result seen `requests` times.
     pub fn add(&mut self, o: &Outcome, requests: u64) {
-        match o.kind {
-            None => self.not_decodable += requests,
-            Some(Kind::AppOnly) => self.app_only += requests,
-            Some(Kind::AppUser) => {
-                let token = o.token.as_ref();
-                let app = token.and_then(|t| t.app_id.as_deref()).map(str::to_owned);
-                let day = token.and_then(|t| t.iat).and_then(|iat| jiff::Timestamp::from_second(iat.seconds()).ok());
-                let day = day.map(|d| d.strftime("%Y-%m-%d").to_string());
-                let row = self.apps.entry((app, day)).or_default();
+        self.add_key(&Key::of(o), requests);
+    }
+
+    /// Counts `requests` more of a result already counted (a token `scan` found again).
+    pub fn add_key(&mut self, key: &Key, requests: u64) {
+        match key {
+            Key::NotDecodable => self.not_decodable += requests,
+            Key::AppOnly => self.app_only += requests,
+            Key::AppUser { app, day, mfa } => {
+                let row = self.apps.entry((app.clone(), day.clone())).or_default();
                 row.1 += requests;
-                if o.mfa == Some(Mfa::Satisfied) {
+                if *mfa {
                     row.0 += requests;
                 }
             }

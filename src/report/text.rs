@@ -301,21 +301,40 @@ pub fn enforcement<W: Write>(out: &mut W, width: Option<usize>) -> io::Result<()
     writeln!(out, "\n{}", wrap(&format!("Note: {ENFORCEMENT}"), 0, 6, width.unwrap_or(usize::MAX)))
 }
 
-pub fn summary<W: Write>(out: &mut W, tally: &Tally, width: Option<usize>) -> io::Result<()> {
+/// The closing count line: `check`'s, `scan`'s (which names the occurrences), or none (`scan
+/// --summary` writes it on stderr, above the table).
+pub enum CountLine {
+    Tokens,
+    Occurrences(usize),
+    None,
+}
+
+pub fn summary<W: Write>(out: &mut W, tally: &Tally, width: Option<usize>, line: CountLine) -> io::Result<()> {
     if tally.mfa_refused > 0 {
         enforcement(out, width)?;
     }
-    if tally.total < 2 {
-        return Ok(());
-    }
+    let found = match line {
+        CountLine::None => return Ok(()),
+        _ if tally.total < 2 => return Ok(()),
+        CountLine::Tokens => count(tally.total, "token"),
+        CountLine::Occurrences(n) => format!("{} found ({})", count(tally.total, "token"), count(n, "occurrence")),
+    };
     writeln!(
         out,
-        "\n{}: {} compliant, {} not compliant, {}",
-        count(tally.total, "token"),
+        "\n{found}: {} compliant, {} not compliant, {}",
         tally.compliant,
         tally.non_compliant,
         count(tally.errors, "error")
     )
+}
+
+/// `scan`'s tokens found again after their result was written, with their count in all.
+pub fn repeats<W: Write>(out: &mut W, repeats: &[super::Repeat]) -> io::Result<()> {
+    writeln!(out, "\nfound again after their result was written:")?;
+    for r in repeats {
+        writeln!(out, "    {}  found {}", printable(&r.source), count(r.count, "time"))?;
+    }
+    Ok(())
 }
 
 pub fn decoded<W: Write>(out: &mut W, d: &Decoded, first: bool, paint: Paint) -> io::Result<()> {

@@ -10,10 +10,11 @@ pub mod parallel;
 use crate::error::InputError;
 use crate::exit_status::ExitStatus;
 use crate::input::lines::{Chunk, Chunker, Lines};
-use crate::input::scan::Source;
+use crate::input::scan::{Findings, Source};
 use crate::input::{self, InputSpec, from_text};
 use crate::judge::{Checker, Outcome, Policy, check_decoded};
-use crate::report::{Printer, Scanned};
+use crate::report::summary::Key;
+use crate::report::{Printer, Repeat, Scanned};
 use crate::token::keys::Keys;
 use crate::token::{decode_item, jws};
 use std::io::{self, Read, Write};
@@ -180,23 +181,24 @@ impl std::fmt::Display for ScanSummary {
     }
 }
 
-/// `scan`: every distinct token found in `sources`, checked and printed in the order first found.
+/// `scan`: every distinct token found in `sources`, checked and printed when first found (after
+/// each chunk of a stream, each HAR file), then the counts of those found again.
 pub fn scan<W: Write>(
     sources: &[Source],
     policy: &Policy,
+    threads: usize,
     printer: &mut Printer<W>,
     explain: bool,
 ) -> io::Result<(ExitStatus, ScanSummary)> {
-    let findings = crate::input::scan::scan(sources);
-    for warning in &findings.warnings {
-        eprintln!("mfacheck: warning: {}", crate::report::sanitize::message(warning));
-    }
-    let occurrences = findings.occurrences;
-    let sightings = findings.into_sightings();
-    let tokens = sightings.iter().filter(|s| s.token.is_ok()).count();
     let mut status = ExitStatus::Compliant;
-    let each = || -> io::Result<()> {
-        for sighting in sightings {
+    // Per result written: its count then, and where it counts in `--summary`.
+    let mut written: Vec<(usize, Key)> = Vec::new();
+    let mut found = Findings::default();
+    let mut seen = |found: &mut Findings| -> io::Result<()> {
+        for warning in found.warnings.drain(..) {
+            eprintln!("mfacheck: warning: {}", crate::report::sanitize::message(warning.as_str()));
+        }
+        for sighting in &found.sightings()[written.len()..] {
             let decoded = sighting.token.as_deref().map(|token| (token, jws::decode(token)));
             let outcome = match &decoded {
                 Ok((token, Ok(jws))) => check_decoded(&sighting.source, jws, token, policy),
@@ -204,20 +206,38 @@ pub fn scan<W: Write>(
                 Err(error) => Outcome::failed(sighting.source.as_str(), (*error).clone()),
             };
             status = status.merge(outcome.exit_status());
+            written.push((sighting.count, Key::of(&outcome)));
             let scanned = Scanned { outcome: &outcome, count: sighting.count, request: sighting.request.as_ref() };
             printer.scanned(&scanned)?;
             if let (true, Ok((_, Ok(jws)))) = (explain, &decoded) {
                 printer.explanation(&jws.claims)?;
             }
         }
-        Ok(())
+        printer.flush()
     };
-    let read = each();
+    let read = crate::input::scan::scan(sources, threads, &mut found, &mut seen);
+    let repeats: Vec<Repeat> = found
+        .sightings()
+        .iter()
+        .zip(written)
+        .enumerate()
+        .filter(|(_, (sighting, (count, _)))| sighting.count > *count)
+        .map(|(i, (sighting, (count, key)))| Repeat {
+            result: i + 1,
+            source: sighting.source.clone(),
+            count: sighting.count,
+            written: count,
+            key,
+        })
+        .collect();
+    let read = read.and_then(|()| printer.repeats(&repeats));
+    printer.occurrences(found.occurrences);
     let tally = printer.tally();
     let status = finish(read, printer, status)?;
+    let tokens = found.sightings().iter().filter(|s| s.token.is_ok()).count();
     let summary = ScanSummary {
         tokens,
-        occurrences,
+        occurrences: found.occurrences,
         compliant: tally.compliant,
         non_compliant: tally.non_compliant,
         errors: tally.errors,

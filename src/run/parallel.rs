@@ -140,3 +140,76 @@ fn write_in_order<W: Write>(
         }
     }
 }
+
+/// The same scheduling for any per-chunk work (`scan`'s search): the reader hands chunks out in
+/// order while permits last, `workers` threads run `work` on them, and `write` gets each result
+/// here, in stream order, with at most [`in_flight`] chunks existing at once. `idle` runs whenever
+/// the writer is about to wait (flush there). A `write` error stops the run.
+pub fn map_in_order<R, T, F>(
+    chunks: &mut Chunker<R>,
+    workers: usize,
+    work: F,
+    mut write: impl FnMut(T) -> io::Result<()>,
+    mut idle: impl FnMut() -> io::Result<()>,
+) -> io::Result<()>
+where
+    R: Read + Send,
+    T: Send,
+    F: Fn(&Chunk) -> T + Sync,
+{
+    let (work_tx, work_rx) = bounded::<Work>(workers);
+    let (done_tx, done_rx) = bounded::<(usize, T)>(in_flight(workers));
+    let (permit_tx, permit_rx) = bounded::<()>(in_flight(workers));
+    for _ in 0..in_flight(workers) {
+        let _ = permit_tx.send(());
+    }
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let (work_rx, done_tx, recycler, work) = (work_rx.clone(), done_tx.clone(), chunks.recycler(), &work);
+            scope.spawn(move || {
+                for Work { seq, chunk } in work_rx {
+                    let result = work(&chunk);
+                    recycler.give(chunk);
+                    if done_tx.send((seq, result)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop((done_tx, work_rx));
+        scope.spawn(move || {
+            let mut seq = 0;
+            while let Some(chunk) = chunks.next_chunk() {
+                if permit_rx.recv().is_err() || work_tx.send(Work { seq, chunk }).is_err() {
+                    return;
+                }
+                seq += 1;
+            }
+        });
+        // Owning the writer's ends: returning drops them, which stops the workers and the reader.
+        let mut writer = move || -> io::Result<()> {
+            let mut waiting = BTreeMap::new();
+            let mut next = 0;
+            loop {
+                let (seq, result) = match done_rx.try_recv() {
+                    Ok(done) => done,
+                    Err(TryRecvError::Disconnected) => return Ok(()),
+                    Err(TryRecvError::Empty) => {
+                        idle()?;
+                        match done_rx.recv() {
+                            Ok(done) => done,
+                            Err(_) => return Ok(()),
+                        }
+                    }
+                };
+                waiting.insert(seq, result);
+                while let Some(result) = waiting.remove(&next) {
+                    write(result)?;
+                    next += 1;
+                    let _ = permit_tx.try_send(());
+                }
+            }
+        };
+        writer()
+    })
+}

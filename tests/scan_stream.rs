@@ -1,0 +1,110 @@
+//! Issue 19, item 5: `scan` writes each distinct token when first found (a stream's results
+//! appear while it is still open), through the one line reader (lone-CR line ends), and `-j N`
+//! gives the same output, in first-found order, as one thread.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+#[path = "common/mod.rs"]
+mod common;
+use common::fixture;
+
+const NOW: &str = "1780000000";
+
+fn ndjson(text: &str) -> Vec<Value> {
+    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn a_stream_s_tokens_are_written_while_it_is_open() {
+    let (mfa, pwd) = (fixture("mfa.jwt"), fixture("password-only.jwt"));
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("mfacheck"))
+        .args(["scan", "--format", "ndjson", "--now", NOW, "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in stdout.lines() {
+            tx.send(line.unwrap()).unwrap();
+        }
+    });
+    let next = |what: &str| -> Value {
+        let line = rx.recv_timeout(Duration::from_secs(10)).unwrap_or_else(|_| panic!("no result for {what}"));
+        serde_json::from_str(&line).unwrap()
+    };
+    writeln!(stdin, "2026-01-01 INFO GET /v1/customers Authorization: Bearer {mfa}").unwrap();
+    stdin.flush().unwrap();
+    let first = next("the first line, stdin still open");
+    assert_eq!((first["source"].as_str(), first["count"].as_u64()), (Some("stdin:1"), Some(1)));
+    writeln!(stdin, "again {mfa}\r2026-01-01 INFO token={pwd}").unwrap();
+    stdin.flush().unwrap();
+    let second = next("the new token, stdin still open");
+    assert_eq!(second["source"], "stdin:3", "a lone CR ends a line");
+    assert_eq!(second["mfa"], "missing");
+    drop(stdin);
+    let last = next("the closing counts");
+    assert_eq!(last, serde_json::json!({"repeats": [{"result": 1, "source": "stdin:1", "count": 2}]}));
+    assert!(rx.recv_timeout(Duration::from_secs(10)).is_err(), "nothing after the counts");
+    reader.join().unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+}
+
+/// Several MiB (many chunks): token B first in a late chunk, A in the first and again late, C
+/// on many lines. With 2 workers the output is one thread's: first-found order, the line each
+/// token is first on, and the counts in all.
+#[test]
+fn workers_write_what_one_thread_writes() {
+    let (a, b, c) = (fixture("mfa.jwt"), fixture("password-only.jwt"), fixture("v2-mfa.jwt"));
+    let filler = "2026-01-01T00:00:00Z INFO GET /v1/invoices 200 12ms upstream=10.0.0.1:443 ua=curl/8\n";
+    let mut log = String::new();
+    let mut expected_lines = Vec::new();
+    let mut line = 0;
+    let mut push = |log: &mut String, text: String| {
+        line += 1;
+        log.push_str(&text);
+        line
+    };
+    expected_lines.push(push(&mut log, format!("Authorization: Bearer {a}\n")));
+    for i in 0..120_000 {
+        push(&mut log, filler.to_owned());
+        if i == 70_000 {
+            expected_lines.push(push(&mut log, format!("token={b}&x=1\n")));
+        }
+        if i % 10_000 == 9_999 {
+            push(&mut log, format!("cookie: s={c}; t={a}\n"));
+        }
+    }
+    let c_line = log.lines().position(|l| l.contains(&c)).unwrap() + 1;
+    assert!(log.len() > 8 << 20, "{} bytes", log.len());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gateway.log");
+    std::fs::write(&path, &log).unwrap();
+    let mut outputs = Vec::new();
+    for threads in ["1", "2"] {
+        let out = assert_cmd::Command::cargo_bin("mfacheck")
+            .unwrap()
+            .args(["scan", "--format", "ndjson", "--now", NOW, "-j", threads])
+            .arg(&path)
+            .output()
+            .unwrap();
+        outputs.push(String::from_utf8(out.stdout).unwrap());
+    }
+    assert_eq!(outputs[0], outputs[1], "-j 2 writes what -j 1 writes");
+    let results = ndjson(&outputs[1]);
+    let name = path.display().to_string();
+    let sources: Vec<&str> = results.iter().filter_map(|r| r["source"].as_str()).collect();
+    let want =
+        [format!("{name}:{}", expected_lines[0]), format!("{name}:{c_line}"), format!("{name}:{}", expected_lines[1])];
+    assert_eq!(sources, want);
+    let repeats = &results.last().unwrap()["repeats"];
+    assert_eq!(repeats[0]["count"], 13, "{repeats}");
+    assert_eq!(repeats[1]["count"], 12, "{repeats}");
+}
