@@ -18,28 +18,23 @@ def main():
     rng = random.Random(7)
     paths = ["/v1/customers", "/v1/invoices", "/v1/subscriptions", "/v1/orders", "/v1/productUpgrades"]
     target = total_mb * 1_000_000
-    token_bytes = occurrences * (sum(len(t) for t in tokens) // len(tokens) + 120)
-    filler = max(0, target - token_bytes)
-    filler_line = 180  # bytes, about
-    fillers = filler // filler_line
-    lines = occurrences + fillers
-    # Spread the token lines evenly among the filler lines.
-    every = max(1, lines // occurrences)
     out = sys.stdout
-    written = 0
-    sec = 0
-    for i in range(lines):
-        sec += 1
-        stamp = f"2026-05-04T{(sec // 3600) % 24:02d}:{(sec // 60) % 60:02d}:{sec % 60:02d}.{i % 1000:03d}Z"
+    written = tokens_written = i = 0
+    # A token line whenever the tokens written fall behind the bytes written: they are spread
+    # evenly, and the file ends at the target size with every occurrence in it.
+    while written < target or tokens_written < occurrences:
+        i += 1
+        stamp = f"2026-05-04T{(i // 3600) % 24:02d}:{(i // 60) % 60:02d}:{i % 60:02d}.{i % 1000:03d}Z"
         path = paths[i % len(paths)]
-        if i % every == 0 and written < occurrences:
+        if tokens_written < occurrences and tokens_written * target <= written * occurrences:
             token = tokens[rng.randrange(distinct)]
-            out.write(f"{stamp} INFO gateway GET {path} status=200 dur={i % 97}ms "
-                      f"Authorization: Bearer {token}\n")
-            written += 1
+            line = f"{stamp} INFO gateway GET {path} status=200 dur={i % 97}ms Authorization: Bearer {token}\n"
+            tokens_written += 1
         else:
-            out.write(f"{stamp} INFO gateway GET {path}?$top=100&skip={i % 1000} status=200 dur={i % 97}ms "
-                      f"ua=\"Mozilla/5.0 (X11; Linux x86_64) PartnerTool/4.2\" req={i:012d}\n")
+            line = (f"{stamp} INFO gateway GET {path}?$top=100&skip={i % 1000} status=200 dur={i % 97}ms "
+                    f"ua=\"Mozilla/5.0 (X11; Linux x86_64) PartnerTool/4.2\" req={i:012d}\n")
+        out.write(line)
+        written += len(line)
 
 
 if __name__ == "__main__":
