@@ -14,26 +14,30 @@ use serde::Serialize;
 use std::borrow::Cow;
 use std::sync::Arc;
 
-/// What the caller asked to be checked beyond the MFA rule, and the clock.
+/// What the caller asked to be checked beyond the MFA rule, and the clock; built with
+/// [`Policy::builder`].
 #[derive(Debug, Clone)]
 pub struct Policy {
-    pub now: Timestamp,
+    pub(crate) now: Timestamp,
     /// Expired or not-yet-valid tokens are not compliant (beyond `leeway` seconds).
-    pub require_valid_time: bool,
-    pub leeway: i64,
+    pub(crate) require_valid_time: bool,
+    pub(crate) leeway: i64,
     /// `--issuer`: when not empty, `iss` must be one of these.
-    pub issuers: Vec<String>,
+    pub(crate) issuers: Vec<String>,
     /// `--audience`: when not empty, `aud` (or one of its elements) must be one of these.
-    pub audiences: Vec<String>,
+    pub(crate) audiences: Vec<String>,
     /// `--jwks`, `--key` or `--verify`: when given, the signature must verify with one of these
     /// keys (see [`Policy::verification_requested`]).
-    pub keys: Option<Arc<Keys>>,
+    pub(crate) keys: Option<Arc<Keys>>,
     /// `--partner-center`: compliant only when Partner Center would accept the token as a whole
     /// (see [`crate::judge::acceptance`]).
-    pub partner_center: bool,
+    pub(crate) partner_center: bool,
 }
 
 impl Policy {
+    /// The policy of no option at `now`: for the binary, tests and fuzz targets, which hold a
+    /// `jiff` time already (a program uses [`Policy::builder`]).
+    #[doc(hidden)]
     pub fn at(now: Timestamp) -> Self {
         Policy {
             now,
@@ -44,6 +48,28 @@ impl Policy {
             keys: None,
             partner_center: false,
         }
+    }
+
+    /// The same policy at another time (internal: `serve` judges each request at its arrival).
+    #[doc(hidden)]
+    pub fn with_time(&self, now: Timestamp) -> Self {
+        Policy { now, ..self.clone() }
+    }
+
+    /// The time tokens are judged at (internal: outputs format it).
+    #[doc(hidden)]
+    pub fn time(&self) -> Timestamp {
+        self.now
+    }
+
+    /// The time tokens are judged at, in Unix seconds.
+    pub fn now(&self) -> i64 {
+        self.now.as_second()
+    }
+
+    /// The keys signatures must verify with, when verification was asked for.
+    pub fn keys(&self) -> Option<&Keys> {
+        self.keys.as_deref()
     }
 }
 
@@ -110,6 +136,24 @@ impl PolicyBuilder {
     /// signature), not only its MFA rule.
     pub fn partner_center(mut self, whole: bool) -> Self {
         self.policy.partner_center = whole;
+        self
+    }
+
+    /// Replaces the audiences required (none: any audience).
+    pub fn audiences(mut self, audiences: Vec<String>) -> Self {
+        self.policy.audiences = audiences;
+        self
+    }
+
+    /// Replaces the issuers required (none: any issuer).
+    pub fn issuers(mut self, issuers: Vec<String>) -> Self {
+        self.policy.issuers = issuers;
+        self
+    }
+
+    /// The keys to verify with, when given.
+    pub fn maybe_keys(mut self, keys: Option<Arc<Keys>>) -> Self {
+        self.policy.keys = keys;
         self
     }
 

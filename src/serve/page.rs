@@ -128,7 +128,7 @@ fn check(pasted: &str, policy: &Policy, redact: bool) -> (Value, Option<Outcome<
         items.clear();
     }
     let omitted = items.len().saturating_sub(MAX_RESULTS);
-    let now = policy.now.as_second();
+    let now = policy.now();
     let mut first = None;
     let mut refused = false;
     let results: Vec<Value> = items
