@@ -175,6 +175,7 @@ pub const DEFAULT_LEEWAY: i64 = 300;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Mfa {
     Satisfied,
     Missing,
@@ -203,6 +204,7 @@ impl Mfa {
 /// How much a finding matters. Only `error` findings make a token not compliant on their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Level {
     Error,
     Warning,
@@ -222,6 +224,7 @@ impl Level {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Finding {
     pub code: Code,
     pub level: Level,
