@@ -776,7 +776,10 @@ mod tests {
     fn response_is_the_documented_401() {
         let v = verdict(json!({"aud":PC,"scp":"x","amr":["pwd"]}), "RS256", &policy());
         let response = v.response.unwrap();
-        assert_eq!((response.status, response.reason, response.error_code), (401, "Unauthorized - MFA required", 900421));
+        assert_eq!(
+            (response.status, response.reason, response.error_code),
+            (401, "Unauthorized - MFA required", 900421)
+        );
         let names: Vec<_> = response.headers.iter().map(|(name, _)| *name).collect();
         assert_eq!(names, ["Transfer-Encoding", "Request-Context", "WWW-Authenticate", "Date"]);
         assert_eq!(

@@ -166,7 +166,8 @@ fn explained_value(explained: &Explained, now: i64, redact: bool) -> Value {
     if redact {
         header.iter_mut().chain(claims.iter_mut()).for_each(mfacheck::internal::report::redact::claims);
     }
-    let lines = claims.as_ref().map(|claims| mfacheck::internal::judge::explain::claims(claims, now)).unwrap_or_default();
+    let lines =
+        claims.as_ref().map(|claims| mfacheck::internal::judge::explain::claims(claims, now)).unwrap_or_default();
     let mut rendered = Vec::new();
     // Writing to memory cannot fail; a page shows no terminal colours.
     let plain = text::Paint::default();
