@@ -114,6 +114,7 @@ impl ErrorCode {
 
 /// An input error: a code and a one-line message that never holds a whole token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct InputError {
     pub code: ErrorCode,
     pub message: String,

@@ -64,7 +64,7 @@ fn run() -> Result<ExitStatus> {
         Command::Check(args) => {
             let policy = policy(&args.policy)?;
             let specs = prepare(&args.input.inputs, &args.output);
-            let mut printer = printer(&args.output, args.format.into(), policy.now.as_second())
+            let mut printer = printer(&args.output, args.format.into(), policy.now())
                 .suite("mfacheck check")
                 .summarizing(args.summary)
                 .with_progress(progress(&args.output));
@@ -74,7 +74,7 @@ fn run() -> Result<ExitStatus> {
                 run::check(&specs, &policy, threads(&args), &mut printer)?
             };
             print_summary(printer.summary());
-            Ok(status.merge(missing_keys(policy.keys.as_deref())))
+            Ok(status.merge(missing_keys(policy.keys())))
         }
         Command::Decode(args) => {
             let keys = keys(&args.verify, false)?;
@@ -87,7 +87,7 @@ fn run() -> Result<ExitStatus> {
         Command::Scan(scan) => {
             let args = &scan.check;
             let policy = policy(&args.policy)?;
-            let mut printer = printer(&args.output, args.format.into(), policy.now.as_second())
+            let mut printer = printer(&args.output, args.format.into(), policy.now())
                 .suite("mfacheck scan")
                 .summarizing(args.summary)
                 .with_progress(progress(&args.output));
@@ -98,7 +98,7 @@ fn run() -> Result<ExitStatus> {
                 eprintln!("mfacheck scan: {summary}");
             }
             print_summary(printer.summary());
-            Ok(status.merge(missing_keys(policy.keys.as_deref())))
+            Ok(status.merge(missing_keys(policy.keys())))
         }
         #[cfg(feature = "serve")]
         Command::Serve(args) => serve::run(&args, policy(&args.policy)?),
@@ -118,19 +118,23 @@ fn run() -> Result<ExitStatus> {
 
 /// What `check`, `scan` and `serve` check beyond the MFA rule.
 fn policy(args: &PolicyArgs) -> Result<Policy> {
-    let mut policy = Policy::at(args.now.unwrap_or_else(jiff::Timestamp::now));
-    policy.require_valid_time = args.require_valid_time;
-    policy.leeway = args.leeway;
-    policy.issuers = args.issuers.clone();
-    policy.audiences = args.audiences.clone();
-    policy.keys = keys(&args.verify, args.partner_center)?;
+    let now = args.now.unwrap_or_else(jiff::Timestamp::now);
+    let mut policy = Policy::builder()
+        .now(now.as_second())
+        .require_valid_time(args.require_valid_time)
+        .leeway(args.leeway)
+        .issuers(args.issuers.clone())
+        .audiences(args.audiences.clone())
+        .maybe_keys(keys(&args.verify, args.partner_center)?);
     if args.partner_center {
         // Partner Center's own checks: its audience (either spelling matches) and the token's
         // lifetime; the keys are Microsoft's unless others were given.
-        policy.partner_center = true;
-        policy.require_valid_time = true;
-        policy.audiences = vec![mfacheck::internal::token::audience::PARTNER_CENTER_URI.to_owned()];
+        policy = policy
+            .partner_center(true)
+            .require_valid_time(true)
+            .audiences(vec![mfacheck::internal::token::audience::PARTNER_CENTER_URI.to_owned()]);
     }
+    let policy = policy.build();
     Ok(policy)
 }
 

@@ -33,18 +33,14 @@ struct Case {
 }
 
 fn policies() -> Vec<Case> {
-    let at = || Policy::at(jiff::Timestamp::from_second(NOW).unwrap());
-    let strict = Policy { require_valid_time: true, leeway: 60, ..at() };
-    let expect = Policy {
-        audiences: vec![PC.into(), "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd".into()],
-        issuers: vec![ISS.into()],
-        ..at()
-    };
+    let at = || Policy::builder().now(NOW);
+    let strict = at().require_valid_time(true).leeway(60).build();
+    let expect = at().audience(PC).audience("fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd").issuer(ISS).build();
     let keys = Keys::from_jwks(&std::fs::read(JWKS).unwrap(), "jwks.json").unwrap();
-    let jwks = Policy { keys: Some(Arc::new(keys)), ..at() };
+    let jwks = at().keys(Arc::new(keys)).build();
     let case = |name, policy, redact, args| Case { name, policy, redact, args };
     vec![
-        case("default", at(), false, vec![]),
+        case("default", at().build(), false, vec![]),
         case("require-valid-time", strict, false, vec!["--require-valid-time", "--leeway", "60"]),
         case(
             "audience-issuer",
@@ -52,7 +48,7 @@ fn policies() -> Vec<Case> {
             false,
             vec!["--audience", PC, "--audience", "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd", "--issuer", ISS],
         ),
-        case("redact", at(), true, vec!["--redact"]),
+        case("redact", at().build(), true, vec!["--redact"]),
         case("jwks", jwks, false, vec!["--jwks", JWKS]),
     ]
 }
@@ -95,7 +91,7 @@ fn fast(token: &str, policy: &Policy, redact: bool) -> Option<String> {
             let claims = Claims::new(slots);
             // As `Checker` does: the header is the general decoder's, the claims this decoder's.
             let signature =
-                policy.keys.as_deref().map_or_else(Verification::not_checked, |keys| keys.check_token(token, &claims));
+                policy.keys().map_or_else(Verification::not_checked, |keys| keys.check_token(token, &claims));
             ndjson(&judge("arg:1".into(), &header, &claims, signature, policy), redact)
         })
     })

@@ -34,10 +34,7 @@ fn keys() -> Arc<Keys> {
 
 /// A policy as strict as the CLI allows: valid time, issuer and audience expected, keys given.
 fn strict() -> Policy {
-    let mut policy = Policy::at(jiff::Timestamp::from_second(1_800_000_000).unwrap());
-    policy.require_valid_time = true;
-    policy.keys = Some(keys());
-    policy
+    Policy::builder().now(1_800_000_000).require_valid_time(true).keys(keys()).build()
 }
 
 /// Every real token in the fixtures (verdict fixtures and forgeries), with its file name.
@@ -173,7 +170,7 @@ proptest! {
         };
         let header = json!({"typ": "JWT", "alg": alg}).as_object().unwrap().clone();
         let token = mfacheck::internal::sample::encode(&header, &claims, None).unwrap();
-        for policy in [Policy::at(jiff::Timestamp::from_second(1_800_000_000).unwrap()), strict()] {
+        for policy in [Policy::builder().now(1_800_000_000).build(), strict()] {
             let outcome = check_token("prop", &token, &policy);
             // A claim from `extra` may say idtyp "app", which decides app-only before anything else.
             if outcome.kind == Some(Kind::AppUser) {

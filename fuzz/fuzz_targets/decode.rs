@@ -17,12 +17,13 @@ use std::sync::{Arc, LazyLock};
 
 static POLICY: LazyLock<Policy> = LazyLock::new(|| {
     let jwks = include_bytes!("../../fixtures/keys/jwks.json");
-    let mut policy = Policy::at(jiff::Timestamp::from_second(1_800_000_000).unwrap());
-    policy.require_valid_time = true;
-    policy.issuers = vec!["https://sts.windows.net/df845f1a-7b35-40a2-ba78-6481de91f8ae/".into()];
-    policy.audiences = vec!["https://api.partnercenter.microsoft.com".into()];
-    policy.keys = Some(Arc::new(Keys::from_jwks(jwks, "jwks.json").unwrap()));
-    policy
+    Policy::builder()
+        .now(1_800_000_000)
+        .require_valid_time(true)
+        .issuer("https://sts.windows.net/df845f1a-7b35-40a2-ba78-6481de91f8ae/")
+        .audience("https://api.partnercenter.microsoft.com")
+        .keys(Arc::new(Keys::from_jwks(jwks, "jwks.json").unwrap()))
+        .build()
 });
 
 fuzz_target!(|data: &[u8]| {
@@ -39,7 +40,7 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(outcome.signature.signature, Signature::Verified);
         }
         let _ = serde_json::to_string(&mfacheck::internal::report::redact::outcome(&outcome)).unwrap();
-        let decoded = mfacheck::internal::token::decode_item(item, policy.keys.as_deref());
+        let decoded = mfacheck::internal::token::decode_item(item, policy.keys());
         let _ = serde_json::to_string(&mfacheck::internal::report::redact::decoded(&decoded)).unwrap();
         Ok(())
     });

@@ -16,10 +16,7 @@ use mfacheck::internal::token::signature::Verification;
 use std::sync::LazyLock;
 
 static POLICY: LazyLock<Policy> = LazyLock::new(|| {
-    let mut policy = Policy::at(jiff::Timestamp::from_second(1_800_000_000).unwrap());
-    policy.require_valid_time = true;
-    policy.audiences = vec!["https://api.partnercenter.microsoft.com".into()];
-    policy
+    Policy::builder().now(1_800_000_000).require_valid_time(true).audience("https://api.partnercenter.microsoft.com").build()
 });
 
 fn json(outcome: &mfacheck::Outcome) -> Vec<u8> {

@@ -51,6 +51,7 @@ impl Refusal {
 
 /// The `partner_center` member of the result object.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct PartnerCenter {
     /// `false` when a refusal is seen, `true` when none is and the signature was verified, `null`
     /// otherwise: nothing seen, but nothing proves the token is Entra ID's either.

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub enum Kind {
     #[serde(rename = "app+user")]
     AppUser,

@@ -18,6 +18,7 @@ use crate::token::jws::{self, Jws};
 use crate::token::keys;
 use crate::token::signature::Verification;
 pub use outcome::{AmrClaim, Outcome, TokenSummary};
+use serde_json::{Map, Value};
 use std::borrow::Cow;
 pub use verdict::Policy;
 
@@ -60,6 +61,28 @@ pub fn check_item(item: Item, policy: &Policy) -> Outcome<'static> {
     match item.token {
         Ok(token) => check_token(&item.source, &token, policy),
         Err(error) => Outcome::failed(item.source, error),
+    }
+}
+
+/// One token checked, with what explaining it needs: its decoded header and claims (none when it
+/// is not a JWT).
+#[derive(Debug, Clone)]
+pub struct Explained {
+    pub outcome: Outcome<'static>,
+    pub header: Option<Map<String, Value>>,
+    pub claims: Option<Map<String, Value>>,
+}
+
+/// Decodes, judges and keeps the decoded token for its explanation, decoding once: the one
+/// composition of `check --explain` and the page.
+pub fn explained(item: Item, policy: &Policy) -> Explained {
+    let Item { source, token } = item;
+    match token.and_then(|token| jws::decode(&token).map(|jws| (jws, token))) {
+        Ok((jws, token)) => {
+            let outcome = check_decoded(&source, &jws, &token, policy).into_owned();
+            Explained { outcome, header: Some(jws.header), claims: Some(jws.claims) }
+        }
+        Err(error) => Explained { outcome: Outcome::failed(source, error), header: None, claims: None },
     }
 }
 

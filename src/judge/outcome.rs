@@ -16,6 +16,7 @@ use std::borrow::Cow;
 
 /// One input's result (SPEC §2). `kind`, `mfa` and `token` are null when `error` is set.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Outcome<'a> {
     pub source: Cow<'a, str>,
     pub kind: Option<Kind>,
@@ -36,6 +37,7 @@ pub struct Outcome<'a> {
 
 /// The claims worth showing, names reconciled across v1.0 and v2.0, times as RFC 3339.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct TokenSummary<'a> {
     /// `access`, or `id` for an OpenID Connect ID token (which no API accepts).
     #[serde(rename = "type")]

@@ -11,28 +11,33 @@ use crate::token::keys::Keys;
 use crate::token::signature::{Signature, Unchecked, Verification};
 use jiff::Timestamp;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::sync::Arc;
 
-/// What the caller asked to be checked beyond the MFA rule, and the clock.
+/// What the caller asked to be checked beyond the MFA rule, and the clock; built with
+/// [`Policy::builder`].
 #[derive(Debug, Clone)]
 pub struct Policy {
-    pub now: Timestamp,
+    pub(crate) now: Timestamp,
     /// Expired or not-yet-valid tokens are not compliant (beyond `leeway` seconds).
-    pub require_valid_time: bool,
-    pub leeway: i64,
+    pub(crate) require_valid_time: bool,
+    pub(crate) leeway: i64,
     /// `--issuer`: when not empty, `iss` must be one of these.
-    pub issuers: Vec<String>,
+    pub(crate) issuers: Vec<String>,
     /// `--audience`: when not empty, `aud` (or one of its elements) must be one of these.
-    pub audiences: Vec<String>,
+    pub(crate) audiences: Vec<String>,
     /// `--jwks`, `--key` or `--verify`: when given, the signature must verify with one of these
     /// keys (see [`Policy::verification_requested`]).
-    pub keys: Option<Arc<Keys>>,
+    pub(crate) keys: Option<Arc<Keys>>,
     /// `--partner-center`: compliant only when Partner Center would accept the token as a whole
     /// (see [`crate::judge::acceptance`]).
-    pub partner_center: bool,
+    pub(crate) partner_center: bool,
 }
 
 impl Policy {
+    /// The policy of no option at `now`: for the binary, tests and fuzz targets, which hold a
+    /// `jiff` time already (a program uses [`Policy::builder`]).
+    #[doc(hidden)]
     pub fn at(now: Timestamp) -> Self {
         Policy {
             now,
@@ -43,6 +48,28 @@ impl Policy {
             keys: None,
             partner_center: false,
         }
+    }
+
+    /// The same policy at another time (internal: `serve` judges each request at its arrival).
+    #[doc(hidden)]
+    pub fn with_time(&self, now: Timestamp) -> Self {
+        Policy { now, ..self.clone() }
+    }
+
+    /// The time tokens are judged at (internal: outputs format it).
+    #[doc(hidden)]
+    pub fn time(&self) -> Timestamp {
+        self.now
+    }
+
+    /// The time tokens are judged at, in Unix seconds.
+    pub fn now(&self) -> i64 {
+        self.now.as_second()
+    }
+
+    /// The keys signatures must verify with, when verification was asked for.
+    pub fn keys(&self) -> Option<&Keys> {
+        self.keys.as_deref()
     }
 }
 
@@ -112,6 +139,24 @@ impl PolicyBuilder {
         self
     }
 
+    /// Replaces the audiences required (none: any audience).
+    pub fn audiences(mut self, audiences: Vec<String>) -> Self {
+        self.policy.audiences = audiences;
+        self
+    }
+
+    /// Replaces the issuers required (none: any issuer).
+    pub fn issuers(mut self, issuers: Vec<String>) -> Self {
+        self.policy.issuers = issuers;
+        self
+    }
+
+    /// The keys to verify with, when given.
+    pub fn maybe_keys(mut self, keys: Option<Arc<Keys>>) -> Self {
+        self.policy.keys = keys;
+        self
+    }
+
     pub fn build(self) -> Policy {
         self.policy
     }
@@ -130,6 +175,7 @@ pub const DEFAULT_LEEWAY: i64 = 300;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Mfa {
     Satisfied,
     Missing,
@@ -158,6 +204,7 @@ impl Mfa {
 /// How much a finding matters. Only `error` findings make a token not compliant on their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Level {
     Error,
     Warning,
@@ -177,6 +224,7 @@ impl Level {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Finding {
     pub code: Code,
     pub level: Level,
@@ -191,13 +239,32 @@ impl Finding {
     }
 }
 
-/// The response Partner Center sends for an app+user token without `mfa`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The response Partner Center sends for an app+user token without `mfa`, as a value: each
+/// output renders it (the JSON `text`, the text report's lines, the bytes `serve` writes) from
+/// these fields, so none has to parse another's rendering.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Response {
     pub status: u16,
-    pub text: String,
+    /// The reason phrase of the status line, as Partner Center sends it.
+    pub reason: &'static str,
+    /// The header lines in order, names in their documented case; `Date` is the request's time.
+    pub headers: Vec<(&'static str, Cow<'static, str>)>,
     /// The error code Partner Center reports the refusal with since its 2026 enforcement.
     pub error_code: u32,
+}
+
+// The JSON contract predates the structure: `{status, text, error_code}`, `text` the response as
+// Microsoft documents it.
+impl Serialize for Response {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Response", 3)?;
+        s.serialize_field("status", &self.status)?;
+        s.serialize_field("text", &self.text())?;
+        s.serialize_field("error_code", &self.error_code)?;
+        s.end()
+    }
 }
 
 /// Today's enforcement, beside the documented 401, so that a search for the error code finds
@@ -209,28 +276,47 @@ pub const ENFORCEMENT: &str = "Since 2026 Partner Center enforces the MFA rule o
 pub const MFA_ERROR_CODE: u32 = 900421;
 
 impl Response {
-    /// Exactly as Microsoft documents it, lines ended by CRLF; `Date` is the time of the request.
-    /// Formatting the date costs more than the rest of a verdict, so each thread keeps the last one.
+    /// Exactly as Microsoft documents it; `Date` is the time of the request. Formatting the date
+    /// costs more than the rest of a verdict, so each thread keeps the last one.
     pub fn mfa_required(now: Timestamp) -> Self {
         thread_local! {
             static LAST: std::cell::RefCell<Option<(Timestamp, Response)>> = const { std::cell::RefCell::new(None) };
         }
         LAST.with_borrow_mut(|last| match last {
             Some((at, response)) if *at == now => response.clone(),
-            _ => last.insert((now, Self::format(now))).1.clone(),
+            _ => last.insert((now, Self::at(now))).1.clone(),
         })
     }
 
-    fn format(now: Timestamp) -> Self {
-        let text = format!(
-            "HTTP/1.1 401 Unauthorized - MFA required\r\n\
-             Transfer-Encoding: chunked\r\n\
-             Request-Context: appId=cid-v1:03ce8ca8-8373-4021-8f25-d5dd45c7b12f\r\n\
-             WWW-Authenticate: Bearer error=\"invalid_token\"\r\n\
-             Date: {}\r\n",
-            clock::http_date(now)
-        );
-        Response { status: 401, text, error_code: MFA_ERROR_CODE }
+    fn at(now: Timestamp) -> Self {
+        Response {
+            status: 401,
+            reason: "Unauthorized - MFA required",
+            headers: vec![
+                ("Transfer-Encoding", Cow::Borrowed("chunked")),
+                ("Request-Context", Cow::Borrowed("appId=cid-v1:03ce8ca8-8373-4021-8f25-d5dd45c7b12f")),
+                ("WWW-Authenticate", Cow::Borrowed("Bearer error=\"invalid_token\"")),
+                ("Date", Cow::Owned(clock::http_date(now))),
+            ],
+            error_code: MFA_ERROR_CODE,
+        }
+    }
+
+    /// The status line, as HTTP/1.1 writes it.
+    pub fn status_line(&self) -> String {
+        format!("HTTP/1.1 {} {}", self.status, self.reason)
+    }
+
+    /// Status line and header lines, each ended by CRLF: the response as Microsoft documents it.
+    pub fn text(&self) -> String {
+        let mut text = self.status_line();
+        text.push_str("\r\n");
+        for (name, value) in &self.headers {
+            for part in [name, ": ", value, "\r\n"] {
+                text.push_str(part);
+            }
+        }
+        text
     }
 }
 
@@ -689,8 +775,15 @@ mod tests {
     #[test]
     fn response_is_the_documented_401() {
         let v = verdict(json!({"aud":PC,"scp":"x","amr":["pwd"]}), "RS256", &policy());
+        let response = v.response.unwrap();
         assert_eq!(
-            v.response.unwrap().text,
+            (response.status, response.reason, response.error_code),
+            (401, "Unauthorized - MFA required", 900421)
+        );
+        let names: Vec<_> = response.headers.iter().map(|(name, _)| *name).collect();
+        assert_eq!(names, ["Transfer-Encoding", "Request-Context", "WWW-Authenticate", "Date"]);
+        assert_eq!(
+            response.text(),
             "HTTP/1.1 401 Unauthorized - MFA required\r\nTransfer-Encoding: chunked\r\n\
              Request-Context: appId=cid-v1:03ce8ca8-8373-4021-8f25-d5dd45c7b12f\r\n\
              WWW-Authenticate: Bearer error=\"invalid_token\"\r\nDate: Thu, 14 Feb 2019 21:54:58 GMT\r\n"

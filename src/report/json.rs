@@ -142,7 +142,7 @@ pub fn write_outcome<W: Write>(out: &mut W, o: &Outcome) -> io::Result<()> {
         None => j.raw(b"null")?,
         Some(response) => {
             write!(j.0, "{{\"status\":{},\"text\":", response.status)?;
-            j.str(&response.text)?;
+            j.str(&response.text())?;
             write!(j.0, ",\"error_code\":{}}}", response.error_code)?;
         }
     }

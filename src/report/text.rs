@@ -219,7 +219,7 @@ pub fn outcome<W: Write>(
     }
     if let Some(response) = &o.response {
         writeln!(out, "    {}", paint.paint(RED, "Partner Center would answer:"))?;
-        for line in response.text.lines() {
+        for line in response.text().lines() {
             writeln!(out, "      {line}")?;
         }
     }

@@ -12,7 +12,7 @@ use crate::exit_status::ExitStatus;
 use crate::input::lines::{Chunk, Chunker, Lines};
 use crate::input::scan::{Findings, Source};
 use crate::input::{self, InputSpec, from_text};
-use crate::judge::{Checker, Outcome, Policy, check_decoded};
+use crate::judge::{Checker, Outcome, Policy, check_decoded, explained};
 use crate::report::summary::Key;
 use crate::report::{Printer, Repeat, Scanned};
 use crate::token::keys::Keys;
@@ -141,16 +141,12 @@ pub fn check_explained<W: Write>(
 ) -> io::Result<ExitStatus> {
     let mut status = ExitStatus::Compliant;
     let read = input::read(specs, &mut |item| {
-        let decoded = item.token.map(|token| (jws::decode(&token), token));
-        let outcome = match &decoded {
-            Ok((Ok(jws), token)) => check_decoded(&item.source, jws, token, policy),
-            Ok((Err(error), _)) | Err(error) => Outcome::failed(item.source.as_str(), error.clone()),
-        };
-        status = status.merge(outcome.exit_status());
-        printer.outcome(&outcome)?;
-        match &decoded {
-            Ok((Ok(jws), _)) => printer.explanation(&jws.claims),
-            _ => Ok(()),
+        let explained = explained(item, policy);
+        status = status.merge(explained.outcome.exit_status());
+        printer.outcome(&explained.outcome)?;
+        match &explained.claims {
+            Some(claims) => printer.explanation(claims),
+            None => Ok(()),
         }
     });
     finish(read, printer, status)

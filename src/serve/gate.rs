@@ -1,7 +1,7 @@
 //! The gate: a request's bearer token, and the answers of a Partner Center that refuses it.
 
 use super::{Body, shown};
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper::ext::ReasonPhrase;
@@ -10,6 +10,7 @@ use hyper::http::Extensions;
 use hyper::{HeaderMap, Response, StatusCode};
 use jiff::Timestamp;
 use mfacheck::Outcome;
+use mfacheck::internal::judge::verdict::Response as Response401;
 
 /// The token of an `Authorization: Bearer …` header, cleaned as `check` cleans a pasted one.
 /// None without such a header (another scheme, or nothing after `Bearer`).
@@ -38,12 +39,16 @@ pub struct Refusal {
 impl Refusal {
     /// hyper writes header names in lower case unless a response carries a map of their original
     /// case, a type it does not export but records for each request it parses with
-    /// `preserve_header_case`. So the 401's own header lines are parsed once, as a request through
+    /// `preserve_header_case`. So the 401's header names are sent once, as a request through
     /// hyper over an in-memory pipe, and the extensions it records are kept.
     pub async fn new() -> Result<Self> {
-        let sample = mfacheck::internal::judge::verdict::Response::mfa_required(Timestamp::UNIX_EPOCH).text;
-        let (_, headers) = sample.split_once("\r\n").context("the 401 has a status line")?;
-        let request = format!("GET / HTTP/1.1\r\nHost: x\r\n{headers}\r\n0\r\n\r\n");
+        let sample = Response401::mfa_required(Timestamp::UNIX_EPOCH);
+        let mut request = String::from("GET / HTTP/1.1\r\nHost: x\r\n");
+        for (name, value) in &sample.headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        // The sample's headers say its body is chunked: an empty one ends the request.
+        request.push_str("\r\n0\r\n\r\n");
         let (mut client, server) = tokio::io::duplex(4096);
         let (tx, rx) = tokio::sync::oneshot::channel();
         let tx = std::sync::Mutex::new(Some(tx));
@@ -65,12 +70,12 @@ impl Refusal {
     }
 
     /// The answer to a token that is not compliant: the verdict's 401 when it has one (the MFA
-    /// rule), status line and headers as its text gives them, then the empty chunked body. A token
-    /// refused for another reason (not a JWT, another audience, a bad signature…) gets a plain
+    /// rule), its status line and headers, then the empty chunked body. A token refused for
+    /// another reason (not a JWT, another audience, a bad signature…) gets a plain
     /// `401 invalid_token` with the result object, so the app's developer sees why.
     pub fn refuse(&self, outcome: &Outcome, redact: bool) -> Response<Body> {
         match &outcome.response {
-            Some(partner_center) => self.response(&partner_center.text).unwrap_or_else(|e| {
+            Some(partner_center) => self.response(partner_center).unwrap_or_else(|e| {
                 super::text(StatusCode::INTERNAL_SERVER_ERROR, &format!("cannot render the 401: {e}"))
             }),
             // The result object may name the user: `--redact` applies to the body as to the log.
@@ -78,22 +83,14 @@ impl Refusal {
         }
     }
 
-    /// A response from the text of one (status line, header lines), with an empty body.
-    fn response(&self, text: &str) -> Result<Response<Body>> {
-        let mut lines = text.split("\r\n").filter(|line| !line.is_empty());
-        let status_line = lines.next().context("no status line")?;
-        let mut parts = status_line.splitn(3, ' ');
-        let (_version, code, reason) = (parts.next(), parts.next(), parts.next());
-        let status = StatusCode::from_bytes(code.context("no status code")?.as_bytes())?;
+    /// The verdict's 401 as a hyper response, with an empty body.
+    fn response(&self, refusal: &Response401) -> Result<Response<Body>> {
         let mut response = Response::new(Empty::<Bytes>::new().map_err(|never| match never {}).boxed());
         *response.extensions_mut() = self.case.clone();
-        if let Some(reason) = reason {
-            response.extensions_mut().insert(ReasonPhrase::try_from(Bytes::copy_from_slice(reason.as_bytes()))?);
-        }
-        *response.status_mut() = status;
-        for line in lines {
-            let (name, value) = line.split_once(':').context("a header line without a colon")?;
-            response.headers_mut().append(HeaderName::try_from(name)?, HeaderValue::try_from(value.trim_start())?);
+        response.extensions_mut().insert(ReasonPhrase::try_from(Bytes::from_static(refusal.reason.as_bytes()))?);
+        *response.status_mut() = StatusCode::from_u16(refusal.status)?;
+        for (name, value) in &refusal.headers {
+            response.headers_mut().append(HeaderName::try_from(*name)?, HeaderValue::try_from(value.as_ref())?);
         }
         Ok(response)
     }

@@ -298,9 +298,8 @@ impl State {
         if self.fixed_now {
             return std::borrow::Cow::Borrowed(&self.policy);
         }
-        let mut policy = self.policy.clone();
-        policy.now = Timestamp::from_second(at.as_second()).expect("the current time is in range");
-        std::borrow::Cow::Owned(policy)
+        let at = Timestamp::from_second(at.as_second()).expect("the current time is in range");
+        std::borrow::Cow::Owned(self.policy.with_time(at))
     }
 }
 

@@ -9,6 +9,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use mfacheck::Outcome;
+use mfacheck::internal::judge::Explained;
 use mfacheck::internal::judge::verdict::Policy;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
@@ -127,18 +128,16 @@ fn check(pasted: &str, policy: &Policy, redact: bool) -> (Value, Option<Outcome<
         items.clear();
     }
     let omitted = items.len().saturating_sub(MAX_RESULTS);
-    let now = policy.now.as_second();
+    let now = policy.now();
     let mut first = None;
     let mut refused = false;
     let results: Vec<Value> = items
         .into_iter()
         .take(MAX_RESULTS)
         .map(|item| {
-            let outcome = match &item.token {
-                Ok(token) => mfacheck::check_token(&item.source, token, policy),
-                Err(error) => Outcome::failed(item.source.clone(), error.clone()),
-            };
-            let value = explained(&outcome, item.token.ok().as_deref(), now, redact);
+            let explained = mfacheck::internal::judge::explained(item, policy);
+            let value = explained_value(&explained, now, redact);
+            let outcome = explained.outcome;
             refused |= outcome.response.is_some();
             first.get_or_insert(outcome);
             value
@@ -158,20 +157,17 @@ fn check(pasted: &str, policy: &Policy, redact: bool) -> (Value, Option<Outcome<
 }
 
 /// One token's part of the answer.
-fn explained(outcome: &Outcome, token: Option<&str>, now: i64, redact: bool) -> Value {
+fn explained_value(explained: &Explained, now: i64, redact: bool) -> Value {
     use mfacheck::report::text;
+    let outcome = &explained.outcome;
     let shown = if redact { mfacheck::report::redact::outcome(outcome) } else { outcome.clone() };
-    let decoded = token.and_then(|token| mfacheck::token::jws::decode(token).ok());
-    let (header, lines) = match decoded {
-        Some(mut jws) => {
-            if redact {
-                mfacheck::internal::report::redact::claims(&mut jws.header);
-                mfacheck::internal::report::redact::claims(&mut jws.claims);
-            }
-            (Some(jws.header), mfacheck::internal::judge::explain::claims(&jws.claims, now))
-        }
-        None => (None, Vec::new()),
-    };
+    let mut header = explained.header.clone();
+    let mut claims = explained.claims.clone();
+    if redact {
+        header.iter_mut().chain(claims.iter_mut()).for_each(mfacheck::internal::report::redact::claims);
+    }
+    let lines =
+        claims.as_ref().map(|claims| mfacheck::internal::judge::explain::claims(claims, now)).unwrap_or_default();
     let mut rendered = Vec::new();
     // Writing to memory cannot fail; a page shows no terminal colours.
     let plain = text::Paint::default();

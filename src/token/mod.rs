@@ -20,6 +20,7 @@ use signature::Verification;
 
 /// One input's header and claims, for `decode`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Decoded {
     pub source: String,
     #[serde(skip_serializing_if = "Option::is_none")]

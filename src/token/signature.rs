@@ -13,6 +13,7 @@ use std::str::FromStr;
 
 /// The `signature` of the result object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Signature {
     /// A key of the given set verified the signature with the header's algorithm.
     Verified,

@@ -62,8 +62,7 @@ pub static SETUP: LazyLock<Setup> = LazyLock::new(|| {
         sign(&ec, json!({"typ": "JWT", "alg": "ES256", "kid": "mfacheck-test-ec"}), json!(PC)),
         sign(&ed, json!({"typ": "JWT", "alg": "EdDSA", "kid": "mfacheck-test-ed25519"}), json!([PC])),
     ];
-    let at = || Policy::at(jiff::Timestamp::from_second(1_767_226_000).unwrap());
-    let with = |keys: Keys| Policy { keys: Some(Arc::new(keys)), ..at() };
+    let with = |keys: Keys| Policy::builder().now(1_767_226_000).keys(Arc::new(keys)).build();
     let policies = vec![
         ("jwks", with(Keys::from_jwks(key("jwks.json"), "jwks.json").unwrap())),
         ("pem", with(Keys::from_key_file(key("test-rsa.pub.pem"), "test-rsa.pub.pem").unwrap())),
@@ -121,7 +120,7 @@ pub fn mutate(data: &[u8]) -> Option<String> {
 pub fn check_token_everywhere(token: &str) {
     let signed = SETUP.originals.iter().any(|original| original == token);
     for (name, policy) in &SETUP.policies {
-        let keys = policy.keys.as_deref().expect("every policy asks for verification");
+        let keys = policy.keys().expect("every policy asks for verification");
         let mut seen: Vec<(&str, Signature)> = Vec::new();
         if let Ok(decoded) = jws::decode(token) {
             let claims = Claims::of_map(&decoded.claims);
