@@ -7,11 +7,9 @@
 //! screenshot.
 #![cfg(feature = "serve")]
 
-mod serve_support;
-
+use crate::support::serve::*;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
-use serve_support::*;
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

@@ -1,19 +1,11 @@
 //! `mfacheck check` as users run it: inputs, formats, exit statuses and exact output.
 
-mod common;
-
+use crate::support::{fixture, mfacheck};
 use assert_cmd::Command;
-use common::fixture;
 use predicates::prelude::*;
 use serde_json::Value;
 
 const NOW: &str = "2026-11-26T12:00:00Z";
-
-fn mfacheck() -> Command {
-    let mut cmd = Command::cargo_bin("mfacheck").unwrap();
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR")).env_remove("NO_COLOR");
-    cmd
-}
 
 fn json_of(cmd: &mut Command) -> Vec<Value> {
     let out = cmd.output().unwrap();
