@@ -2,8 +2,6 @@
 //! the progress line), and fed slowly through a pipe (results appear before the program waits
 //! for more input, serial and parallel).
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
@@ -20,7 +18,7 @@ fn bin() -> Command {
 }
 
 fn token() -> String {
-    common::fixture("mfa.jwt")
+    crate::support::fixture("mfa.jwt")
 }
 
 /// A pseudo-terminal: (controller, the terminal's end).
@@ -371,7 +369,7 @@ fn serve_logs_readable_lines_to_a_terminal() {
     let mut stream = std::net::TcpStream::connect(&addr).unwrap();
     let request = format!(
         "GET /v1/customers HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {}\r\n\r\n",
-        common::fixture("password-only.jwt")
+        crate::support::fixture("password-only.jwt")
     );
     stream.write_all(request.as_bytes()).unwrap();
     let mut answer = Vec::new();

@@ -1,19 +1,13 @@
 //! The workflows around the check (issue 5), run through the built binary on `fixtures/`:
 //! `scan`, `sample`, `--explain`, `completions` and `man`.
 
-use assert_cmd::Command;
+use crate::support::mfacheck;
 use serde_json::Value;
 use std::fs;
 
 const NOW: &str = "2026-01-01T00:00:00Z";
 /// `--now` and `--exp` of the committed fixtures (examples/fixtures.rs: IAT, EXP).
 const FIXTURE_TIMES: [&str; 4] = ["--now", "2025-12-01T00:00:00Z", "--exp", "2100-01-01T00:00:00Z"];
-
-fn mfacheck() -> Command {
-    let mut cmd = Command::cargo_bin("mfacheck").expect("the binary");
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR")).env_remove("NO_COLOR");
-    cmd
-}
 
 fn run(args: &[&str], stdin: &str) -> (i32, String, String) {
     let out = mfacheck().args(args).write_stdin(stdin).output().expect("runs");

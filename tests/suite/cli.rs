@@ -17,7 +17,7 @@ fn run(args: &[&str], stdin: &str) -> (i32, String, String) {
 }
 
 fn token(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap().trim().to_owned()
+    crate::support::fixture(name)
 }
 
 fn sources(ndjson: &str) -> Vec<String> {

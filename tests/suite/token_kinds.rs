@@ -3,19 +3,16 @@
 //! inputs, personal-account guests, a cause for every missing MFA, documentation samples,
 //! today's enforcement, and pasted brackets.
 
-mod common;
-
-use assert_cmd::Command;
-use common::fixture;
+use crate::support::{codes, fixture};
 use serde_json::Value;
 
 const NOW: &str = "2026-11-26T12:00:00Z";
 const PC: &str = "https://api.partnercenter.microsoft.com";
 const PC_APP_ID: &str = "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd";
 
-fn mfacheck() -> Command {
-    let mut cmd = Command::cargo_bin("mfacheck").unwrap();
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR")).env("NO_COLOR", "1");
+fn mfacheck() -> assert_cmd::Command {
+    let mut cmd = crate::support::mfacheck();
+    cmd.env("NO_COLOR", "1");
     cmd
 }
 
@@ -34,10 +31,6 @@ fn check_json(name: &str, args: &[&str]) -> (i32, Value) {
 fn check_text(name: &str, args: &[&str]) -> (i32, String) {
     let out = mfacheck().args(["check", "--now", NOW]).args(args).arg(format!("@fixtures/{name}")).output().unwrap();
     (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap())
-}
-
-fn codes(result: &Value) -> Vec<&str> {
-    result["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect()
 }
 
 #[test]

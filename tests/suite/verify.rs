@@ -1,7 +1,7 @@
 //! Signature verification, issuer/audience and time expectations, as a user runs them: the built
 //! binary on the fixtures, JWKS from files, key files, and from an HTTP server on loopback.
 
-use assert_cmd::Command;
+use crate::support::{codes, mfacheck};
 use predicates::prelude::*;
 use serde_json::Value;
 use std::io::{Read, Write};
@@ -12,21 +12,11 @@ use std::time::{Duration, Instant};
 
 const JWKS: &str = "fixtures/keys/jwks.json";
 
-fn mfacheck() -> Command {
-    let mut cmd = Command::cargo_bin("mfacheck").unwrap();
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR")).env_remove("NO_COLOR");
-    cmd
-}
-
 /// Runs `check --format ndjson` with `args`; returns the result objects and the exit code.
 fn check(args: &[&str]) -> (Vec<Value>, i32) {
     let out = mfacheck().args(["check", "--format", "ndjson"]).args(args).output().unwrap();
     let results = String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     (results, out.status.code().unwrap())
-}
-
-fn codes(result: &Value) -> Vec<&str> {
-    result["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect()
 }
 
 fn manifest() -> Vec<Value> {

@@ -1,13 +1,7 @@
 //! `mfacheck decode`: header and claims, no verdict.
 
-use assert_cmd::Command;
+use crate::support::mfacheck;
 use serde_json::Value;
-
-fn mfacheck() -> Command {
-    let mut cmd = Command::cargo_bin("mfacheck").unwrap();
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
-}
 
 #[test]
 fn json_holds_header_and_claims_in_token_order() {

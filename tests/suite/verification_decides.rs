@@ -2,9 +2,7 @@
 //! on the built binary: with `--jwks`, `--key` or `--verify`, only `signature: verified` can be
 //! compliant, and a Graph token's header `nonce` excuses nothing for any other audience.
 
-#[cfg(feature = "serve")]
-mod serve_support;
-
+use crate::support::{codes, mfacheck, root};
 use assert_cmd::Command;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -12,7 +10,6 @@ use mfacheck::internal::sample::{Signer, encode, encode_raw};
 use serde_json::{Map, Value, json};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::path::Path;
 
 const JWKS: &str = "fixtures/keys/jwks.json";
 const NOW: &str = "2026-01-01T00:10:00Z";
@@ -20,16 +17,6 @@ const PC: &str = "https://api.partnercenter.microsoft.com";
 const GRAPH: &str = "https://graph.microsoft.com";
 const GRAPH_ID: &str = "00000003-0000-0000-c000-000000000000";
 const TID: &str = "df845f1a-7b35-40a2-ba78-6481de91f8ae";
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn mfacheck() -> Command {
-    let mut cmd = Command::cargo_bin("mfacheck").unwrap();
-    cmd.current_dir(root());
-    cmd
-}
 
 /// An app+user token with MFA, valid at `NOW`, for `aud`.
 fn claims(aud: Value) -> Map<String, Value> {
@@ -94,10 +81,6 @@ fn check(cmd: &mut Command, args: &[&str], token: &str) -> (Value, i32) {
     let stdout = String::from_utf8(out.stdout).unwrap();
     let result = serde_json::from_str(stdout.lines().next().unwrap_or("null")).unwrap();
     (result, out.status.code().unwrap())
-}
-
-fn codes(result: &Value) -> Vec<&str> {
-    result["findings"].as_array().map(|f| f.iter().filter_map(|f| f["code"].as_str()).collect()).unwrap_or_default()
 }
 
 /// Not compliant, exit 1, with `finding` at level error, and a signature other than verified.
@@ -247,7 +230,7 @@ fn the_forged_token_fails_under_verify() {
 #[cfg(feature = "serve")]
 mod serve {
     use super::*;
-    use serve_support::{Server, Upstream};
+    use crate::support::serve::{Server, Upstream, fixture};
 
     #[test]
     fn the_gate_refuses_the_forgery_and_never_forwards_it() {
@@ -283,7 +266,7 @@ mod serve {
         assert_eq!(data["result"]["compliant"], false, "{data}");
         assert!(codes(&data["result"]).contains(&"bad-signature"), "{data}");
         // A genuine token is compliant there: the page is not simply refusing.
-        let good = serve_support::fixture("mfa.jwt");
+        let good = fixture("mfa.jwt");
         let response = post(&good);
         let data: Value = serde_json::from_slice(&response.body).unwrap();
         let data = &data["results"][0];

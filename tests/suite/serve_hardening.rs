@@ -2,10 +2,8 @@
 //! gate can't be bypassed, poisoned or frozen. The built binary on a loopback port, raw sockets.
 #![cfg(feature = "serve")]
 
-mod serve_support;
-
+use crate::support::serve::*;
 use serde_json::Value;
-use serve_support::*;
 use std::io::{BufReader, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};

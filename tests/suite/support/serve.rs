@@ -10,13 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
 
-#[path = "../common/mod.rs"]
-mod common;
-pub use common::fixture;
-
-pub fn binary() -> std::path::PathBuf {
-    assert_cmd::cargo::cargo_bin("mfacheck")
-}
+pub use super::{binary, fixture};
 
 pub struct Server {
     pub child: Child,

@@ -1,7 +1,7 @@
 //! Inputs the fuzzers found (`fuzz/regressions/TARGET/`), replayed through the fuzz target's own
 //! checks on every `cargo test`, so what was once found stays fixed without nightly.
 
-#[path = "../fuzz/fuzz_targets/oracle/scan.rs"]
+#[path = "../../fuzz/fuzz_targets/oracle/scan.rs"]
 mod scan_oracle;
 
 use std::path::Path;
@@ -38,7 +38,7 @@ fn scan_regressions_pass_the_fuzz_targets_checks() {
     }
 }
 
-#[path = "../fuzz/fuzz_targets/oracle/verify.rs"]
+#[path = "../../fuzz/fuzz_targets/oracle/verify.rs"]
 mod verify_oracle;
 
 /// The `verify` target's seeds, then seeded mutations of the signed originals (issue 17): no

@@ -8,9 +8,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-#[path = "common/mod.rs"]
-mod common;
-use common::fixture;
+use crate::support::fixture;
 
 const NOW: &str = "1780000000";
 

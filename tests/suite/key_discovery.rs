@@ -3,6 +3,7 @@
 //! MFACHECK_TEST_LOGIN_BASE; the cache directory is a fresh temporary one (XDG_CACHE_HOME). No
 //! test touches the network.
 
+use crate::support::{codes, root};
 use assert_cmd::Command;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -16,10 +17,6 @@ use std::time::{Duration, SystemTime};
 
 const TID: &str = "0b0d8c3e-2f6a-4c51-9d7e-5a1b2c3d4e5f";
 const NOW: &str = "2026-01-01T00:00:00Z";
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn jwks() -> String {
     std::fs::read_to_string(root().join("fixtures/keys/jwks.json")).unwrap()
@@ -125,10 +122,6 @@ fn check(server: &Server, cache: &Path, args: &[&str], tokens: &[String]) -> Run
         .unwrap();
     let results = String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     Run { results, code: out.status.code().unwrap_or(-1), stderr: String::from_utf8(out.stderr).unwrap() }
-}
-
-fn codes(result: &Value) -> Vec<&str> {
-    result["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect()
 }
 
 fn v1_path() -> String {
@@ -552,10 +545,6 @@ fn a_flood_of_bogus_issuers_does_not_lock_out_a_genuine_tenant() {
 }
 
 #[cfg(feature = "serve")]
-#[allow(unused_imports)] // its re-export of `fixture`, for the other test files
-mod serve_support;
-
-#[cfg(feature = "serve")]
 #[test]
 fn a_long_running_serve_picks_up_a_rolled_key_and_new_tenants() {
     let keys = Server::start();
@@ -565,7 +554,7 @@ fn a_long_running_serve_picks_up_a_rolled_key_and_new_tenants() {
         ("MFACHECK_TEST_LOGIN_BASE", std::ffi::OsStr::new(&keys.base)),
         ("XDG_CACHE_HOME", cache_dir.path().as_os_str()),
     ];
-    let gate = serve_support::Server::start_with_env(&["--verify", "--now", NOW], &env);
+    let gate = crate::support::serve::Server::start_with_env(&["--verify", "--now", NOW], &env);
     let status = |token: &str| gate.get_with_token("/v1/customers", token).status();
     let es = Command::cargo_bin("mfacheck")
         .unwrap()

@@ -1,23 +1,12 @@
 //! Key sets as the built binary loads and uses them (`--jwks`, `--key`): keys that are refused
 //! when loaded, and the bound on the keys tried for one token.
 
-use assert_cmd::Command;
+use crate::support::{mfacheck, root};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
-use std::path::Path;
 
 const NOW: &str = "2026-01-01T00:00:00Z";
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn mfacheck() -> Command {
-    let mut cmd = Command::cargo_bin("mfacheck").unwrap();
-    cmd.current_dir(root());
-    cmd
-}
 
 struct Run {
     results: Vec<Value>,

@@ -2,6 +2,7 @@
 //! token without the exact element "mfa" is never compliant, and a signature is verified only for
 //! the exact text that was signed. Case counts keep the suite to a few seconds.
 
+use crate::support::root;
 use assert_cmd::Command;
 use mfacheck::Kind;
 use mfacheck::Outcome;
@@ -14,14 +15,9 @@ use mfacheck::{Mfa, Policy};
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
 use serde_json::{Map, Value, json};
-use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 const URL_SAFE: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.";
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn keys() -> Arc<Keys> {
     static KEYS: OnceLock<Arc<Keys>> = OnceLock::new();

@@ -1,19 +1,11 @@
 //! `mfacheck check` as users run it: inputs, formats, exit statuses and exact output.
 
-mod common;
-
+use crate::support::{fixture, mfacheck};
 use assert_cmd::Command;
-use common::fixture;
 use predicates::prelude::*;
 use serde_json::Value;
 
 const NOW: &str = "2026-11-26T12:00:00Z";
-
-fn mfacheck() -> Command {
-    let mut cmd = Command::cargo_bin("mfacheck").unwrap();
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR")).env_remove("NO_COLOR");
-    cmd
-}
 
 fn json_of(cmd: &mut Command) -> Vec<Value> {
     let out = cmd.output().unwrap();
@@ -265,10 +257,21 @@ fn text_summary_counts_outcomes() {
 
 #[test]
 fn usage_errors_exit_2() {
-    mfacheck().args(["check", "--format", "yaml"]).assert().code(2);
-    mfacheck().args(["check", "--now", "yesterday", "x"]).assert().code(2);
-    mfacheck().arg("frobnicate").assert().code(2);
-    mfacheck().assert().code(2);
+    // Each input also exits 2 for other reasons (no input, a missing file `x`), so each case
+    // checks the message that says the usage error was caught, and that nothing was checked.
+    let cases: [(&[&str], &str); 4] = [
+        (&["check", "--format", "yaml"], "invalid value 'yaml' for '--format <FORMAT>'"),
+        (&["check", "--now", "yesterday", "x"], "invalid value 'yesterday' for '--now <TIME>'"),
+        (&["frobnicate"], "\"frobnicate\" is not a command"),
+        (&[], "Usage: mfacheck <COMMAND>"),
+    ];
+    for (args, message) in cases {
+        let out = mfacheck().args(args).write_stdin("").output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.starts_with("mfacheck: ") && stderr.contains(message), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?} checked something: {}", String::from_utf8_lossy(&out.stdout));
+    }
 }
 
 #[test]

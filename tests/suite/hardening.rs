@@ -1,7 +1,7 @@
 //! Issue 11: every outside probe closed (SPEC §3, the hardening paragraph). Each test runs the
 //! built binary as the probe did and fails without its fix.
 
-use assert_cmd::Command;
+use crate::support::mfacheck;
 use mfacheck::internal::sample::{Signer, encode};
 use serde_json::{Value, json};
 use std::io::{Read, Write};
@@ -10,12 +10,6 @@ use std::time::{Duration, Instant};
 
 const DIR: &str = env!("CARGO_MANIFEST_DIR");
 const NOW: &str = "1780000000";
-
-fn mfacheck() -> Command {
-    let mut cmd = Command::cargo_bin("mfacheck").unwrap();
-    cmd.current_dir(DIR).env_remove("NO_COLOR");
-    cmd
-}
 
 struct Run {
     code: i32,

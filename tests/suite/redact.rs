@@ -1,29 +1,23 @@
 //! `--redact`: no personal value of a fixture appears in any output format of `check` or `decode`,
 //! and the masks that stand in for them are keyed per run (SPEC §3).
 
+use crate::support::root;
 use assert_cmd::Command;
 use mfacheck::report::redact::PERSONAL_CLAIMS;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::path::Path;
 
-#[path = "serve_support/mod.rs"]
-mod serve_support;
-
 /// Fixtures holding every personal claim between them: v1.0 and v2.0 users, the seed (name,
 /// given_name, family_name, ipaddr), a user named by email, a cross-tenant user, and an app (oid, sub).
 const FILES: [&str; 7] =
     ["seed.jwt", "mfa.jwt", "v2-mfa.jwt", "v2-email.jwt", "cross-tenant.jwt", "app-only.jwt", "user-roles.jwt"];
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
 /// The personal claims found in the fixtures, and their values, read with the library's decoder.
 fn personal_values() -> (BTreeSet<&'static str>, BTreeSet<String>) {
     let (mut names, mut values) = (BTreeSet::new(), BTreeSet::new());
     for file in FILES {
-        let jws = mfacheck::token::jws::decode(&serve_support::fixture(file)).unwrap();
+        let jws = mfacheck::token::jws::decode(&crate::support::fixture(file)).unwrap();
         for name in PERSONAL_CLAIMS {
             if let Some(value) = jws.claims.get(name) {
                 names.insert(name);
@@ -227,7 +221,7 @@ fn masks_are_keyed_per_run() {
 #[test]
 fn serve_masks_every_identifying_claim_on_the_page_and_in_the_log() {
     let token = identifying_token();
-    let mut server = serve_support::Server::start(&["--now", "1549090000", "--redact"]);
+    let mut server = crate::support::serve::Server::start(&["--now", "1549090000", "--redact"]);
     let body = json!({ "text": token }).to_string();
     let page = server.request(&format!(
         "POST /_mfacheck/check HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",

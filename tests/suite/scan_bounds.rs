@@ -9,22 +9,18 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-#[path = "common/mod.rs"]
-mod common;
-use common::fixture;
+use crate::support::{binary, fixture};
 
 const NOW: &str = "1780000000";
-
-fn binary() -> std::path::PathBuf {
-    assert_cmd::cargo::cargo_bin("mfacheck")
-}
 
 fn ndjson(text: &[u8]) -> Vec<Value> {
     String::from_utf8_lossy(text).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
 /// Waits for `child` at most `limit`, killing it when it runs longer; its exit code, stdout and
-/// peak RSS in KiB (`wait4`: the child's own, not the test's).
+/// peak RSS in KiB. The peak is the child's VmHWM polled while it runs, never `wait4`'s
+/// `ru_maxrss`: Linux carries the spawning process's high-water mark across exec, so in a test
+/// process that other tests have grown, `ru_maxrss` measures the test, not the child.
 fn finish(mut child: Child, limit: Duration) -> (Option<i32>, Vec<u8>, u64) {
     let mut stdout = child.stdout.take().unwrap();
     let reader = std::thread::spawn(move || {
@@ -34,14 +30,15 @@ fn finish(mut child: Child, limit: Duration) -> (Option<i32>, Vec<u8>, u64) {
     });
     let started = Instant::now();
     let pid = child.id() as libc::pid_t;
+    let mut peak = 0;
     loop {
         let mut status = 0;
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        // SAFETY: wait4 on our own child with valid out-pointers.
-        let done = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        // SAFETY: waitpid on our own child with a valid out-pointer.
+        peak = peak.max(vm_hwm_kib(pid));
+        let done = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
         if done == pid {
             let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
-            return (code, reader.join().unwrap(), usage.ru_maxrss as u64);
+            return (code, reader.join().unwrap(), peak);
         }
         if started.elapsed() > limit {
             let _ = child.kill();
@@ -50,6 +47,13 @@ fn finish(mut child: Child, limit: Duration) -> (Option<i32>, Vec<u8>, u64) {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// A running process's peak resident set in KiB (0 once it has exited).
+fn vm_hwm_kib(pid: libc::pid_t) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"));
+    line.and_then(|l| l.split_whitespace().nth(1)?.parse().ok()).unwrap_or(0)
 }
 
 #[test]
@@ -237,5 +241,6 @@ fn a_huge_har_string_is_never_held_whole() {
     assert!(errors.is_empty(), "{errors}");
     assert_eq!(code, Some(1));
     eprintln!("peak RSS {} MiB", peak_kib >> 10);
+    assert!(peak_kib > 0, "the child's peak RSS was never read");
     assert!(peak_kib < 64 << 10, "peak RSS {} MiB", peak_kib >> 10);
 }

@@ -2,10 +2,8 @@
 //! loopback port, real clients over loopback (raw sockets where bytes matter).
 #![cfg(feature = "serve")]
 
-mod serve_support;
-
+use crate::support::serve::*;
 use serde_json::Value;
-use serve_support::*;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
