@@ -209,3 +209,145 @@ mod tests {
         assert!(from_json(&json!([1])).unwrap_err().contains("not an array"));
     }
 }
+
+/// Reads a JSON export record by record, whatever its shape: a `{"value": [...]}` page (or
+/// several, concatenated), a `{"records": [...]}` batch, a JSON array, or one object per line.
+/// Only the current record is held. `each` gets the record's number (from 1) and the record or
+/// why it is not one; a syntax error ends the file (the rest can't be placed) with its line.
+pub fn read_json<R: std::io::BufRead>(mut reader: R, each: &mut dyn FnMut(usize, Result<Signin, String>)) {
+    let mut n = 0;
+    let first = loop {
+        match reader.fill_buf() {
+            Ok([]) => return,
+            Ok(buf) => match buf.iter().position(|b| !b.is_ascii_whitespace()) {
+                Some(i) => {
+                    let b = buf[i];
+                    reader.consume(i);
+                    break b;
+                }
+                None => {
+                    let len = buf.len();
+                    reader.consume(len);
+                }
+            },
+            Err(e) => return each(1, Err(format!("read error: {e}"))),
+        }
+    };
+    if first != b'{' && first != b'[' {
+        return each(1, Err("not a JSON sign-in export (it starts with neither { nor [)".into()));
+    }
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    loop {
+        let result = serde::de::DeserializeSeed::deserialize(Top { n: &mut n, each: &mut *each }, &mut de);
+        if let Err(e) = result {
+            n += 1;
+            return each(n, Err(format!("not valid JSON at line {}, column {}: {e}", e.line(), e.column())));
+        }
+        match de.end() {
+            Ok(()) => return,
+            Err(_) => continue,
+        }
+    }
+}
+
+/// One top-level value: an array of records, a page or batch holding one, or a record.
+struct Top<'a> {
+    n: &'a mut usize,
+    each: &'a mut dyn FnMut(usize, Result<Signin, String>),
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Top<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        de.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Top<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a sign-in record, an array of them, or a value/records page")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(record) = seq.next_element::<Value>()? {
+            *self.n += 1;
+            (self.each)(*self.n, from_json(&record));
+        }
+        Ok(())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut rest = Map::new();
+        let mut paged = false;
+        while let Some(name) = map.next_key::<String>()? {
+            if (name == "value" || name == "records") && !paged {
+                paged = true;
+                map.next_value_seed(Top { n: &mut *self.n, each: &mut *self.each })?;
+            } else {
+                rest.insert(name, map.next_value()?);
+            }
+        }
+        if !paged {
+            *self.n += 1;
+            (self.each)(*self.n, from_json(&Value::Object(rest)));
+        }
+        Ok(())
+    }
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<(), E> {
+        self.other("a string")
+    }
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<(), E> {
+        self.other("a number")
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<(), E> {
+        self.other("a number")
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<(), E> {
+        self.other("a number")
+    }
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<(), E> {
+        self.other("a boolean")
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        self.other("null")
+    }
+}
+
+impl Top<'_> {
+    fn other<E>(self, what: &str) -> Result<(), E> {
+        *self.n += 1;
+        (self.each)(*self.n, Err(format!("a sign-in record is a JSON object, not {what}")));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod stream_tests {
+    use super::*;
+
+    fn read(text: &str) -> Vec<(usize, Result<Option<String>, String>)> {
+        let mut out = Vec::new();
+        read_json(text.as_bytes(), &mut |n, r| out.push((n, r.map(|s| s.app_id))));
+        out
+    }
+
+    #[test]
+    fn every_shape_yields_its_records_in_order() {
+        let want = vec![(1, Ok(Some("a".into()))), (2, Ok(Some("b".into())))];
+        assert_eq!(read(r#"{"@odata.context":"x","value":[{"appId":"a"},{"appId":"b"}]}"#), want);
+        assert_eq!(read("{\"value\":[{\"appId\":\"a\"}]}\n{\"value\":[{\"appId\":\"b\"}]}"), want);
+        assert_eq!(read(r#"{"records":[{"properties":{"appId":"a"}},{"properties":{"appId":"b"}}]}"#), want);
+        assert_eq!(read(r#" [ {"appId":"a"}, {"appId":"b"} ] "#), want);
+        assert_eq!(read("{\"appId\":\"a\"}\n{\"appId\":\"b\"}\n"), want);
+    }
+
+    #[test]
+    fn bad_input_is_an_error_naming_the_record() {
+        let got = read("{\"appId\":\"a\"}\n{\"appId\":");
+        assert_eq!(got[0], (1, Ok(Some("a".into()))));
+        assert!(matches!(&got[1], (2, Err(e)) if e.contains("line 2")), "{got:?}");
+        let got = read("[{\"appId\":\"a\"}, 7]");
+        assert!(matches!(&got[1], (2, Err(e)) if e.contains("not a number")), "{got:?}");
+        assert!(matches!(&read("\u{0}\u{1}binary")[0], (1, Err(_))));
+        assert!(read("").is_empty());
+    }
+}
