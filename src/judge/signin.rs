@@ -352,3 +352,36 @@ mod tests {
         assert!(says_mfa_required("MFA required in Azure AD"));
     }
 }
+
+/// Which sign-ins are judged (`--resource`); the others are counted and skipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resource {
+    PartnerCenter,
+    Any,
+    Id(String),
+}
+
+impl Resource {
+    pub fn parse(text: &str) -> Resource {
+        match text {
+            "partner-center" => Resource::PartnerCenter,
+            "any" => Resource::Any,
+            id => Resource::Id(id.to_owned()),
+        }
+    }
+
+    /// Whether the record's resource is the one asked for (by id, or Partner Center's display name).
+    pub fn matches(&self, s: &Signin) -> bool {
+        let id = s.resource_id.as_deref().unwrap_or_default();
+        let name = s.resource_name.as_deref().unwrap_or_default();
+        match self {
+            Resource::Any => true,
+            Resource::PartnerCenter => {
+                id.eq_ignore_ascii_case(PARTNER_CENTER_ID)
+                    || name.eq_ignore_ascii_case("Partner Center")
+                    || name.eq_ignore_ascii_case("Microsoft Partner Center")
+            }
+            Resource::Id(want) => id.eq_ignore_ascii_case(want) || name.eq_ignore_ascii_case(want),
+        }
+    }
+}
