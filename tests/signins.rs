@@ -58,6 +58,17 @@ fn monitor_records_one_per_line_and_log_analytics_array() {
 }
 
 #[test]
+fn portal_csv_download() {
+    let (code, results) = ndjson(&["fixtures/signins/portal.csv"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        mfa(&results),
+        [("fixtures/signins/portal.csv:record-1", "missing"), ("fixtures/signins/portal.csv:record-2", "required")]
+    );
+    assert_eq!(results[1]["findings"][0]["code"], "signin-mfa-not-registered");
+}
+
+#[test]
 fn every_format_and_redact() {
     let (code, out, _) = signins(&["fixtures/signins/graph.json"]);
     assert_eq!(code, 1);
@@ -100,6 +111,7 @@ fn bad_inputs_are_errors_naming_file_and_record() {
         ),
         ("binary.bin", &b"\x00\x01\x02\xff"[..], "binary.bin:record-1", "neither"),
         ("empty.json", &b""[..], "empty.json:record-1", "empty"),
+        ("no-app.csv", &b"User,Status\nana,Success\n"[..], "no-app.csv:record-1", "Application ID"),
         ("number.json", &b"[7]"[..], "number.json:record-1", "not a number"),
     ];
     for (name, bytes, source, why) in cases {

@@ -210,11 +210,11 @@ mod tests {
     }
 }
 
-/// Reads a JSON export record by record, whatever its shape: a `{"value": [...]}` page (or
+/// Reads an export record by record: CSV (when it starts with neither `{` nor `[`), or JSON of any shape: a `{"value": [...]}` page (or
 /// several, concatenated), a `{"records": [...]}` batch, a JSON array, or one object per line.
 /// Only the current record is held. `each` gets the record's number (from 1) and the record or
 /// why it is not one; a syntax error ends the file (the rest can't be placed) with its line.
-pub fn read_json<R: std::io::BufRead>(mut reader: R, each: &mut dyn FnMut(usize, Result<Signin, String>)) {
+pub fn read<R: std::io::BufRead>(mut reader: R, each: &mut dyn FnMut(usize, Result<Signin, String>)) {
     let mut n = 0;
     let first = loop {
         match reader.fill_buf() {
@@ -234,7 +234,11 @@ pub fn read_json<R: std::io::BufRead>(mut reader: R, each: &mut dyn FnMut(usize,
         }
     };
     if first != b'{' && first != b'[' {
-        return each(1, Err("not a JSON sign-in export (it starts with neither { nor [)".into()));
+        let binary = reader.fill_buf().is_ok_and(|buf| buf.contains(&0));
+        if binary || first == 0 {
+            return each(1, Err("binary: not a sign-in export (neither JSON nor CSV)".into()));
+        }
+        return read_csv(reader, each);
     }
     let mut de = serde_json::Deserializer::from_reader(reader);
     loop {
@@ -248,6 +252,92 @@ pub fn read_json<R: std::io::BufRead>(mut reader: R, each: &mut dyn FnMut(usize,
             Err(_) => continue,
         }
     }
+}
+
+/// Reads a CSV export (Log Analytics or the admin center's download): a header row, then one
+/// record per row (quoted fields may span lines). A header without an application-id column is
+/// an error for the file: every row would be judged without the app it concerns.
+fn read_csv<R: std::io::BufRead>(mut reader: R, each: &mut dyn FnMut(usize, Result<Signin, String>)) {
+    let mut line = 1;
+    let header = match csv_row(&mut reader, &mut line) {
+        Ok(Some(row)) => row,
+        Ok(None) => return,
+        Err(e) => return each(1, Err(e)),
+    };
+    let header: Vec<String> = header.into_iter().map(|h| h.trim_start_matches('\u{feff}').to_owned()).collect();
+    if !header.iter().any(|h| matches!(key(h).as_str(), "appid" | "applicationid")) {
+        return each(1, Err("CSV without an AppId or Application ID column: not a sign-in export".into()));
+    }
+    let mut n = 0;
+    loop {
+        let at = line;
+        match csv_row(&mut reader, &mut line) {
+            Ok(None) => return,
+            Ok(Some(row)) if row.len() != header.len() => {
+                n += 1;
+                each(n, Err(format!("line {at}: {} fields where the header has {}", row.len(), header.len())));
+            }
+            Ok(Some(row)) => {
+                n += 1;
+                let map = header.iter().cloned().zip(row.into_iter().map(Value::String)).collect();
+                each(n, from_json(&Value::Object(map)));
+            }
+            Err(e) => return each(n + 1, Err(e)),
+        }
+    }
+}
+
+/// One CSV row (RFC 4180: `"` quotes, `""` inside quotes), `None` at the end; counts lines.
+fn csv_row<R: std::io::BufRead>(reader: &mut R, line: &mut usize) -> Result<Option<Vec<String>>, String> {
+    const LIMIT: usize = 1 << 20;
+    let mut fields = Vec::new();
+    let mut field = Vec::new();
+    let mut quoted = false;
+    let mut raw = Vec::new();
+    loop {
+        raw.clear();
+        let read = std::io::BufRead::read_until(&mut std::io::Read::take(&mut *reader, LIMIT as u64), b'\n', &mut raw)
+            .map_err(|e| format!("read error: {e}"))?;
+        if read == 0 {
+            if quoted {
+                return Err(format!("line {line}: a quoted field is not closed"));
+            }
+            if fields.is_empty() && field.is_empty() {
+                return Ok(None);
+            }
+            break;
+        }
+        *line += 1;
+        let mut bytes = raw.iter().copied().peekable();
+        while let Some(b) = bytes.next() {
+            match (quoted, b) {
+                (true, b'"') if bytes.peek() == Some(&b'"') => {
+                    bytes.next();
+                    field.push(b'"');
+                }
+                (true, b'"') => quoted = false,
+                (false, b'"') => quoted = true,
+                (false, b',') => fields.push(std::mem::take(&mut field)),
+                (false, b'\n' | b'\r') => {}
+                (_, b) => field.push(b),
+            }
+            if field.len() > LIMIT {
+                return Err(format!("line {line}: a field longer than 1 MiB"));
+            }
+        }
+        if !quoted {
+            if fields.is_empty() && field.is_empty() {
+                continue; // a blank line
+            }
+            break;
+        }
+    }
+    fields.push(field);
+    fields
+        .into_iter()
+        .map(|f| String::from_utf8(f).map_err(|_| format!("line {}: not UTF-8 text", *line - 1)))
+        .collect::<Result<_, _>>()
+        .map(Some)
 }
 
 /// One top-level value: an array of records, a page or batch holding one, or a record.
@@ -322,11 +412,10 @@ impl Top<'_> {
 
 #[cfg(test)]
 mod stream_tests {
-    use super::*;
 
     fn read(text: &str) -> Vec<(usize, Result<Option<String>, String>)> {
         let mut out = Vec::new();
-        read_json(text.as_bytes(), &mut |n, r| out.push((n, r.map(|s| s.app_id))));
+        super::read(text.as_bytes(), &mut |n, r| out.push((n, r.map(|s| s.app_id))));
         out
     }
 
@@ -341,13 +430,26 @@ mod stream_tests {
     }
 
     #[test]
+    fn csv_exports() {
+        let portal = "\u{feff}Date (UTC),Application ID,Status,Authentication requirement\n\
+                      2026-05-04T09:12:00Z,a,Success,Single-factor authentication\n\n\
+                      2026-05-04T09:13:00Z,\"b\",\"Fail,\nure\"\"\",x\n";
+        assert_eq!(read(portal), vec![(1, Ok(Some("a".into()))), (2, Ok(Some("b".into())))]);
+        let got = read("AppId,ResultType\na,0,extra\n");
+        assert!(matches!(&got[0], (1, Err(e)) if e.contains("line 2")), "{got:?}");
+        let got = read("AppId\n\"open\n");
+        assert!(matches!(&got[0], (1, Err(e)) if e.contains("not closed")), "{got:?}");
+    }
+
+    #[test]
     fn bad_input_is_an_error_naming_the_record() {
         let got = read("{\"appId\":\"a\"}\n{\"appId\":");
         assert_eq!(got[0], (1, Ok(Some("a".into()))));
         assert!(matches!(&got[1], (2, Err(e)) if e.contains("line 2")), "{got:?}");
         let got = read("[{\"appId\":\"a\"}, 7]");
         assert!(matches!(&got[1], (2, Err(e)) if e.contains("not a number")), "{got:?}");
-        assert!(matches!(&read("\u{0}\u{1}binary")[0], (1, Err(_))));
+        assert!(matches!(&read("\u{0}\u{1}binary")[0], (1, Err(e)) if e.contains("binary")));
+        assert!(matches!(&read("User,Status\nana,Success\n")[0], (1, Err(e)) if e.contains("Application ID")));
         assert!(read("").is_empty());
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::error::path_name;
 use crate::exit_status::ExitStatus;
-use crate::input::signins::{Signin, read_json};
+use crate::input::signins::{Signin, read};
 use crate::judge::signin::{Resource, decide};
 use crate::report::signins::{Record, SigninPrinter};
 use std::fs::File;
@@ -33,7 +33,7 @@ pub fn run<W: io::Write>(
         };
         let mut failed = Ok(());
         let mut seen = false;
-        read_json(reader, &mut |n, record: Result<Signin, String>| {
+        read(reader, &mut |n, record: Result<Signin, String>| {
             seen = true;
             if failed.is_err() {
                 return;
