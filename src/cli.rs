@@ -119,6 +119,15 @@ pub enum Command {
     /// exit status are those of `check`; finding no token at all is an `empty` error (exit 2).
     #[command(help_template = LAYOUT, after_help = SCAN_EXAMPLES)]
     Scan(ScanArgs),
+    /// Judge Entra ID sign-in log exports: who Partner Center will refuse, and why
+    ///
+    /// Reads JSON exports (Microsoft Graph signIn pages or arrays, Azure Monitor / Event Hub
+    /// records, Log Analytics and admin center JSON; one record per line or pretty-printed). Each
+    /// sign-in to the resource asked for gets `mfa`: not-applicable, required, satisfied, missing
+    /// or unknown, with the fields that decided. Exit 1 when any is missing or required, 2 for an
+    /// input that is not a sign-in log.
+    #[command(help_template = LAYOUT)]
+    Signins(SigninsArgs),
     /// Mint a sample token (unsigned, or signed with a PEM key) for fixtures and tests
     ///
     /// Prints one token on stdout: Microsoft's sample app+user claims (or an app-only token with
@@ -286,6 +295,30 @@ pub struct PolicyArgs {
     /// (--leeway), and the MFA rule satisfied
     #[arg(long, conflicts_with = "audiences")]
     pub partner_center: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SigninsArgs {
+    /// Sign-in log exports (`-` or none: stdin)
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<std::ffi::OsString>,
+
+    /// The resource whose sign-ins are judged: partner-center, any, or an application id or
+    /// display name; the others are counted and skipped
+    #[arg(long, value_name = "RESOURCE", default_value = "partner-center")]
+    pub resource: String,
+
+    /// Output format: text, json (one array), ndjson (one object per line), junit or github
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    /// Print the table per application and user (sign-ins, satisfied, missing, required, last
+    /// seen) to stderr
+    #[arg(long)]
+    pub summary: bool,
 }
 
 #[derive(Debug, Args)]

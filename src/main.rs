@@ -100,6 +100,23 @@ fn run() -> Result<ExitStatus> {
             print_summary(printer.summary());
             Ok(status.merge(missing_keys(policy.keys())))
         }
+        Command::Signins(args) => {
+            let out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+            let resource = mfacheck::internal::judge::signin::Resource::parse(&args.resource);
+            let printer = mfacheck::internal::report::signins::SigninPrinter::new(
+                out,
+                args.format.into(),
+                args.output.quiet,
+                args.output.redact,
+                args.summary,
+            );
+            hint_stdin(
+                &args.output,
+                args.paths.is_empty() || args.paths.iter().any(|p| p == "-"),
+                "a sign-in log export from stdin",
+            );
+            Ok(run::signins::run(&args.paths, &resource, printer)?)
+        }
         #[cfg(feature = "serve")]
         Command::Serve(args) => serve::run(&args, policy(&args.policy)?),
         Command::Sample(args) => emit((sample(&args)? + "\n").as_bytes()),

@@ -8,6 +8,7 @@ pub mod har;
 pub mod lines;
 pub mod paste;
 pub mod scan;
+pub mod signins;
 
 use crate::error::{ErrorCode, InputError};
 use std::ffi::OsStr;

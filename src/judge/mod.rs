@@ -9,6 +9,7 @@ pub mod code;
 pub mod explain;
 pub mod outcome;
 pub mod roles;
+pub mod signin;
 pub mod verdict;
 
 use crate::input::Item;

@@ -8,6 +8,7 @@ pub mod junit;
 pub mod progress;
 pub mod redact;
 pub mod sanitize;
+pub mod signins;
 pub mod summary;
 pub mod text;
 

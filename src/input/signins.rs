@@ -1,0 +1,455 @@
+//! Sign-in log records (SPEC §5): what one Entra ID sign-in says, read from any export's
+//! spelling (Graph camelCase, Azure Monitor `properties`, Log Analytics PascalCase with nested
+//! JSON in strings, the admin center's download) into one [`Signin`].
+
+use serde_json::{Map, Value};
+
+/// One sign-in, as the record states it; absent fields stay `None`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Signin {
+    pub time: Option<String>,
+    /// `signInEventTypes`, or the Azure Monitor `category`.
+    pub signin_type: Option<String>,
+    pub app_id: Option<String>,
+    pub app_name: Option<String>,
+    pub resource_id: Option<String>,
+    pub resource_name: Option<String>,
+    pub user: Option<String>,
+    pub error_code: Option<i64>,
+    pub failure_reason: Option<String>,
+    pub additional_details: Option<String>,
+    pub authentication_requirement: Option<String>,
+    pub steps: Vec<Step>,
+    pub is_interactive: Option<bool>,
+    pub conditional_access_status: Option<String>,
+    pub token_issuer_type: Option<String>,
+}
+
+/// One `authenticationDetails` step.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Step {
+    pub method: Option<String>,
+    pub requirement: Option<String>,
+    pub succeeded: Option<bool>,
+    pub result_detail: Option<String>,
+}
+
+/// A field name as every export spells it: letters and digits, lower case, without a unit
+/// suffix such as ` [UTC]`.
+fn key(name: &str) -> String {
+    let name = name.split(" [").next().unwrap_or(name);
+    name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
+}
+
+/// The first of `names` (already in [`key`] form) the object holds, not null or empty.
+fn get<'v>(map: &'v Map<String, Value>, names: &[&str]) -> Option<&'v Value> {
+    names.iter().find_map(|want| {
+        map.iter().find(|(k, v)| key(k) == *want && !v.is_null() && v.as_str() != Some("")).map(|(_, v)| v)
+    })
+}
+
+/// Log Analytics nests objects as JSON text.
+fn nested(value: &Value) -> Option<Value> {
+    match value {
+        Value::String(text) if text.trim_start().starts_with(['{', '[']) => serde_json::from_str(text).ok(),
+        other => Some(other.clone()),
+    }
+}
+
+fn text(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(items) => items.first().and_then(|v| v.as_str()).map(str::to_owned),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn int(value: Option<&Value>) -> Option<i64> {
+    match value? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn boolean(value: Option<&Value>) -> Option<bool> {
+    match value? {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("yes") => Some(true),
+        Value::String(s) if s.eq_ignore_ascii_case("false") || s.eq_ignore_ascii_case("no") => Some(false),
+        _ => None,
+    }
+}
+
+/// Reads one record. `Err` says why it is not a sign-in (not an object).
+pub fn from_json(record: &Value) -> Result<Signin, String> {
+    let Value::Object(outer) = record else {
+        return Err(format!("a sign-in record is a JSON object, not {}", kind_of(record)));
+    };
+    // Azure Monitor / Event Hub: the sign-in under `properties`, the kind in `category`; the
+    // top-level `resourceId` is the tenant's path, never read as the resource.
+    let (map, category) = match outer.get("properties") {
+        Some(Value::Object(props)) => (props, text(outer.get("category"))),
+        _ => (outer, text(get(outer, &["category"]))),
+    };
+    let status = get(map, &["status"]).and_then(nested);
+    let status = status.as_ref().and_then(Value::as_object);
+    let from_status = |names: &[&str]| status.and_then(|s| get(s, names));
+    let portal_status = get(map, &["status"]).and_then(Value::as_str);
+    let error_code = int(from_status(&["errorcode"]))
+        .or_else(|| int(get(map, &["resulttype", "signinerrorcode", "errorcode"])))
+        .or_else(|| match portal_status {
+            Some(s) if s.eq_ignore_ascii_case("success") => Some(0),
+            _ => None,
+        });
+    let steps = get(map, &["authenticationdetails"])
+        .and_then(nested)
+        .and_then(|v| v.as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(Value::as_object)
+        .map(|step| Step {
+            method: text(get(step, &["authenticationmethod"])),
+            requirement: text(get(step, &["authenticationsteprequirement"])),
+            succeeded: boolean(get(step, &["succeeded"])),
+            result_detail: text(get(step, &["authenticationstepresultdetail"])),
+        })
+        .collect();
+    Ok(Signin {
+        time: text(get(map, &["createddatetime", "timegenerated", "dateutc", "date"]))
+            .or_else(|| text(outer.get("time"))),
+        signin_type: text(get(map, &["signineventtypes", "signintype"])).or(category),
+        app_id: text(get(map, &["appid", "applicationid"])),
+        app_name: text(get(map, &["appdisplayname", "application"])),
+        resource_id: text(get(map, &["resourceid", "resourceidentity"])),
+        resource_name: text(get(map, &["resourcedisplayname", "resource"])),
+        user: text(get(map, &["userprincipalname", "username", "user"])),
+        error_code,
+        failure_reason: text(
+            from_status(&["failurereason"]).or_else(|| get(map, &["failurereason", "resultdescription"])),
+        ),
+        additional_details: text(from_status(&["additionaldetails"]).or_else(|| get(map, &["additionaldetails"]))),
+        authentication_requirement: text(get(map, &["authenticationrequirement"])),
+        steps,
+        is_interactive: boolean(get(map, &["isinteractive"])),
+        conditional_access_status: text(get(map, &["conditionalaccessstatus", "conditionalaccess"])),
+        token_issuer_type: text(get(map, &["tokenissuertype"])),
+    })
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn graph_record() {
+        let s = from_json(&json!({
+            "createdDateTime": "2026-05-04T09:12:00Z", "appId": "a1", "appDisplayName": "Billing sync",
+            "resourceId": "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd", "resourceDisplayName": "Partner Center",
+            "userPrincipalName": "ana@contoso.com", "isInteractive": false,
+            "status": {"errorCode": 0, "failureReason": "Other.", "additionalDetails": null},
+            "authenticationRequirement": "singleFactorAuthentication",
+            "authenticationDetails": [{"authenticationMethod": "Previously satisfied", "succeeded": true,
+              "authenticationStepRequirement": "Primary authentication",
+              "authenticationStepResultDetail": "First factor requirement satisfied by claim in the token"}]
+        }))
+        .unwrap();
+        assert_eq!(s.error_code, Some(0));
+        assert_eq!(s.app_id.as_deref(), Some("a1"));
+        assert_eq!(s.is_interactive, Some(false));
+        assert_eq!(s.steps[0].succeeded, Some(true));
+    }
+
+    #[test]
+    fn monitor_record_reads_properties_not_the_tenant_path() {
+        let s = from_json(&json!({
+            "time": "2026-05-04T09:12:00Z", "category": "NonInteractiveUserSignInLogs",
+            "resourceId": "/tenants/t1/providers/Microsoft.aadiam",
+            "properties": {"appId": "a1", "status": {"errorCode": 50076}}
+        }))
+        .unwrap();
+        assert_eq!(s.resource_id, None);
+        assert_eq!(s.signin_type.as_deref(), Some("NonInteractiveUserSignInLogs"));
+        assert_eq!(s.error_code, Some(50076));
+        assert_eq!(s.time.as_deref(), Some("2026-05-04T09:12:00Z"));
+    }
+
+    #[test]
+    fn log_analytics_nested_strings_and_portal_columns() {
+        let s = from_json(&json!({
+            "TimeGenerated [UTC]": "9/19/2023, 1:42:37.848 PM", "AppId": "a1", "ResourceIdentity": "r1",
+            "ResultType": "0", "Status": "{\"errorCode\":0}", "IsInteractive": "True",
+            "AuthenticationDetails": "[{\"succeeded\":true,\"authenticationStepRequirement\":\"MFA\"}]"
+        }))
+        .unwrap();
+        assert_eq!((s.resource_id.as_deref(), s.error_code, s.is_interactive), (Some("r1"), Some(0), Some(true)));
+        assert_eq!(s.steps[0].requirement.as_deref(), Some("MFA"));
+        let s = from_json(&json!({"Date (UTC)": "2026-05-04", "Application ID": "a1", "Status": "Success",
+            "Authentication requirement": "Single-factor authentication"}))
+        .unwrap();
+        assert_eq!((s.app_id.as_deref(), s.error_code), (Some("a1"), Some(0)));
+    }
+
+    #[test]
+    fn a_record_that_is_not_an_object_is_an_error() {
+        assert!(from_json(&json!([1])).unwrap_err().contains("not an array"));
+    }
+}
+
+/// Reads an export record by record: CSV (when it starts with neither `{` nor `[`), or JSON of any shape: a `{"value": [...]}` page (or
+/// several, concatenated), a `{"records": [...]}` batch, a JSON array, or one object per line.
+/// Only the current record is held. `each` gets the record's number (from 1) and the record or
+/// why it is not one; a syntax error ends the file (the rest can't be placed) with its line.
+pub fn read<R: std::io::BufRead>(mut reader: R, each: &mut dyn FnMut(usize, Result<Signin, String>)) {
+    let mut n = 0;
+    let first = loop {
+        match reader.fill_buf() {
+            Ok([]) => return,
+            Ok(buf) => match buf.iter().position(|b| !b.is_ascii_whitespace()) {
+                Some(i) => {
+                    let b = buf[i];
+                    reader.consume(i);
+                    break b;
+                }
+                None => {
+                    let len = buf.len();
+                    reader.consume(len);
+                }
+            },
+            Err(e) => return each(1, Err(format!("read error: {e}"))),
+        }
+    };
+    if first != b'{' && first != b'[' {
+        let binary = reader.fill_buf().is_ok_and(|buf| buf.contains(&0));
+        if binary || first == 0 {
+            return each(1, Err("binary: not a sign-in export (neither JSON nor CSV)".into()));
+        }
+        return read_csv(reader, each);
+    }
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    loop {
+        let result = serde::de::DeserializeSeed::deserialize(Top { n: &mut n, each: &mut *each }, &mut de);
+        if let Err(e) = result {
+            n += 1;
+            return each(n, Err(format!("not valid JSON at line {}, column {}: {e}", e.line(), e.column())));
+        }
+        match de.end() {
+            Ok(()) => return,
+            Err(_) => continue,
+        }
+    }
+}
+
+/// Reads a CSV export (Log Analytics or the admin center's download): a header row, then one
+/// record per row (quoted fields may span lines). A header without an application-id column is
+/// an error for the file: every row would be judged without the app it concerns.
+fn read_csv<R: std::io::BufRead>(mut reader: R, each: &mut dyn FnMut(usize, Result<Signin, String>)) {
+    let mut line = 1;
+    let header = match csv_row(&mut reader, &mut line) {
+        Ok(Some(row)) => row,
+        Ok(None) => return,
+        Err(e) => return each(1, Err(e)),
+    };
+    let header: Vec<String> = header.into_iter().map(|h| h.trim_start_matches('\u{feff}').to_owned()).collect();
+    if !header.iter().any(|h| matches!(key(h).as_str(), "appid" | "applicationid")) {
+        return each(1, Err("CSV without an AppId or Application ID column: not a sign-in export".into()));
+    }
+    let mut n = 0;
+    loop {
+        let at = line;
+        match csv_row(&mut reader, &mut line) {
+            Ok(None) => return,
+            Ok(Some(row)) if row.len() != header.len() => {
+                n += 1;
+                each(n, Err(format!("line {at}: {} fields where the header has {}", row.len(), header.len())));
+            }
+            Ok(Some(row)) => {
+                n += 1;
+                let map = header.iter().cloned().zip(row.into_iter().map(Value::String)).collect();
+                each(n, from_json(&Value::Object(map)));
+            }
+            Err(e) => return each(n + 1, Err(e)),
+        }
+    }
+}
+
+/// One CSV row (RFC 4180: `"` quotes, `""` inside quotes), `None` at the end; counts lines.
+fn csv_row<R: std::io::BufRead>(reader: &mut R, line: &mut usize) -> Result<Option<Vec<String>>, String> {
+    const LIMIT: usize = 1 << 20;
+    let mut fields = Vec::new();
+    let mut field = Vec::new();
+    let mut quoted = false;
+    let mut raw = Vec::new();
+    loop {
+        raw.clear();
+        let read = std::io::BufRead::read_until(&mut std::io::Read::take(&mut *reader, LIMIT as u64), b'\n', &mut raw)
+            .map_err(|e| format!("read error: {e}"))?;
+        if read == 0 {
+            if quoted {
+                return Err(format!("line {line}: a quoted field is not closed"));
+            }
+            if fields.is_empty() && field.is_empty() {
+                return Ok(None);
+            }
+            break;
+        }
+        *line += 1;
+        let mut bytes = raw.iter().copied().peekable();
+        while let Some(b) = bytes.next() {
+            match (quoted, b) {
+                (true, b'"') if bytes.peek() == Some(&b'"') => {
+                    bytes.next();
+                    field.push(b'"');
+                }
+                (true, b'"') => quoted = false,
+                (false, b'"') => quoted = true,
+                (false, b',') => fields.push(std::mem::take(&mut field)),
+                (false, b'\n' | b'\r') => {}
+                (_, b) => field.push(b),
+            }
+            if field.len() > LIMIT {
+                return Err(format!("line {line}: a field longer than 1 MiB"));
+            }
+        }
+        if !quoted {
+            if fields.is_empty() && field.is_empty() {
+                continue; // a blank line
+            }
+            break;
+        }
+    }
+    fields.push(field);
+    fields
+        .into_iter()
+        .map(|f| String::from_utf8(f).map_err(|_| format!("line {}: not UTF-8 text", *line - 1)))
+        .collect::<Result<_, _>>()
+        .map(Some)
+}
+
+/// One top-level value: an array of records, a page or batch holding one, or a record.
+struct Top<'a> {
+    n: &'a mut usize,
+    each: &'a mut dyn FnMut(usize, Result<Signin, String>),
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Top<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        de.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Top<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a sign-in record, an array of them, or a value/records page")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(record) = seq.next_element::<Value>()? {
+            *self.n += 1;
+            (self.each)(*self.n, from_json(&record));
+        }
+        Ok(())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut rest = Map::new();
+        let mut paged = false;
+        while let Some(name) = map.next_key::<String>()? {
+            if (name == "value" || name == "records") && !paged {
+                paged = true;
+                map.next_value_seed(Top { n: &mut *self.n, each: &mut *self.each })?;
+            } else {
+                rest.insert(name, map.next_value()?);
+            }
+        }
+        if !paged {
+            *self.n += 1;
+            (self.each)(*self.n, from_json(&Value::Object(rest)));
+        }
+        Ok(())
+    }
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<(), E> {
+        self.other("a string")
+    }
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<(), E> {
+        self.other("a number")
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<(), E> {
+        self.other("a number")
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<(), E> {
+        self.other("a number")
+    }
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<(), E> {
+        self.other("a boolean")
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        self.other("null")
+    }
+}
+
+impl Top<'_> {
+    fn other<E>(self, what: &str) -> Result<(), E> {
+        *self.n += 1;
+        (self.each)(*self.n, Err(format!("a sign-in record is a JSON object, not {what}")));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod stream_tests {
+
+    fn read(text: &str) -> Vec<(usize, Result<Option<String>, String>)> {
+        let mut out = Vec::new();
+        super::read(text.as_bytes(), &mut |n, r| out.push((n, r.map(|s| s.app_id))));
+        out
+    }
+
+    #[test]
+    fn every_shape_yields_its_records_in_order() {
+        let want = vec![(1, Ok(Some("a".into()))), (2, Ok(Some("b".into())))];
+        assert_eq!(read(r#"{"@odata.context":"x","value":[{"appId":"a"},{"appId":"b"}]}"#), want);
+        assert_eq!(read("{\"value\":[{\"appId\":\"a\"}]}\n{\"value\":[{\"appId\":\"b\"}]}"), want);
+        assert_eq!(read(r#"{"records":[{"properties":{"appId":"a"}},{"properties":{"appId":"b"}}]}"#), want);
+        assert_eq!(read(r#" [ {"appId":"a"}, {"appId":"b"} ] "#), want);
+        assert_eq!(read("{\"appId\":\"a\"}\n{\"appId\":\"b\"}\n"), want);
+    }
+
+    #[test]
+    fn csv_exports() {
+        let portal = "\u{feff}Date (UTC),Application ID,Status,Authentication requirement\n\
+                      2026-05-04T09:12:00Z,a,Success,Single-factor authentication\n\n\
+                      2026-05-04T09:13:00Z,\"b\",\"Fail,\nure\"\"\",x\n";
+        assert_eq!(read(portal), vec![(1, Ok(Some("a".into()))), (2, Ok(Some("b".into())))]);
+        let got = read("AppId,ResultType\na,0,extra\n");
+        assert!(matches!(&got[0], (1, Err(e)) if e.contains("line 2")), "{got:?}");
+        let got = read("AppId\n\"open\n");
+        assert!(matches!(&got[0], (1, Err(e)) if e.contains("not closed")), "{got:?}");
+    }
+
+    #[test]
+    fn bad_input_is_an_error_naming_the_record() {
+        let got = read("{\"appId\":\"a\"}\n{\"appId\":");
+        assert_eq!(got[0], (1, Ok(Some("a".into()))));
+        assert!(matches!(&got[1], (2, Err(e)) if e.contains("line 2")), "{got:?}");
+        let got = read("[{\"appId\":\"a\"}, 7]");
+        assert!(matches!(&got[1], (2, Err(e)) if e.contains("not a number")), "{got:?}");
+        assert!(matches!(&read("\u{0}\u{1}binary")[0], (1, Err(e)) if e.contains("binary")));
+        assert!(matches!(&read("User,Status\nana,Success\n")[0], (1, Err(e)) if e.contains("Application ID")));
+        assert!(read("").is_empty());
+    }
+}

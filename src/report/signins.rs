@@ -1,0 +1,243 @@
+//! The results of `mfacheck signins` in every format of `check`, and its per application and
+//! user summary (the shape of Partner Center's MFA adoption report). Decides nothing.
+
+use crate::exit_status::ExitStatus;
+use crate::input::signins::Signin;
+use crate::judge::signin::{Decision, SigninMfa};
+use crate::report::{Format, redact, sanitize};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+/// One record's result: its decision, or why it is not a sign-in record.
+pub struct Record<'a> {
+    pub source: &'a str,
+    pub signin: &'a Signin,
+    pub decision: Option<&'a Decision>,
+    pub error: Option<&'a str>,
+}
+
+/// Per application and user: sign-ins, satisfied, missing, required, last seen.
+#[derive(Default)]
+struct Row {
+    signins: usize,
+    satisfied: usize,
+    missing: usize,
+    required: usize,
+    last_seen: String,
+}
+
+pub struct SigninPrinter<W: Write> {
+    out: W,
+    format: Format,
+    quiet: bool,
+    redact: bool,
+    summary: Option<BTreeMap<(String, String), Row>>,
+    judged: usize,
+    refused: usize,
+    skipped: usize,
+    errors: usize,
+    held: Vec<u8>,
+}
+
+impl<W: Write> SigninPrinter<W> {
+    pub fn new(out: W, format: Format, quiet: bool, redact: bool, summary: bool) -> Self {
+        let summary = summary.then(BTreeMap::new);
+        SigninPrinter {
+            out,
+            format,
+            quiet,
+            redact,
+            summary,
+            judged: 0,
+            refused: 0,
+            skipped: 0,
+            errors: 0,
+            held: Vec::new(),
+        }
+    }
+
+    fn user(&self, s: &Signin) -> Value {
+        match &s.user {
+            Some(user) if self.redact => Value::String(redact::digest(&Value::String(user.clone()))),
+            Some(user) => Value::String(user.clone()),
+            None => Value::Null,
+        }
+    }
+
+    fn object(&self, r: &Record) -> Value {
+        let s = r.signin;
+        json!({
+            "source": r.source, "time": s.time, "signin_type": s.signin_type, "app_id": s.app_id,
+            "app_name": s.app_name, "resource_id": s.resource_id, "resource_name": s.resource_name,
+            "user": self.user(s), "error_code": s.error_code,
+            "authentication_requirement": s.authentication_requirement,
+            "mfa": r.decision.map(|d| d.mfa.as_str()), "reason": r.decision.map(|d| d.reason.as_str()),
+            "findings": r.decision.map(|d| d.findings.as_slice()).unwrap_or_default(),
+            "error": r.error.map(|m| json!({"code": "not-a-signin", "message": m})),
+        })
+    }
+
+    /// An input that can't be read as a sign-in log at all.
+    pub fn file_error(&mut self, name: &str, why: &str) -> io::Result<()> {
+        let source = format!("{name}:record-1");
+        self.record(&Record { source: &source, signin: &Signin::default(), decision: None, error: Some(why) })
+    }
+
+    pub fn skipped(&mut self) {
+        self.skipped += 1;
+    }
+
+    pub fn record(&mut self, r: &Record) -> io::Result<()> {
+        let refused = r.decision.is_some_and(|d| d.mfa.refused());
+        match r.decision {
+            Some(_) => self.judged += 1,
+            None => self.errors += 1,
+        }
+        self.refused += usize::from(refused);
+        if let (Some(summary), Some(d)) = (self.summary.as_mut(), r.decision) {
+            let s = r.signin;
+            let user = match &s.user {
+                Some(u) if self.redact => redact::digest(&Value::String(u.clone())),
+                other => other.clone().unwrap_or_default(),
+            };
+            let row = summary.entry((s.app_id.clone().unwrap_or_default(), user)).or_default();
+            row.signins += 1;
+            row.satisfied += usize::from(d.mfa == SigninMfa::Satisfied);
+            row.missing += usize::from(d.mfa == SigninMfa::Missing);
+            row.required += usize::from(d.mfa == SigninMfa::Required);
+            if let Some(time) = &s.time
+                && *time > row.last_seen
+            {
+                row.last_seen.clone_from(time);
+            }
+        }
+        if self.quiet {
+            return Ok(());
+        }
+        let object = self.object(r);
+        match self.format {
+            Format::Ndjson => writeln!(self.out, "{object}")?,
+            Format::Json => {
+                let sep = if self.judged + self.errors == 1 { "[\n" } else { ",\n" };
+                write!(self.out, "{sep}{object}")?;
+            }
+            Format::Text => {
+                let line = match (r.decision, r.error) {
+                    (Some(d), _) => format!(
+                        "{} {}: {} — {} ({}), user {}: {}",
+                        // `unknown` is never shown as a pass.
+                        match d.mfa {
+                            _ if refused => "✘",
+                            SigninMfa::Unknown => "?",
+                            _ => "✔",
+                        },
+                        r.source,
+                        d.mfa.as_str(),
+                        r.signin.app_name.as_deref().unwrap_or("?"),
+                        r.signin.app_id.as_deref().unwrap_or("?"),
+                        object["user"].as_str().unwrap_or("?"),
+                        d.reason
+                    ),
+                    (None, why) => format!("✘ {}: error: {}", r.source, why.unwrap_or_default()),
+                };
+                writeln!(self.out, "{}", sanitize::printable(&line))?;
+                for f in r.decision.map(|d| d.findings.as_slice()).unwrap_or_default() {
+                    writeln!(self.out, "    {} {}: {}", f.level, f.code, sanitize::printable(&f.message))?;
+                }
+            }
+            Format::Github => {
+                if refused || r.error.is_some() {
+                    let what = r.decision.map_or_else(
+                        || r.error.unwrap_or_default().to_owned(),
+                        |d| format!("MFA {}: {}", d.mfa.as_str(), d.reason),
+                    );
+                    let (file, _) = r.source.rsplit_once(':').unwrap_or((r.source, ""));
+                    writeln!(self.out, "::error file={}::{}: {}", escape(file), escape(r.source), escape(&what))?;
+                }
+            }
+            Format::Junit => {
+                let name = xml(r.source);
+                match (r.decision, r.error) {
+                    (Some(d), _) if refused => writeln!(
+                        self.held,
+                        "<testcase name=\"{name}\"><failure message=\"MFA {}\">{}</failure></testcase>",
+                        d.mfa.as_str(),
+                        xml(&d.reason)
+                    )?,
+                    (Some(_), _) => writeln!(self.held, "<testcase name=\"{name}\"/>")?,
+                    (None, why) => writeln!(
+                        self.held,
+                        "<testcase name=\"{name}\"><error message=\"{}\"/></testcase>",
+                        xml(why.unwrap_or_default())
+                    )?,
+                }
+            }
+        }
+        // Written as decided: a `tail -f` of an export shows each record when it arrives.
+        self.out.flush()
+    }
+
+    /// Closes the output, writes the summary and returns the exit status.
+    pub fn finish(mut self) -> io::Result<ExitStatus> {
+        if !self.quiet {
+            match self.format {
+                Format::Json if self.judged + self.errors == 0 => writeln!(self.out, "[]")?,
+                Format::Json => writeln!(self.out, "\n]")?,
+                Format::Junit => {
+                    let refused = self.refused;
+                    write!(
+                        self.out,
+                        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites><testsuite name=\"mfacheck signins\" tests=\"{}\" failures=\"{refused}\" errors=\"{}\">\n",
+                        self.judged + self.errors,
+                        self.errors
+                    )?;
+                    self.out.write_all(&self.held)?;
+                    writeln!(self.out, "</testsuite></testsuites>")?;
+                }
+                Format::Text => writeln!(
+                    self.out,
+                    "{} sign-ins judged, {} refused by Partner Center's MFA rule, {} skipped (other resources), {} errors",
+                    self.judged, self.refused, self.skipped, self.errors
+                )?,
+                _ => {}
+            }
+        }
+        self.out.flush()?;
+        if let Some(summary) = &self.summary {
+            let mut err = io::stderr().lock();
+            writeln!(
+                err,
+                "{:<38} {:<32} {:>8} {:>9} {:>7} {:>8}  last seen",
+                "application", "user", "sign-ins", "satisfied", "missing", "required"
+            )?;
+            for ((app, user), row) in summary {
+                let line = format!(
+                    "{app:<38} {user:<32} {:>8} {:>9} {:>7} {:>8}  {}",
+                    row.signins, row.satisfied, row.missing, row.required, row.last_seen
+                );
+                writeln!(err, "{}", sanitize::printable(&line))?;
+            }
+        }
+        Ok(if self.errors > 0 {
+            ExitStatus::Error
+        } else if self.refused > 0 {
+            ExitStatus::NonCompliant
+        } else {
+            ExitStatus::Compliant
+        })
+    }
+}
+
+fn escape(text: &str) -> String {
+    sanitize::printable(text)
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+        .replace(':', "%3A")
+        .replace(',', "%2C")
+}
+
+fn xml(text: &str) -> String {
+    sanitize::printable(text).replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}

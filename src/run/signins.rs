@@ -1,0 +1,65 @@
+//! `mfacheck signins`: reads each sign-in export record by record, judges the records of the
+//! resource asked for and writes each result as it is decided (SPEC §5).
+
+use crate::error::path_name;
+use crate::exit_status::ExitStatus;
+use crate::input::signins::{Signin, read};
+use crate::judge::signin::{Resource, decide};
+use crate::report::signins::{Record, SigninPrinter};
+use std::fs::File;
+use std::io::{self, BufReader};
+use std::path::Path;
+
+/// Reads every input (`-` or none: stdin) and writes the results; the exit status of SPEC §5.
+pub fn run<W: io::Write>(
+    paths: &[std::ffi::OsString],
+    resource: &Resource,
+    mut printer: SigninPrinter<W>,
+) -> io::Result<ExitStatus> {
+    let stdin = [std::ffi::OsString::from("-")];
+    let paths = if paths.is_empty() { &stdin[..] } else { paths };
+    for path in paths {
+        let (name, reader): (String, Box<dyn io::BufRead>) = if path == "-" {
+            ("stdin".into(), Box::new(io::stdin().lock()))
+        } else {
+            let name = path_name(Path::new(path));
+            match File::open(path) {
+                Ok(file) => (name, Box::new(BufReader::with_capacity(1 << 16, file))),
+                Err(e) => {
+                    printer.file_error(&name, &format!("cannot read: {e}"))?;
+                    continue;
+                }
+            }
+        };
+        let mut failed = Ok(());
+        let mut seen = false;
+        read(reader, &mut |n, record: Result<Signin, String>| {
+            seen = true;
+            if failed.is_err() {
+                return;
+            }
+            let source = format!("{name}:record-{n}");
+            failed = match record {
+                Ok(signin) if resource.matches(&signin) => {
+                    let decision = decide(&signin);
+                    printer.record(&Record { source: &source, signin: &signin, decision: Some(&decision), error: None })
+                }
+                Ok(_) => {
+                    printer.skipped();
+                    Ok(())
+                }
+                Err(why) => printer.record(&Record {
+                    source: &source,
+                    signin: &Signin::default(),
+                    decision: None,
+                    error: Some(&why),
+                }),
+            };
+        });
+        failed?;
+        if !seen {
+            printer.file_error(&name, "empty: no sign-in record")?;
+        }
+    }
+    printer.finish()
+}

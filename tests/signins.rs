@@ -1,0 +1,124 @@
+//! `mfacheck signins` through the built binary, on the samples in fixtures/signins/.
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn signins(args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("mfacheck").unwrap().arg("signins").args(args).output().unwrap();
+    (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+fn ndjson(args: &[&str]) -> (i32, Vec<Value>) {
+    let mut all = vec!["--format", "ndjson"];
+    all.extend_from_slice(args);
+    let (code, out, _) = signins(&all);
+    (code, out.lines().map(|l| serde_json::from_str(l).unwrap()).collect())
+}
+
+fn mfa(results: &[Value]) -> Vec<(&str, &str)> {
+    results.iter().map(|r| (r["source"].as_str().unwrap(), r["mfa"].as_str().unwrap_or("error"))).collect()
+}
+
+#[test]
+fn graph_page_each_decision_row_and_partner_center_only() {
+    let (code, results) = ndjson(&["fixtures/signins/graph.json"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        mfa(&results),
+        [
+            ("fixtures/signins/graph.json:record-1", "missing"),
+            ("fixtures/signins/graph.json:record-2", "satisfied"),
+            ("fixtures/signins/graph.json:record-3", "required"),
+            ("fixtures/signins/graph.json:record-4", "unknown"),
+        ]
+    );
+    let codes: Vec<_> =
+        results[0]["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["signin-single-factor", "signin-non-interactive", "signin-conditional-access-not-applied"]);
+    assert!(results[2]["reason"].as_str().unwrap().contains("50076"));
+    assert_eq!(results[0]["resource_id"], "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd");
+    // --resource any judges the Graph sign-in too.
+    let (_, results) = ndjson(&["--resource", "any", "fixtures/signins/graph.json"]);
+    assert_eq!(results.len(), 5);
+}
+
+#[test]
+fn monitor_records_one_per_line_and_log_analytics_array() {
+    let (code, results) = ndjson(&["fixtures/signins/monitor.ndjson"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        mfa(&results),
+        [
+            ("fixtures/signins/monitor.ndjson:record-1", "missing"),
+            ("fixtures/signins/monitor.ndjson:record-2", "not-applicable")
+        ]
+    );
+    let (code, results) = ndjson(&["fixtures/signins/log-analytics.json"]);
+    assert_eq!((code, mfa(&results)), (0, vec![("fixtures/signins/log-analytics.json:record-1", "satisfied")]));
+}
+
+#[test]
+fn portal_csv_download() {
+    let (code, results) = ndjson(&["fixtures/signins/portal.csv"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        mfa(&results),
+        [("fixtures/signins/portal.csv:record-1", "missing"), ("fixtures/signins/portal.csv:record-2", "required")]
+    );
+    assert_eq!(results[1]["findings"][0]["code"], "signin-mfa-not-registered");
+}
+
+#[test]
+fn every_format_and_redact() {
+    let (code, out, _) = signins(&["fixtures/signins/graph.json"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("✘ fixtures/signins/graph.json:record-1: missing — Billing sync"), "{out}");
+    assert!(out.contains("4 sign-ins judged, 2 refused"), "{out}");
+    assert!(out.contains("? fixtures/signins/graph.json:record-4: unknown"), "{out}");
+    let (_, out, _) = signins(&["--format", "json", "fixtures/signins/graph.json"]);
+    assert_eq!(serde_json::from_str::<Value>(&out).unwrap().as_array().unwrap().len(), 4);
+    let (_, out, _) = signins(&["--format", "junit", "fixtures/signins/graph.json"]);
+    assert!(out.contains("tests=\"4\" failures=\"2\""), "{out}");
+    let (_, out, _) = signins(&["--format", "github", "fixtures/signins/graph.json"]);
+    assert_eq!(out.lines().filter(|l| l.starts_with("::error file=fixtures/signins/graph.json::")).count(), 2, "{out}");
+    let (_, out, _) = signins(&["--redact", "--format", "ndjson", "fixtures/signins/graph.json"]);
+    assert!(!out.contains("contoso.example") && out.contains("redacted:"), "{out}");
+}
+
+#[test]
+fn summary_per_application_and_user() {
+    let (_, _, err) = signins(&["--summary", "--quiet", "fixtures/signins/graph.json"]);
+    let row = err.lines().find(|l| l.contains("ana@contoso.example")).expect(&err);
+    assert!(row.starts_with("11111111-1111-1111-1111-111111111111"), "{row}");
+    assert!(row.split_whitespace().collect::<Vec<_>>()[2..6] == ["1", "0", "1", "0"], "{row}");
+    assert!(row.ends_with("2026-05-04T09:12:00Z"), "{row}");
+}
+
+#[test]
+fn bad_inputs_are_errors_naming_file_and_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let cases = [
+        (
+            "truncated.json",
+            &b"{\"value\":[{\"appId\":\"a\"},{\"appId\":"[..],
+            "truncated.json:record-2",
+            "not valid JSON",
+        ),
+        ("binary.bin", &b"\x00\x01\x02\xff"[..], "binary.bin:record-1", "neither"),
+        ("empty.json", &b""[..], "empty.json:record-1", "empty"),
+        ("no-app.csv", &b"User,Status\nana,Success\n"[..], "no-app.csv:record-1", "Application ID"),
+        ("number.json", &b"[7]"[..], "number.json:record-1", "not a number"),
+    ];
+    for (name, bytes, source, why) in cases {
+        let (code, results) = ndjson(&["--resource", "any", &write(name, bytes)]);
+        assert_eq!(code, 2, "{name}");
+        let last = results.last().unwrap();
+        assert!(last["source"].as_str().unwrap().ends_with(source), "{name}: {last}");
+        assert!(last["error"]["message"].as_str().unwrap().contains(why), "{name}: {last}");
+    }
+}
