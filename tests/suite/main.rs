@@ -21,6 +21,7 @@ mod scan_stream;
 mod serve;
 mod serve_browser;
 mod serve_hardening;
+mod signins;
 mod snapshots;
 mod terminal;
 mod token_kinds;

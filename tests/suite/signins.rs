@@ -1,10 +1,10 @@
 //! `mfacheck signins` through the built binary, on the samples in fixtures/signins/.
 
-use assert_cmd::Command;
+use crate::support::mfacheck;
 use serde_json::Value;
 
 fn signins(args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("mfacheck").unwrap().arg("signins").args(args).output().unwrap();
+    let out = mfacheck().arg("signins").args(args).output().unwrap();
     (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
 }
 
