@@ -48,7 +48,7 @@ pub use judge::code::Code;
 pub use judge::verdict::{Finding, Level, Mfa, Policy, PolicyBuilder};
 pub use judge::{Outcome, TokenSummary, check_token};
 pub use token::Decoded;
-pub use token::keys::Keys;
+pub use token::keys::{KeyError, Keys};
 pub use token::signature::Signature;
 
 /// Decodes one token (whitespace, quotes and `Bearer ` already removed): its header and claims,

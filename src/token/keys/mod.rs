@@ -17,6 +17,25 @@ pub use set::{KeySet, MAX_CANDIDATES};
 use crate::token::claims::Claims;
 use crate::token::signature::{Signature, Unchecked, Verification, short};
 use anyhow::{Context, Result, bail};
+use std::fmt;
+
+/// Why a key or a key set was refused; its text says what and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyError(String);
+
+impl From<anyhow::Error> for KeyError {
+    fn from(error: anyhow::Error) -> Self {
+        KeyError(format!("{error:#}"))
+    }
+}
+
+impl fmt::Display for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for KeyError {}
 use aws_lc_rs::digest::Digest;
 use fetch::{fetch, is_url};
 use microsoft::{Lookup, MicrosoftKeys};
@@ -75,6 +94,7 @@ impl Keys {
         Keys { given, ..Keys::default() }
     }
 
+    #[doc(hidden)]
     /// `--verify`: Microsoft's published keys for each token's issuer.
     pub fn microsoft(microsoft: MicrosoftKeys) -> Keys {
         Keys { microsoft: Some(microsoft), ..Keys::default() }
@@ -89,21 +109,25 @@ impl Keys {
         self.given.is_empty()
     }
 
+    #[doc(hidden)]
     /// `--verify`: what could not be had (each missing key set and why), for the end of the run.
     pub fn missing(&self) -> Vec<String> {
         self.microsoft.as_ref().map(MicrosoftKeys::missing).unwrap_or_default()
     }
 
-    /// A JWKS (`{"keys": [...]}`): see [`KeySet::from_jwks`].
-    pub fn from_jwks(bytes: &[u8], origin: &str) -> Result<Keys> {
-        KeySet::from_jwks(bytes, origin).map(Keys::from_set)
+    /// The keys of a JWKS (`{"keys": [...]}`); `origin` names it in messages. Refused: a
+    /// symmetric key, an RSA key under 2048 bits, a small-order Ed25519 key, a set with no
+    /// signature key.
+    pub fn from_jwks(bytes: &[u8], origin: &str) -> Result<Keys, KeyError> {
+        KeySet::from_jwks(bytes, origin).map(Keys::from_set).map_err(KeyError::from)
     }
 
-    /// A `--key` file: see [`KeySet::from_key_file`].
-    pub fn from_key_file(bytes: &[u8], origin: &str) -> Result<Keys> {
-        KeySet::from_key_file(bytes, origin).map(Keys::from_set)
+    /// The key of a `--key` file: a PEM public key or X.509 certificate, or a JWK or JWKS.
+    pub fn from_key_file(bytes: &[u8], origin: &str) -> Result<Keys, KeyError> {
+        KeySet::from_key_file(bytes, origin).map(Keys::from_set).map_err(KeyError::from)
     }
 
+    #[doc(hidden)]
     /// Verifies one compact JWS whose header is `header` and claims `claims` (the token's own, as
     /// its decoder read them), remembering the result: a token checked before costs a digest and a
     /// look-up. Callable from any thread.
@@ -133,6 +157,7 @@ impl Keys {
         outcome
     }
 
+    #[doc(hidden)]
     /// [`Keys::check`] for a caller that holds the token and its claims but not its header as a
     /// map (the fast decoder): decodes the header on a miss.
     pub fn check_token(&self, token: &str, claims: &Claims) -> Verification {
@@ -151,6 +176,7 @@ impl Keys {
         }
     }
 
+    #[doc(hidden)]
     /// Verifies one compact JWS whose header is `header` and claims `claims`, without the cache.
     pub fn verify(&self, header: &Map<String, Value>, token: &str, claims: &Claims) -> Verification {
         self.verify_hashed(header, token, claims, None)
