@@ -13,6 +13,10 @@ use super::lines::{BINARY_SNIFF, Chunk, Chunker, line_ends};
 use crate::error::{ErrorCode, InputError, preview};
 use serde::Serialize;
 use std::collections::HashMap;
+
+/// The distinct tokens seen, by their text: foldhash, seeded at random per process (tokens come
+/// from the input, so a fixed hash could be flooded), a fraction of SipHash's cost on every token.
+type Index<K> = HashMap<K, usize, foldhash::fast::RandomState>;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::PathBuf;
 
@@ -67,7 +71,7 @@ pub fn sources<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Vec<Source> {
 /// The distinct tokens found, in the order first found; memory grows with distinct tokens only.
 #[derive(Debug, Default)]
 pub struct Findings {
-    index: HashMap<String, usize>,
+    index: Index<String>,
     sightings: Vec<Sighting>,
     /// Every occurrence, counting repeats.
     pub occurrences: usize,
@@ -322,7 +326,7 @@ fn search_chunk(chunk: &Chunk, name: &str, lines_before: usize) -> Searched {
     match chunk {
         Chunk::Lines { first_line, data, .. } => {
             let mut found: Vec<(usize, String, usize)> = Vec::new();
-            let mut index: HashMap<&str, usize> = HashMap::new();
+            let mut index: Index<&str> = Index::default();
             let (mut line, mut counted) = (first_line + lines_before, 0);
             for token in tokens(data) {
                 let at = token.as_ptr() as usize - data.as_ptr() as usize;
@@ -467,7 +471,7 @@ fn safe_cut(text: &[u8]) -> usize {
 pub(crate) struct TextSearch {
     window: Vec<u8>,
     found: Vec<(String, usize)>,
-    index: HashMap<String, usize>,
+    index: Index<String>,
 }
 
 impl TextSearch {
