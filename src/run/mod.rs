@@ -12,12 +12,12 @@ use crate::error::InputError;
 use crate::exit_status::ExitStatus;
 use crate::input::lines::{Chunk, Chunker, Lines};
 use crate::input::scan::{Findings, Source};
-use crate::input::{self, InputSpec, from_text};
-use crate::judge::{Checker, Outcome, Policy, check_decoded, explained};
+use crate::input::{self, InputSpec, Item, from_text};
+use crate::judge::{Checker, Outcome, Policy, explained};
 use crate::report::summary::Key;
 use crate::report::{Printer, Repeat, Scanned};
+use crate::token::decode_item;
 use crate::token::keys::Keys;
-use crate::token::{decode_item, jws};
 use std::io::{self, Read, Write};
 
 /// Checks every input in order; returns the merged exit status. `threads`: workers for a large
@@ -196,18 +196,15 @@ pub fn scan<W: Write>(
             eprintln!("mfacheck: warning: {}", crate::report::sanitize::message(warning.as_str()));
         }
         for sighting in &found.sightings()[written.len()..] {
-            let decoded = sighting.token.as_deref().map(|token| (token, jws::decode(token)));
-            let outcome = match &decoded {
-                Ok((token, Ok(jws))) => check_decoded(&sighting.source, jws, token, policy),
-                Ok((_, Err(error))) => Outcome::failed(sighting.source.as_str(), error.clone()),
-                Err(error) => Outcome::failed(sighting.source.as_str(), (*error).clone()),
-            };
+            let item = Item { source: sighting.source.clone(), token: sighting.token.clone() };
+            let explained = explained(item, policy);
+            let outcome = &explained.outcome;
             status = status.merge(outcome.exit_status());
-            written.push((sighting.count, Key::of(&outcome)));
-            let scanned = Scanned { outcome: &outcome, count: sighting.count, request: sighting.request.as_ref() };
+            written.push((sighting.count, Key::of(outcome)));
+            let scanned = Scanned { outcome, count: sighting.count, request: sighting.request.as_ref() };
             printer.scanned(&scanned)?;
-            if let (true, Ok((_, Ok(jws)))) = (explain, &decoded) {
-                printer.explanation(&jws.claims)?;
+            if let (true, Some(claims)) = (explain, &explained.claims) {
+                printer.explanation(claims)?;
             }
         }
         printer.flush()
