@@ -67,6 +67,10 @@ pub fn failure(e: ureq::Error, option: &str, url: &str, timeout: std::time::Dura
         ureq::Error::StatusCode(code) => anyhow::anyhow!("{option} {url}: the server answered HTTP {code}"),
         ureq::Error::BodyExceedsLimit(_) => anyhow::anyhow!("{option} {url}: larger than {limit} bytes"),
         ureq::Error::HostNotFound => anyhow::anyhow!("{option} {url}: cannot fetch: the host name does not resolve"),
+        // getaddrinfo's failure reaches ureq as an untyped I/O error.
+        ureq::Error::Io(io) if io.to_string().contains("failed to lookup address") => {
+            anyhow::anyhow!("{option} {url}: cannot fetch: the host name does not resolve")
+        }
         ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
             anyhow::anyhow!("{option} {url}: cannot fetch: connection refused (nothing listens there)")
         }

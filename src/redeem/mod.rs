@@ -113,6 +113,13 @@ impl Request {
             let Some(access_token) = answer.access_token.filter(|t| !t.is_empty()) else {
                 return Err(self.failed(format!("the token endpoint {url} answered HTTP 200 without an access_token")));
             };
+            if !hidden(&access_token, &self.secrets()).iter().all(|h| !h) {
+                // Even its 12-character preview would show them.
+                return Err(self.failed(format!(
+                    "the token endpoint {url} answered with an access_token that holds the refresh token or client \
+                     secret: not Entra"
+                )));
+            }
             let rotated = answer.refresh_token.filter(|r| !r.is_empty() && r != self.refresh_token.expose());
             let expires_in = answer.expires_in.and_then(|e| match e {
                 Seconds::Number(n) => Some(n),
@@ -182,15 +189,8 @@ struct Refusal {
 /// of their characters (an endpoint may echo a part), replaced by `[redacted]`; long token-like
 /// runs cut to their preview; control characters dropped; at most `max` characters.
 pub fn clean(text: &str, secrets: &[&str], max: usize) -> String {
-    const WINDOW: usize = 8;
     let chars: Vec<char> = text.chars().collect();
-    let mut hidden = vec![false; chars.len()];
-    for start in 0..chars.len().saturating_sub(WINDOW - 1) {
-        let window: String = chars[start..start + WINDOW].iter().collect();
-        if secrets.iter().any(|s| s.contains(window.as_str())) {
-            hidden[start..start + WINDOW].iter_mut().for_each(|h| *h = true);
-        }
-    }
+    let hidden = hidden(text, secrets);
     let mut shown = String::with_capacity(text.len());
     for (i, &c) in chars.iter().enumerate() {
         if hidden[i] {
@@ -210,6 +210,22 @@ pub fn clean(text: &str, secrets: &[&str], max: usize) -> String {
         out.push('…');
     }
     out
+}
+
+/// Which characters of `text` belong to a run of 8 or more characters of one of `secrets`.
+fn hidden(text: &str, secrets: &[&str]) -> Vec<bool> {
+    const WINDOW: usize = 8;
+    let chars: Vec<char> = text.chars().collect();
+    let mut hidden = vec![false; chars.len()];
+    let mut window = String::new();
+    for start in 0..chars.len().saturating_sub(WINDOW - 1) {
+        window.clear();
+        window.extend(&chars[start..start + WINDOW]);
+        if secrets.iter().any(|s| s.contains(window.as_str())) {
+            hidden[start..start + WINDOW].iter_mut().for_each(|h| *h = true);
+        }
+    }
+    hidden
 }
 
 /// Posts `form` to `url` within `timeout`: the status and body (at most [`MAX_RESPONSE_BYTES`]).

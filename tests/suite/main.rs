@@ -15,6 +15,7 @@ mod hardening;
 mod key_discovery;
 mod key_sets;
 mod properties;
+mod redeem;
 mod redact;
 mod scan_bounds;
 mod scan_stream;
