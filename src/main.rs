@@ -189,9 +189,7 @@ fn redeem(args: &RedeemArgs) -> Result<ExitStatus> {
         (None, None) => Credential::Public,
     };
     let (refresh_token, source) = match &args.refresh_token_file {
-        Some(path) => {
-            (stored::read_file(path, "--refresh-token-file")?, mfacheck::internal::error::path_name(path))
-        }
+        Some(path) => (stored::read_file(path, "--refresh-token-file")?, mfacheck::internal::error::path_name(path)),
         None => {
             hint_stdin(&args.output, true, "the refresh token from stdin");
             (stored::read(io::stdin().lock(), "the refresh token on stdin")?, "stdin".to_owned())

@@ -26,11 +26,25 @@ pub struct EntraError {
 impl EntraError {
     pub fn new(http_status: u16, error: String, aadsts: Option<u32>, error_codes: Vec<u32>) -> Self {
         let fix = fix(aadsts, &error);
-        EntraError { http_status, error, aadsts, error_codes, suberror: None, trace_id: None, correlation_id: None, fix }
+        EntraError {
+            http_status,
+            error,
+            aadsts,
+            error_codes,
+            suberror: None,
+            trace_id: None,
+            correlation_id: None,
+            fix,
+        }
     }
 
     /// Adds the ids Entra's support asks for and the sub-error.
-    pub fn with_ids(mut self, suberror: Option<String>, trace_id: Option<String>, correlation_id: Option<String>) -> Self {
+    pub fn with_ids(
+        mut self,
+        suberror: Option<String>,
+        trace_id: Option<String>,
+        correlation_id: Option<String>,
+    ) -> Self {
         (self.suberror, self.trace_id, self.correlation_id) = (suberror, trace_id, correlation_id);
         self
     }

@@ -28,8 +28,15 @@ impl std::fmt::Debug for Certificate {
     }
 }
 
-/// The PEM blocks of `text`: label and decoded body.
-fn blocks(text: &str) -> Vec<(&str, Result<Vec<u8>, base64::DecodeError>, &str)> {
+/// One PEM block: its label, its decoded body, and its whole text (markers included).
+struct Block<'a> {
+    label: &'a str,
+    body: Result<Vec<u8>, base64::DecodeError>,
+    whole: &'a str,
+}
+
+/// The PEM blocks of `text`.
+fn blocks(text: &str) -> Vec<Block<'_>> {
     let mut found = Vec::new();
     let mut rest = text;
     while let Some(begin) = rest.find("-----BEGIN ") {
@@ -42,7 +49,7 @@ fn blocks(text: &str) -> Vec<(&str, Result<Vec<u8>, base64::DecodeError>, &str)>
         let body = &after[body_start..body_start + end];
         let whole = &rest[begin..begin + "-----BEGIN ".len() + body_start + end + end_marker.len()];
         let clean: String = body.chars().filter(|c| !c.is_whitespace()).collect();
-        found.push((label, STANDARD.decode(clean), whole));
+        found.push(Block { label, body: STANDARD.decode(clean), whole });
         rest = &after[body_start + end + end_marker.len()..];
     }
     found
@@ -53,7 +60,7 @@ impl Certificate {
     pub fn from_pem(pem: &Secret) -> Result<Certificate> {
         let mut key = None;
         let mut der = None;
-        for (label, body, whole) in blocks(pem.expose()) {
+        for Block { label, body, whole } in blocks(pem.expose()) {
             match label {
                 "CERTIFICATE" if der.is_none() => der = Some(body.context("the certificate is not valid base64")?),
                 "PRIVATE KEY" | "RSA PRIVATE KEY" if key.is_none() => {
@@ -97,8 +104,15 @@ impl Certificate {
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
         header.x5t_s256 = Some(self.thumbprint_sha256());
         header.x5t = Some(self.thumbprint_sha1());
-        let claims =
-            Claims { aud: token_endpoint, iss: client_id, sub: client_id, jti: jti()?, nbf: now, iat: now, exp: now + LIFETIME };
+        let claims = Claims {
+            aud: token_endpoint,
+            iss: client_id,
+            sub: client_id,
+            jti: jti()?,
+            nbf: now,
+            iat: now,
+            exp: now + LIFETIME,
+        };
         let jwt = jsonwebtoken::encode(&header, &claims, &self.key).context("cannot sign the client assertion")?;
         Ok(Secret::new(jwt))
     }
@@ -123,8 +137,8 @@ mod tests {
         let text = "x\n-----BEGIN CERTIFICATE-----\nAAEC\n-----END CERTIFICATE-----\n-----BEGIN X-----\n";
         let found = blocks(text);
         assert_eq!(found.len(), 1);
-        assert_eq!(found[0].0, "CERTIFICATE");
-        assert_eq!(found[0].1.as_ref().unwrap(), &[0, 1, 2]);
+        assert_eq!(found[0].label, "CERTIFICATE");
+        assert_eq!(found[0].body.as_ref().unwrap(), &[0, 1, 2]);
         let (a, b) = (jti().unwrap(), jti().unwrap());
         assert_ne!(a, b);
         assert_eq!(a.len(), 36);

@@ -76,7 +76,10 @@ mod tests {
             assert!(token_endpoint(bad, tenant).is_err(), "{bad}");
         }
         assert_eq!(scope("graph").unwrap(), GRAPH_SCOPE);
-        assert_eq!(scope("https://management.azure.com/").unwrap(), "https://management.azure.com/.default offline_access");
+        assert_eq!(
+            scope("https://management.azure.com/").unwrap(),
+            "https://management.azure.com/.default offline_access"
+        );
         assert!(scope("a b").is_err());
     }
 }

@@ -108,7 +108,9 @@ impl Request {
         }
         if status == 200 {
             let answer: Success = serde_json::from_slice(body).map_err(|_| {
-                self.failed(format!("the token endpoint {url} answered HTTP 200 with a body that is not a JSON token response"))
+                self.failed(format!(
+                    "the token endpoint {url} answered HTTP 200 with a body that is not a JSON token response"
+                ))
             })?;
             let Some(access_token) = answer.access_token.filter(|t| !t.is_empty()) else {
                 return Err(self.failed(format!("the token endpoint {url} answered HTTP 200 without an access_token")));
@@ -125,7 +127,11 @@ impl Request {
                 Seconds::Number(n) => Some(n),
                 Seconds::Text(t) => t.parse().ok(),
             });
-            return Ok(Granted { access_token: Secret::new(access_token), rotated: rotated.map(Secret::new), expires_in });
+            return Ok(Granted {
+                access_token: Secret::new(access_token),
+                rotated: rotated.map(Secret::new),
+                expires_in,
+            });
         }
         if status >= 500 {
             return Err(self.failed(format!(
@@ -144,7 +150,8 @@ impl Request {
     fn refused(&self, status: u16, refusal: Refusal) -> InputError {
         let secrets = self.secrets();
         let short = |text: Option<String>| text.map(|t| clean(&t, &secrets, 80)).filter(|t| !t.is_empty());
-        let description = clean(refusal.error_description.as_deref().unwrap_or_default(), &secrets, MAX_DESCRIPTION_CHARS);
+        let description =
+            clean(refusal.error_description.as_deref().unwrap_or_default(), &secrets, MAX_DESCRIPTION_CHARS);
         let aadsts = entra::aadsts(&description).or_else(|| refusal.error_codes.first().copied());
         let error = clean(&refusal.error, &secrets, 80);
         let message = match (aadsts, description.is_empty()) {
@@ -255,7 +262,8 @@ mod tests {
     #[test]
     fn clean_hides_secrets_and_their_parts() {
         let secrets = ["0.AAAArefreshSECRETtoken123456", "client~secret~value"];
-        let echoed = "AADSTS70008: token 0.AAAArefreshSECRETtoken123456 and part SECRETtoken12 and secret~value\u{1b}[2J";
+        let echoed =
+            "AADSTS70008: token 0.AAAArefreshSECRETtoken123456 and part SECRETtoken12 and secret~value\u{1b}[2J";
         let shown = clean(echoed, &secrets, 600);
         for secret in secrets {
             assert!(!shown.contains(secret), "{shown}");

@@ -11,7 +11,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -157,10 +157,8 @@ fn serve_one(mut stream: std::net::TcpStream, log: &Mutex<Vec<Seen>>, reply: &(d
             headers.push((name.trim().to_owned(), value.trim().to_owned()));
         }
     }
-    let length: usize = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-        .map_or(0, |(_, v)| v.parse().unwrap());
+    let length: usize =
+        headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("content-length")).map_or(0, |(_, v)| v.parse().unwrap());
     let mut body = vec![0; length];
     reader.read_exact(&mut body).unwrap();
     let seen = Seen { method, path, headers, body: String::from_utf8(body).unwrap() };
@@ -279,7 +277,10 @@ fn a_token_with_mfa_passes_and_the_request_is_entras_refresh_grant() {
     assert_eq!(result["compliant"], true);
     assert_eq!(result["mfa"], "satisfied");
     assert_eq!(result["signature"], "verified", "judged as check --verify: {result}");
-    assert_eq!(result["redeem"], json!({"token_endpoint": entra.endpoint(), "expires_in": 4739, "refresh_token_rotated": true}));
+    assert_eq!(
+        result["redeem"],
+        json!({"token_endpoint": entra.endpoint(), "expires_in": 4739, "refresh_token_rotated": true})
+    );
 
     let requests = entra.token_requests();
     assert_eq!(requests.len(), 1);
@@ -347,7 +348,8 @@ fn the_refresh_token_may_come_from_stdin() {
     let entra = Entra::start(move |_| json_reply(200, &granted(&token, ROTATED)));
     let mut cmd = entra.mfacheck();
     cmd.write_stdin(format!("{REFRESH_TOKEN}\n"));
-    let out = run(cmd, &["redeem", "--tenant", TID, "--client-id", CLIENT_ID, "--authority", &entra.base, "--now", NOW]);
+    let out =
+        run(cmd, &["redeem", "--tenant", TID, "--client-id", CLIENT_ID, "--authority", &entra.base, "--now", NOW]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert_eq!(entra.token_requests()[0].field("refresh_token").as_deref(), Some(REFRESH_TOKEN));
 }
@@ -361,8 +363,19 @@ fn a_certificate_signs_a_client_assertion_entra_can_verify() {
     let out = run(
         entra.mfacheck(),
         &[
-            "redeem", "--tenant", TID, "--client-id", CLIENT_ID, "--authority", &entra.base, "--refresh-token-file",
-            rt.to_str().unwrap(), "--certificate-file", pem.to_str().unwrap(), "--now", NOW,
+            "redeem",
+            "--tenant",
+            TID,
+            "--client-id",
+            CLIENT_ID,
+            "--authority",
+            &entra.base,
+            "--refresh-token-file",
+            rt.to_str().unwrap(),
+            "--certificate-file",
+            pem.to_str().unwrap(),
+            "--now",
+            NOW,
         ],
     );
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
@@ -528,7 +541,11 @@ fn a_closed_port_and_an_unresolvable_host_are_clear_errors() {
     let dns = run(entra.mfacheck(), &args(nowhere).iter().map(String::as_str).collect::<Vec<_>>());
     let dns = Run { stdout: json_array_item(&dns.stdout), ..dns };
     // Without a resolver the lookup may also time out; either way the host is named.
-    assert_network_failure(&dns, &format!("{nowhere}/{TID}/oauth2/v2.0/token"), &["does not resolve", "no answer within"]);
+    assert_network_failure(
+        &dns,
+        &format!("{nowhere}/{TID}/oauth2/v2.0/token"),
+        &["does not resolve", "no answer within"],
+    );
 }
 
 /// The one element of a `--format json` array, as a line.
@@ -540,7 +557,8 @@ fn json_array_item(stdout: &str) -> String {
 #[test]
 fn an_oversized_answer_and_a_redirect_are_refused() {
     let entra = Entra::start(|_| {
-        let mut raw = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 10485760\r\n\r\n{\"a\":\"".to_vec();
+        let mut raw =
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 10485760\r\n\r\n{\"a\":\"".to_vec();
         raw.resize(10 << 20, b'x');
         Reply::Raw(raw)
     });
@@ -577,7 +595,8 @@ fn authorities_other_than_https_or_loopback_http_are_refused_before_any_request(
     }
     for tenant in ["../common", "a/b", "x?y=1", "t%2f"] {
         let rt = stored.rt();
-        let args = ["redeem", "--tenant", tenant, "--client-id", CLIENT_ID, "--refresh-token-file", rt.to_str().unwrap()];
+        let args =
+            ["redeem", "--tenant", tenant, "--client-id", CLIENT_ID, "--refresh-token-file", rt.to_str().unwrap()];
         let out = run(entra.mfacheck(), &args);
         assert_eq!(out.code, 2, "{tenant}");
         assert!(out.stderr.contains("--tenant"), "{}", out.stderr);
@@ -679,14 +698,18 @@ fn credentials_are_never_shown_in_any_format() {
         "correlation_id": REFRESH_TOKEN,
         "suberror": format!("x{CLIENT_SECRET}"),
     });
-    let scenarios: Vec<(&str, Arc<dyn Fn() -> Reply + Send + Sync>)> = vec![
+    type Answer = Arc<dyn Fn() -> Reply + Send + Sync>;
+    let scenarios: Vec<(&str, Answer)> = vec![
         ("granted", {
             let token = token.clone();
             Arc::new(move || json_reply(200, &granted(&token, ROTATED)))
         }),
         ("hostile error", Arc::new(move || json_reply(400, &hostile))),
         ("echoing html", Arc::new(|| http(400, "text/html", &format!("{REFRESH_TOKEN} {CLIENT_SECRET}")))),
-        ("echoing 200", Arc::new(|| json_reply(200, &json!({"access_token": format!("{REFRESH_TOKEN}.{CLIENT_SECRET}.x")})))),
+        (
+            "echoing 200",
+            Arc::new(|| json_reply(200, &json!({"access_token": format!("{REFRESH_TOKEN}.{CLIENT_SECRET}.x")}))),
+        ),
     ];
     for (name, reply) in scenarios {
         let entra = Entra::start(move |_| reply());
