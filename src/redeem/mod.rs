@@ -260,6 +260,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_request_in_debug_shows_no_credential() {
+        let request = Request {
+            token_endpoint: "https://login.microsoftonline.com/t/oauth2/v2.0/token".into(),
+            client_id: "app".into(),
+            scope: endpoint::PARTNER_CENTER_SCOPE.into(),
+            credential: Credential::Secret(Secret::new("client-secret-value".into())),
+            refresh_token: Secret::new("refresh-token-value".into()),
+        };
+        let shown = format!("{request:?} {:?}", request.form(0).unwrap());
+        assert!(!shown.contains("secret-value") && !shown.contains("token-value"), "{shown}");
+        assert!(shown.contains("[redacted]"));
+    }
+
+    #[test]
     fn clean_hides_secrets_and_their_parts() {
         let secrets = ["0.AAAArefreshSECRETtoken123456", "client~secret~value"];
         let echoed =

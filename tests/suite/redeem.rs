@@ -621,6 +621,19 @@ fn write_back_replaces_the_file_atomically_with_mode_0600() {
     assert!(names.iter().all(|n| !n.ends_with(".tmp")), "no temporary file left: {names:?}");
 }
 
+#[test]
+fn write_back_leaves_the_file_alone_when_entra_returns_the_same_refresh_token() {
+    let token = access_token("pwd,mfa");
+    let entra = Entra::start(move |_| json_reply(200, &granted(&token, REFRESH_TOKEN)));
+    let stored = Stored::new();
+    let before = std::fs::metadata(stored.rt()).unwrap().modified().unwrap();
+    let out = redeem(&entra, &stored, &["--write-back"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.result()["redeem"]["refresh_token_rotated"], false);
+    assert_eq!(std::fs::read_to_string(stored.rt()).unwrap(), format!("{REFRESH_TOKEN}\n"));
+    assert_eq!(std::fs::metadata(stored.rt()).unwrap().modified().unwrap(), before);
+}
+
 #[cfg(unix)]
 #[test]
 fn write_back_never_follows_a_planted_symlink() {
