@@ -122,6 +122,13 @@ impl Request {
                      secret: not Entra"
                 )));
             }
+            if answer.refresh_token.as_deref().is_some_and(|r| !r.bytes().all(|b| b.is_ascii_graphic())) {
+                // It would be written to the user's file: only token text is.
+                return Err(self.failed(format!(
+                    "the token endpoint {url} answered with a refresh_token that is not token text (spaces, \
+                     control or non-ASCII characters): not stored"
+                )));
+            }
             let rotated = answer.refresh_token.filter(|r| !r.is_empty() && r != self.refresh_token.expose());
             let expires_in = answer.expires_in.and_then(|e| match e {
                 Seconds::Number(n) => Some(n),

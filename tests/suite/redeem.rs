@@ -483,6 +483,7 @@ fn answers_that_are_no_token_response_are_clear_errors() {
         (http(200, "text/plain", "hello"), "redeem-failed", "not a JSON token response"),
         (json_reply(200, &json!({"token_type": "Bearer"})), "redeem-failed", "without an access_token"),
         (json_reply(200, &not_a_jwt), "opaque", "not a JWT"),
+        (json_reply(200, &granted(&access_token("pwd,mfa"), "rt\nexport X=1")), "redeem-failed", "not token text"),
     ];
     for (reply, code, says) in cases {
         let reply = Mutex::new(Some(reply));
