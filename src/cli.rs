@@ -88,6 +88,16 @@ Examples:
   mfacheck serve                                     gate on 127.0.0.1:8400, page at /_mfacheck/
   mfacheck serve --upstream http://127.0.0.1:3000 --report-only";
 
+const REDEEM_EXAMPLES: &str = "\
+Examples:
+  mfacheck redeem --tenant contoso.onmicrosoft.com --client-id APP_ID --client-secret-file secret.txt \\
+      --refresh-token-file rt.txt                    will the stored token get MFA tokens from Partner Center?
+  vault read -field=rt kv/pc | mfacheck redeem --tenant TENANT --client-id APP_ID --certificate-file app.pem
+  mfacheck redeem --tenant TENANT --client-id APP_ID --refresh-token-file rt.txt --write-back --format json
+
+Authorities: https://login.microsoftonline.com (default), https://login.microsoftonline.us (US
+Government), https://login.partner.microsoftonline.cn (China, 21Vianet); any other https URL.";
+
 const COMPLETIONS_EXAMPLES: &str = "\
 Examples:
   mfacheck completions bash > ~/.local/share/bash-completion/completions/mfacheck
@@ -128,6 +138,16 @@ pub enum Command {
     /// input that is not a sign-in log.
     #[command(help_template = LAYOUT)]
     Signins(SigninsArgs),
+    /// Redeem a stored refresh token as a partner integration does, and check the token it gets
+    ///
+    /// Posts the refresh_token grant to {authority}/{tenant}/oauth2/v2.0/token with the scope
+    /// https://api.partnercenter.microsoft.com/user_impersonation offline_access (or --resource's),
+    /// then checks the access token exactly as `check --verify` does (Microsoft's keys unless
+    /// --jwks/--key), adding `redeem` to the result. A refusal is an `error` with Entra's AADSTS code
+    /// and the fix. The refresh token is read from --refresh-token-file or stdin, never from the
+    /// command line; nothing is stored unless --write-back. Exit status as `check`.
+    #[command(help_template = LAYOUT, after_help = REDEEM_EXAMPLES)]
+    Redeem(RedeemArgs),
     /// Mint a sample token (unsigned, or signed with a PEM key) for fixtures and tests
     ///
     /// Prints one token on stdout: Microsoft's sample app+user claims (or an app-only token with
@@ -353,6 +373,62 @@ pub struct CheckArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct RedeemArgs {
+    /// The tenant whose token endpoint is asked: its id (a GUID) or a domain name
+    #[arg(long, value_name = "TENANT")]
+    pub tenant: String,
+
+    /// The application (client) id the refresh token was issued to
+    #[arg(long, value_name = "APP_ID")]
+    pub client_id: String,
+
+    /// A file holding the application's client secret (never given on the command line)
+    #[arg(long, value_name = "PATH", conflicts_with = "certificate_file")]
+    pub client_secret_file: Option<PathBuf>,
+
+    /// A PEM file holding the application's certificate and its RSA private key: authenticates
+    /// with a signed client assertion. With neither this nor --client-secret-file: a public client
+    #[arg(long, value_name = "PEM")]
+    pub certificate_file: Option<PathBuf>,
+
+    /// The file holding the refresh token (default: stdin)
+    #[arg(long, value_name = "PATH")]
+    pub refresh_token_file: Option<PathBuf>,
+
+    /// What to ask a token for: partner-center, graph, or a resource URI (asked for URI/.default)
+    #[arg(long, value_name = "RESOURCE", default_value = "partner-center")]
+    pub resource: String,
+
+    /// The Entra login host: https://login.microsoftonline.com, https://login.microsoftonline.us
+    /// (US Government), https://login.partner.microsoftonline.cn (China); any other https URL
+    #[arg(long, value_name = "URL", default_value = mfacheck::internal::redeem::endpoint::PUBLIC)]
+    pub authority: String,
+
+    /// Replace --refresh-token-file with the new refresh token Entra returns (atomically, mode
+    /// 0600; a symbolic link there is refused)
+    #[arg(long, requires = "refresh_token_file")]
+    pub write_back: bool,
+
+    /// Output format: text, json (one array), ndjson (one object per line), junit or github
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+
+    /// Text output: explain each claim of the access token in one line
+    #[arg(long)]
+    pub explain: bool,
+
+    /// Refused: a refresh token on the command line (other users see it, shells keep it)
+    #[arg(hide = true, value_name = "REFUSED")]
+    pub refused: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Args)]
 pub struct DecodeArgs {
     #[command(flatten)]
     pub input: InputArgs,
@@ -493,7 +569,7 @@ pub struct SampleArgs {
 #[derive(Debug, Args)]
 pub struct ManArgs {
     /// The subcommand whose page to print (default: the page of mfacheck itself)
-    #[arg(value_parser = ["check", "decode", "scan", "serve", "sample", "completions", "man"])]
+    #[arg(value_parser = ["check", "decode", "scan", "serve", "redeem", "sample", "completions", "man"])]
     pub subcommand: Option<String>,
 }
 

@@ -42,11 +42,18 @@ pub enum ErrorCode {
     /// A protected header with `crit` or `b64: false`: an extension that is not understood
     /// (RFC 7515 §4.1.11, RFC 7797), so the token is refused.
     UnsupportedHeader,
+    /// `redeem`: Entra refused the refresh token grant; `error.entra` holds its error, AADSTS
+    /// code, ids and the fix.
+    RedeemRefused,
+    /// `redeem`: the token endpoint could not be reached, or answered something that is not a
+    /// token response (a network error, timeout, redirect, HTTP 5xx, an oversized or non-JSON
+    /// body, no access token).
+    RedeemFailed,
 }
 
 impl ErrorCode {
     /// Every code, in the order of the reference documentation.
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 18] = [
         ErrorCode::Empty,
         ErrorCode::Unreadable,
         ErrorCode::NotAJwt,
@@ -63,6 +70,8 @@ impl ErrorCode {
         ErrorCode::TooLarge,
         ErrorCode::Binary,
         ErrorCode::UnsupportedHeader,
+        ErrorCode::RedeemRefused,
+        ErrorCode::RedeemFailed,
     ];
 
     /// What the code means, in one line.
@@ -86,6 +95,12 @@ impl ErrorCode {
             ErrorCode::UnsupportedHeader => {
                 "A protected header with `crit` or `b64: false`: an extension that is not understood (RFC 7515 §4.1.11, RFC 7797), so the token is refused."
             }
+            ErrorCode::RedeemRefused => {
+                "`redeem`: Entra refused the refresh token grant; `error.entra` holds its error, AADSTS code, ids and the fix."
+            }
+            ErrorCode::RedeemFailed => {
+                "`redeem`: the token endpoint could not be reached, or answered something that is not a token response (a network error, timeout, redirect, HTTP 5xx, an oversized or non-JSON body, no access token)."
+            }
         }
     }
 
@@ -108,6 +123,8 @@ impl ErrorCode {
             ErrorCode::TooLarge => "too-large",
             ErrorCode::Binary => "binary",
             ErrorCode::UnsupportedHeader => "unsupported-header",
+            ErrorCode::RedeemRefused => "redeem-refused",
+            ErrorCode::RedeemFailed => "redeem-failed",
         }
     }
 }
@@ -118,11 +135,24 @@ impl ErrorCode {
 pub struct InputError {
     pub code: ErrorCode,
     pub message: String,
+    /// `redeem-refused`: what Entra answered, and the fix.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entra: Option<Box<crate::judge::entra::EntraError>>,
 }
 
 impl InputError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        InputError { code, message: message.into() }
+        InputError { code, message: message.into(), entra: None }
+    }
+
+    /// What to do about it, when the rulebook knows (`redeem-refused`).
+    pub fn fix(&self) -> Option<&'static str> {
+        self.entra.as_ref().and_then(|entra| entra.fix)
+    }
+
+    /// A `redeem-refused` error: Entra's answer, explained.
+    pub fn refused(message: impl Into<String>, entra: crate::judge::entra::EntraError) -> Self {
+        InputError { code: ErrorCode::RedeemRefused, message: message.into(), entra: Some(Box::new(entra)) }
     }
 }
 
@@ -227,8 +257,10 @@ mod tests {
             ErrorCode::TooLarge => 13,
             ErrorCode::Binary => 14,
             ErrorCode::UnsupportedHeader => 15,
+            ErrorCode::RedeemRefused => 16,
+            ErrorCode::RedeemFailed => 17,
         };
-        assert_eq!(ErrorCode::ALL.len(), 16);
+        assert_eq!(ErrorCode::ALL.len(), 18);
         let mut strings = std::collections::HashSet::new();
         for (i, code) in ErrorCode::ALL.into_iter().enumerate() {
             assert_eq!(position(code), i, "{}", code.as_str());

@@ -33,6 +33,10 @@ pub mod input;
 #[doc(hidden)]
 pub mod judge;
 #[doc(hidden)]
+pub mod net;
+#[doc(hidden)]
+pub mod redeem;
+#[doc(hidden)]
 pub mod report;
 #[doc(hidden)]
 pub mod run;
@@ -61,5 +65,5 @@ pub fn decode_token(source: &str, token: &str, keys: Option<&Keys>) -> Decoded {
 /// and changed without notice. (They are declared hidden at the root, which a re-export needs.)
 #[doc(hidden)]
 pub mod internal {
-    pub use crate::{clock, corpus, error, exit_status, input, judge, report, run, sample, token};
+    pub use crate::{clock, corpus, error, exit_status, input, judge, net, redeem, report, run, sample, token};
 }

@@ -8,7 +8,7 @@ mod serve;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use cli::{CheckArgs, Cli, ColorChoice, Command, OutputArgs, PolicyArgs, SampleArgs, VerifyArgs};
+use cli::{CheckArgs, Cli, ColorChoice, Command, OutputArgs, PolicyArgs, RedeemArgs, SampleArgs, VerifyArgs};
 use mfacheck::Policy;
 use mfacheck::internal::error::mask_tokens;
 use mfacheck::internal::exit_status::ExitStatus;
@@ -62,7 +62,7 @@ fn run() -> Result<ExitStatus> {
     };
     match cli.command {
         Command::Check(args) => {
-            let policy = policy(&args.policy)?;
+            let policy = policy(&args.policy, false)?;
             let specs = prepare(&args.input.inputs, &args.output);
             let mut printer = printer(&args.output, args.format.into(), policy.now())
                 .suite("mfacheck check")
@@ -86,7 +86,7 @@ fn run() -> Result<ExitStatus> {
         }
         Command::Scan(scan) => {
             let args = &scan.check;
-            let policy = policy(&args.policy)?;
+            let policy = policy(&args.policy, false)?;
             let mut printer = printer(&args.output, args.format.into(), policy.now())
                 .suite("mfacheck scan")
                 .summarizing(args.summary)
@@ -118,7 +118,8 @@ fn run() -> Result<ExitStatus> {
             Ok(run::signins::run(&args.paths, &resource, printer)?)
         }
         #[cfg(feature = "serve")]
-        Command::Serve(args) => serve::run(&args, policy(&args.policy)?),
+        Command::Serve(args) => serve::run(&args, policy(&args.policy, false)?),
+        Command::Redeem(args) => redeem(&args),
         Command::Sample(args) => emit((sample(&args)? + "\n").as_bytes()),
         Command::Completions(args) => {
             let mut script = Vec::new();
@@ -133,8 +134,9 @@ fn run() -> Result<ExitStatus> {
     }
 }
 
-/// What `check`, `scan` and `serve` check beyond the MFA rule.
-fn policy(args: &PolicyArgs) -> Result<Policy> {
+/// What `check`, `scan`, `serve` and `redeem` check beyond the MFA rule; `microsoft_keys`:
+/// verify with Microsoft's keys unless others are given (`redeem`, as `check --verify`).
+fn policy(args: &PolicyArgs, microsoft_keys: bool) -> Result<Policy> {
     let now = args.now.unwrap_or_else(jiff::Timestamp::now);
     let mut policy = Policy::builder()
         .now(now.as_second())
@@ -142,7 +144,7 @@ fn policy(args: &PolicyArgs) -> Result<Policy> {
         .leeway(args.leeway)
         .issuers(args.issuers.clone())
         .audiences(args.audiences.clone())
-        .maybe_keys(keys(&args.verify, args.partner_center)?);
+        .maybe_keys(keys(&args.verify, args.partner_center || microsoft_keys)?);
     if args.partner_center {
         // Partner Center's own checks: its audience (either spelling matches) and the token's
         // lifetime; the keys are Microsoft's unless others were given.
@@ -153,6 +155,52 @@ fn policy(args: &PolicyArgs) -> Result<Policy> {
     }
     let policy = policy.build();
     Ok(policy)
+}
+
+/// `mfacheck redeem` (SPEC §6): the grant, its access token checked as `check --verify` would.
+fn redeem(args: &RedeemArgs) -> Result<ExitStatus> {
+    use mfacheck::internal::redeem::{Credential, Request, assertion::Certificate, endpoint, stored};
+    if !args.refused.is_empty() {
+        // The argument is neither used nor repeated: it may be the refresh token itself.
+        anyhow::bail!(
+            "redeem takes no token on the command line (the argument is not shown: command lines are visible to \
+             other users and kept in shell history); give the refresh token with --refresh-token-file PATH or on stdin"
+        );
+    }
+    if cfg!(not(feature = "fetch")) {
+        anyhow::bail!(
+            "redeem: this mfacheck was built without the `fetch` feature (no network access), so it cannot \
+             redeem a refresh token; build it with the default features"
+        );
+    }
+    let token_endpoint = endpoint::token_endpoint(&args.authority, &args.tenant)?;
+    let scope = endpoint::scope(&args.resource)?;
+    let write_back = args.write_back.then_some(args.refresh_token_file.as_deref()).flatten();
+    if let Some(path) = write_back {
+        stored::check_writable(path)?;
+    }
+    let credential = match (&args.client_secret_file, &args.certificate_file) {
+        (Some(path), _) => Credential::Secret(stored::read_file(path, "--client-secret-file")?),
+        (None, Some(path)) => {
+            let pem = stored::read_file(path, "--certificate-file")?;
+            let name = mfacheck::internal::error::path_name(path);
+            Credential::Certificate(Certificate::from_pem(&pem).with_context(|| format!("--certificate-file {name}"))?)
+        }
+        (None, None) => Credential::Public,
+    };
+    let (refresh_token, source) = match &args.refresh_token_file {
+        Some(path) => (stored::read_file(path, "--refresh-token-file")?, mfacheck::internal::error::path_name(path)),
+        None => {
+            hint_stdin(&args.output, true, "the refresh token from stdin");
+            (stored::read(io::stdin().lock(), "the refresh token on stdin")?, "stdin".to_owned())
+        }
+    };
+    let policy = policy(&args.policy, true)?;
+    let request = Request { token_endpoint, client_id: args.client_id.clone(), scope, credential, refresh_token };
+    let mut printer = printer(&args.output, args.format.into(), policy.now()).suite("mfacheck redeem");
+    let timeout = Duration::from_secs(args.policy.verify.fetch_timeout);
+    let status = run::redeem::run(&request, &policy, &source, timeout, write_back, args.explain, &mut printer)?;
+    Ok(status.merge(missing_keys(policy.keys())))
 }
 
 /// `-j N`, else one worker per core.

@@ -6,6 +6,7 @@
 pub mod acceptance;
 pub mod classify;
 pub mod code;
+pub mod entra;
 pub mod explain;
 pub mod outcome;
 pub mod roles;

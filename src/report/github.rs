@@ -10,7 +10,8 @@ use std::io::{self, Write};
 pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64) -> io::Result<()> {
     let refused = super::text::refused(o, now);
     let (title, message) = if let Some(error) = &o.error {
-        (format!("mfacheck: {}", error.code.as_str()), format!("{}: {}", o.source, error.message))
+        let fix = error.fix().map(|fix| format!(" Fix: {fix}")).unwrap_or_default();
+        (format!("mfacheck: {}", error.code.as_str()), format!("{}: {}{fix}", o.source, error.message))
     } else if o.compliant && refused.is_empty() {
         return Ok(());
     } else if o.compliant {

@@ -18,7 +18,8 @@ pub fn testcase<W: Write>(out: &mut W, o: &Outcome, suite: &str, now: i64) -> io
     case.push_attribute(("name", &*printable(&o.source)));
     case.push_attribute(("classname", suite));
     let (tag, kind, message, body) = if let Some(error) = &o.error {
-        ("error", error.code.as_str(), printable(&error.message).into_owned(), String::new())
+        let fix = error.fix().map(|fix| format!("Fix: {fix}")).unwrap_or_default();
+        ("error", error.code.as_str(), printable(&error.message).into_owned(), fix)
     } else if o.compliant {
         let refused = super::text::refused(o, now);
         if refused.is_empty() {

@@ -369,6 +369,26 @@ impl<W: std::io::Write> Printer<W> {
         }
     }
 
+    /// A `redeem` result: the result object with what the redemption gave.
+    pub fn redeemed(&mut self, redeemed: &Redeemed) -> std::io::Result<()> {
+        let Some(first) = self.count(redeemed.outcome.exit_status()) else { return Ok(()) };
+        self.tally.mfa_refused += usize::from(redeemed.outcome.response.is_some());
+        let masked;
+        let redeemed = if self.redact {
+            masked = redact::outcome(redeemed.outcome);
+            &Redeemed { outcome: &masked, redeem: redeemed.redeem }
+        } else {
+            redeemed
+        };
+        match self.format {
+            Format::Text => text::redeemed(&mut self.out, redeemed, self.now, first, self.width, self.paint),
+            Format::Json => json::array_item(&mut self.out, redeemed, first),
+            Format::Ndjson => json::line(&mut self.out, redeemed),
+            Format::Junit => junit::testcase(&mut self.held, redeemed.outcome, self.suite, self.now),
+            Format::Github => github::outcome(&mut self.out, redeemed.outcome, self.now),
+        }
+    }
+
     /// `scan`'s closing counts: the tokens found again after their result was written (the
     /// results of a stream are written when first found), as a last item (json, ndjson) or lines
     /// (text), and counted in `--summary`.
@@ -433,6 +453,14 @@ pub struct Repeat {
     pub written: usize,
     #[serde(skip)]
     pub key: summary::Key,
+}
+
+/// A `redeem` result: `check`'s result object and what the redemption gave (SPEC §6).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Redeemed<'s, 'a> {
+    #[serde(flatten)]
+    pub outcome: &'s Outcome<'a>,
+    pub redeem: &'s crate::redeem::RedeemInfo,
 }
 
 /// A `scan` result: `check`'s result object, how often the token was found, and the HAR request

@@ -1,7 +1,7 @@
 //! The text rendering, for a person: a verdict line per token, the claims that matter, findings
 //! with what to change, and the 401 Partner Center would answer.
 
-use super::{Decoded, Outcome, Scanned, Tally};
+use super::{Decoded, Outcome, Redeemed, Scanned, Tally};
 use crate::clock;
 use crate::error::InputError;
 use crate::judge::explain::Line;
@@ -274,7 +274,11 @@ fn amr(value: Option<&AmrClaim>) -> String {
 fn error_line<W: Write>(out: &mut W, source: &str, error: &InputError, paint: Paint) -> io::Result<()> {
     let (glyph, label) = (paint.paint(RED.bold(), "✘"), paint.paint(RED.bold(), "error"));
     let (source, message) = (printable(source), printable(&error.message));
-    writeln!(out, "{glyph} {}  {label} ({}): {message}", paint.paint(BOLD, source), error.code.as_str())
+    writeln!(out, "{glyph} {}  {label} ({}): {message}", paint.paint(BOLD, source), error.code.as_str())?;
+    match error.fix() {
+        Some(fix) => writeln!(out, "    {} {fix}", paint.paint(DIM, "fix:")),
+        None => Ok(()),
+    }
 }
 
 /// The columns `text` takes on a terminal: its characters less those of colour escapes.
@@ -404,6 +408,28 @@ pub fn scanned<W: Write>(
     }
     if s.count > 1 {
         writeln!(out, "    {} {} times", field("found"), s.count)?;
+    }
+    out.write_all(&block[split..])
+}
+
+/// A `redeem` result: the verdict, where the token came from, then the rest of the result.
+pub fn redeemed<W: Write>(
+    out: &mut W,
+    r: &Redeemed,
+    now: i64,
+    first: bool,
+    width: Option<usize>,
+    paint: Paint,
+) -> io::Result<()> {
+    let mut block = Vec::new();
+    outcome(&mut block, r.outcome, now, first, width, paint)?;
+    let split = block.iter().skip(1).position(|&b| b == b'\n').map_or(block.len(), |i| i + 2);
+    out.write_all(&block[..split])?;
+    let field = |label: &str| paint.paint(DIM, format!("{label:<9}"));
+    writeln!(out, "    {} {}", field("endpoint"), printable(&r.redeem.token_endpoint))?;
+    if let Some(seconds) = r.redeem.expires_in {
+        let rotated = if r.redeem.refresh_token_rotated { "; a new refresh token was returned" } else { "" };
+        writeln!(out, "    {} access token valid for {seconds} s{rotated}", field("redeemed"))?;
     }
     out.write_all(&block[split..])
 }

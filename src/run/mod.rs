@@ -6,6 +6,7 @@
 //! wrapper (which may span chunks).
 
 pub mod parallel;
+pub mod redeem;
 pub mod signins;
 
 use crate::error::InputError;

@@ -16,6 +16,7 @@ mod key_discovery;
 mod key_sets;
 mod properties;
 mod redact;
+mod redeem;
 mod scan_bounds;
 mod scan_stream;
 mod serve;

@@ -1,0 +1,105 @@
+//! The stored credentials: read from a file or stdin within a bound (never from the command line,
+//! which other users see and shells keep), and the rotated refresh token written back
+//! atomically: a new file in the same directory (mode 0600, created exclusively, never through a
+//! link), synced, renamed over the old one. A symbolic link at the path is refused before any
+//! request, and the rename replaces the link itself if one is planted later: a link is never
+//! followed to write elsewhere.
+
+use super::secret::Secret;
+use anyhow::{Context, Result, bail};
+use std::io::{Read, Write};
+use std::path::Path;
+
+/// A stored credential is given up on past this size (refresh tokens are a few KiB).
+pub const MAX_SECRET_BYTES: u64 = 64 * 1024;
+
+/// Reads a credential from `reader`: trimmed, not empty, at most [`MAX_SECRET_BYTES`].
+pub fn read(reader: impl Read, what: &str) -> Result<Secret> {
+    let mut bytes = Vec::new();
+    reader.take(MAX_SECRET_BYTES + 1).read_to_end(&mut bytes).with_context(|| format!("cannot read {what}"))?;
+    if bytes.len() as u64 > MAX_SECRET_BYTES {
+        bail!("{what}: larger than {MAX_SECRET_BYTES} bytes");
+    }
+    let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{what}: not UTF-8 text"))?;
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        bail!("{what}: empty");
+    }
+    Ok(Secret::new(trimmed.to_owned()))
+}
+
+/// Reads a credential from the file at `path`.
+pub fn read_file(path: &Path, option: &str) -> Result<Secret> {
+    let what = format!("{option} {}", crate::error::path_name(path));
+    let file = std::fs::File::open(path).with_context(|| format!("cannot open {what}"))?;
+    read(file, &what)
+}
+
+/// `--write-back` is refused, before anything is sent, for a path that is a symbolic link (it
+/// would be replaced by a file, not followed: say so rather than surprise).
+pub fn check_writable(path: &Path) -> Result<()> {
+    let meta = std::fs::symlink_metadata(path)
+        .with_context(|| format!("--refresh-token-file {}", crate::error::path_name(path)))?;
+    if meta.file_type().is_symlink() {
+        bail!(
+            "--write-back: --refresh-token-file {} is a symbolic link; it is never followed: give the real file's path",
+            crate::error::path_name(path)
+        );
+    }
+    if !meta.is_file() {
+        bail!("--write-back: --refresh-token-file {} is not a regular file", crate::error::path_name(path));
+    }
+    Ok(())
+}
+
+/// Replaces the file at `path` by one holding `secret` (and a newline), atomically.
+pub fn write_back(path: &Path, secret: &Secret) -> Result<()> {
+    let name = crate::error::path_name(path);
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let file_name = path.file_name().with_context(|| format!("--write-back {name}: not a file path"))?;
+    let mut random = [0u8; 8];
+    aws_lc_rs::rand::SecureRandom::fill(&aws_lc_rs::rand::SystemRandom::new(), &mut random)
+        .map_err(|_| anyhow::anyhow!("--write-back: no randomness for the temporary name"))?;
+    let suffix: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    let temp = dir.join(format!(".{}.mfacheck-{suffix}.tmp", file_name.to_string_lossy()));
+    let written = (|| -> std::io::Result<()> {
+        let mut file = create_private(&temp)?;
+        file.write_all(secret.expose().as_bytes())?;
+        file.write_all(b"\n")?;
+        file.sync_all()?;
+        // rename(2) replaces a link at `path` itself; it never writes through it.
+        std::fs::rename(&temp, path)?;
+        sync_dir(dir)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temp);
+        bail!("--write-back {name}: cannot replace the file: {e} (the rotated refresh token was not stored)");
+    }
+    Ok(())
+}
+
+/// A new file, readable by its owner only, that must not exist (no link followed).
+#[cfg(unix)]
+fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).custom_flags(libc::O_NOFOLLOW).open(path)
+}
+
+#[cfg(not(unix))]
+fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new().write(true).create_new(true).open(path)
+}
+
+/// The rename is durable once the directory is synced.
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> std::io::Result<()> {
+    Ok(())
+}
