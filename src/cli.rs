@@ -276,7 +276,7 @@ pub struct VerifyArgs {
     #[arg(long, help_heading = "Verification")]
     pub offline: bool,
 
-    /// How long fetching a --jwks URL (or Microsoft's keys) may take: seconds, or 10s, 1m
+    /// How long fetching a --jwks URL or Microsoft's keys (or, for redeem, the token request) may take: seconds, or 10s, 1m
     #[arg(long, value_name = "DURATION", default_value_t = DEFAULT_FETCH_TIMEOUT, help_heading = "Verification",
           value_parser = parse_timeout)]
     pub fetch_timeout: u64,

@@ -1,7 +1,8 @@
 //! The client assertion of `--certificate-file` (Microsoft identity platform "certificate
-//! credentials"): an RS256 JWT naming the certificate by its SHA-256 (`x5t#S256`) and SHA-1
-//! (`x5t`, for older tenants) thumbprints, for the token endpoint (`aud`), from the app itself
-//! (`iss` = `sub` = client id), with a random `jti` and ten minutes of validity.
+//! credentials"): a PS256 JWT (RSA-PSS, which Microsoft's page asks for today) naming the
+//! certificate by its SHA-256 (`x5t#S256`) and SHA-1 (`x5t`, for older tenants) thumbprints, for
+//! the token endpoint (`aud`), from the app itself (`iss` = `sub` = client id), with a random
+//! `jti` and ten minutes of validity.
 
 use super::secret::Secret;
 use anyhow::{Context, Result, bail};
@@ -101,7 +102,7 @@ impl Certificate {
             iat: i64,
             exp: i64,
         }
-        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::PS256);
         header.x5t_s256 = Some(self.thumbprint_sha256());
         header.x5t = Some(self.thumbprint_sha1());
         let claims = Claims {

@@ -387,14 +387,15 @@ fn a_certificate_signs_a_client_assertion_entra_can_verify() {
     );
     let assertion = request.field("client_assertion").unwrap();
 
-    // Verified as Entra would: RS256 with the certificate's key, for the token endpoint, from the app.
+    // Verified as Entra would: PS256 (the algorithm Microsoft's page asks for) with the certificate's key, for the token endpoint, from the app.
     let public = std::fs::read(root().join("fixtures/keys/test-rsa.pub.pem")).unwrap();
     let key = jsonwebtoken::DecodingKey::from_rsa_pem(&public).unwrap();
-    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::PS256);
     validation.set_audience(&[entra.endpoint()]);
     validation.set_issuer(&[CLIENT_ID]);
     validation.set_required_spec_claims(&["exp", "nbf", "aud", "iss", "sub"]);
     let data = jsonwebtoken::decode::<Value>(&assertion, &key, &validation).expect("the assertion verifies");
+    assert_eq!(data.header.alg, jsonwebtoken::Algorithm::PS256);
     let claims = data.claims;
     assert_eq!(claims["sub"], CLIENT_ID);
     assert_eq!(claims["exp"].as_i64().unwrap() - claims["nbf"].as_i64().unwrap(), 600);
