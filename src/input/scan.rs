@@ -9,7 +9,7 @@
 //! other string of each entry (cookies, query strings, bodies, response headers).
 
 use super::har;
-use super::lines::{BINARY_SNIFF, Chunk, Chunker, line_ends};
+use super::lines::{BINARY_SNIFF, Chunk, Chunker, count_line_ends, line_ends};
 use crate::error::{ErrorCode, InputError, preview};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -19,6 +19,7 @@ use std::collections::HashMap;
 type Index<K> = HashMap<K, usize, foldhash::fast::RandomState>;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::PathBuf;
+use std::sync::{PoisonError, RwLock};
 
 /// One distinct token (or an input that could not be read), where it was first found, and how
 /// many times it was found in all.
@@ -148,12 +149,16 @@ impl Findings {
         });
     }
 
-    /// `count` occurrences of `token`, the first of them at `source`.
-    fn add_many(&mut self, token: &str, count: usize, source: impl FnOnce() -> String) {
-        self.add(token, source, None);
-        self.occurrences += count - 1;
-        let i = self.index[token];
-        self.sightings[i].count += count - 1;
+    /// `count` occurrences of `token`, the first of them at `source`, with the index lent out
+    /// by [`scan_text`].
+    fn add_many(&mut self, index: &mut Index<String>, token: String, count: usize, source: impl FnOnce() -> String) {
+        self.occurrences += count;
+        if let Some(&i) = index.get(&token) {
+            self.sightings[i].count += count;
+            return;
+        }
+        index.insert(token.clone(), self.sightings.len());
+        self.sightings.push(Sighting { token: Ok(token), source: source(), request: None, count });
     }
 
     /// The sightings so far, in the order first found (and, for a HAR read, in rank order).
@@ -265,7 +270,7 @@ fn scan_reader<R: Read + Send>(
     };
     if !is_har {
         // The Chunker sniffs for binary itself; the buffered reader hands a large read through.
-        let chunks = Chunker::new(reader.inner).on_terminal(terminal);
+        let chunks = Chunker::new(reader.inner).on_terminal(terminal).for_search();
         return scan_text(chunks, name, lines_before, threads, found, seen);
     }
     found.start_ranked();
@@ -292,7 +297,7 @@ fn scan_reader<R: Read + Send>(
                 }
             }
             tell(seen, found)?;
-            scan_text(Chunker::new(rest), name, 0, 1, found, seen)
+            scan_text(Chunker::new(rest).for_search(), name, 0, 1, found, seen)
         }
     }
 }
@@ -314,33 +319,41 @@ fn tell(seen: &mut dyn FnMut(&mut Findings) -> io::Result<()>, found: &mut Findi
     seen(found).map_err(|e| io::Error::other(Output(e)))
 }
 
-/// What one chunk of text holds: each distinct token with the line it is first on and its count,
-/// in the order first found; or why the chunk holds nothing (a line too long, a binary stream).
+/// What one chunk of text holds: the tokens already in the index (their sightings, once per
+/// occurrence), and the others, each distinct one with the line it is first on and its count, in
+/// the order first found; or why the chunk holds nothing (a line too long, a binary stream).
 enum Searched {
-    Tokens(Vec<(usize, String, usize)>),
+    Tokens { known: Vec<usize>, new: Vec<(usize, String, usize)> },
     Error(String, InputError),
 }
 
-/// Searches a chunk of whole lines, numbering them from `first_line`.
-fn search_chunk(chunk: &Chunk, name: &str, lines_before: usize) -> Searched {
+/// Searches a chunk of whole lines, numbering them from `first_line`. A token already in the
+/// index (found in an earlier chunk) is counted by its sighting: hashed and compared here, on a
+/// worker, and never copied; only a token new to the index is copied and its line counted.
+fn search_chunk(chunk: &Chunk, name: &str, lines_before: usize, index: &RwLock<Index<String>>) -> Searched {
     match chunk {
         Chunk::Lines { first_line, data, .. } => {
-            let mut found: Vec<(usize, String, usize)> = Vec::new();
-            let mut index: Index<&str> = Index::default();
+            let (mut known, mut new) = (Vec::new(), Vec::<(usize, String, usize)>::new());
+            let mut unknown: Index<&str> = Index::default();
             let (mut line, mut counted) = (first_line + lines_before, 0);
             for token in tokens(data) {
-                let at = token.as_ptr() as usize - data.as_ptr() as usize;
-                line += count_line_ends(&data[counted..at]);
-                counted = at;
-                match index.get(token) {
-                    Some(&i) => found[i].2 += 1,
+                // Locked for one look-up only: the writer adds the tokens of earlier chunks meanwhile.
+                if let Some(&i) = index.read().unwrap_or_else(PoisonError::into_inner).get(token) {
+                    known.push(i);
+                    continue;
+                }
+                match unknown.get(token) {
+                    Some(&i) => new[i].2 += 1,
                     None => {
-                        index.insert(token, found.len());
-                        found.push((line, token.to_owned(), 1));
+                        let at = token.as_ptr() as usize - data.as_ptr() as usize;
+                        line += count_line_ends(&data[counted..at]);
+                        counted = at;
+                        unknown.insert(token, new.len());
+                        new.push((line, token.to_owned(), 1));
                     }
                 }
             }
-            Searched::Tokens(found)
+            Searched::Tokens { known, new }
         }
         Chunk::TooLarge { line } => Searched::Error(format!("{name}:{}", line + lines_before), super::too_large(*line)),
         Chunk::Binary => Searched::Error(name.to_owned(), super::lines::binary_error(name)),
@@ -348,29 +361,45 @@ fn search_chunk(chunk: &Chunk, name: &str, lines_before: usize) -> Searched {
     }
 }
 
-/// Line ends as [`line_ends`] counts them: `\n`, `\r\n` and a lone `\r` (the chunk holds whole
-/// lines, so a `\r` at its end is an end).
-fn count_line_ends(text: &[u8]) -> usize {
-    memchr::memchr2_iter(b'\n', b'\r', text)
-        .filter(|&at| !(text[at] == b'\r' && text.get(at + 1) == Some(&b'\n')))
-        .count()
-}
-
 /// Text, chunk by chunk (on `threads` workers for a large stream), each chunk's tokens added in
-/// stream order, and `seen` told after each chunk.
+/// stream order, and `seen` told after each chunk. The index of the tokens found is lent to the
+/// searches meanwhile (`seen` gets the findings without it), so that this thread, which every
+/// result goes through, only counts the tokens known and adds the new ones.
 fn scan_text<R: Read + Send>(
-    mut chunks: Chunker<R>,
+    chunks: Chunker<R>,
     name: &str,
     lines_before: usize,
     threads: usize,
     found: &mut Findings,
     seen: &mut dyn FnMut(&mut Findings) -> io::Result<()>,
 ) -> io::Result<()> {
+    let index = RwLock::new(std::mem::take(&mut found.index));
+    let result = search_text(chunks, name, lines_before, threads, &index, found, seen);
+    found.index = index.into_inner().unwrap_or_else(PoisonError::into_inner);
+    result
+}
+
+fn search_text<R: Read + Send>(
+    mut chunks: Chunker<R>,
+    name: &str,
+    lines_before: usize,
+    threads: usize,
+    index: &RwLock<Index<String>>,
+    found: &mut Findings,
+    seen: &mut dyn FnMut(&mut Findings) -> io::Result<()>,
+) -> io::Result<()> {
     let mut add = |searched: Searched| -> io::Result<()> {
         match searched {
-            Searched::Tokens(tokens) => {
-                for (line, token, count) in tokens {
-                    found.add_many(&token, count, || format!("{name}:{line}"));
+            Searched::Tokens { known, new } => {
+                found.occurrences += known.len();
+                for i in known {
+                    found.sightings[i].count += 1;
+                }
+                if !new.is_empty() {
+                    let mut index = index.write().unwrap_or_else(PoisonError::into_inner);
+                    for (line, token, count) in new {
+                        found.add_many(&mut index, token, count, || format!("{name}:{line}"));
+                    }
                 }
             }
             Searched::Error(source, error) => found.error(source, error),
@@ -383,14 +412,14 @@ fn scan_text<R: Read + Send>(
         let small = chunks.is_done();
         if !small {
             chunks.put_back(first);
-            let search = |chunk: &Chunk| search_chunk(chunk, name, lines_before);
+            let search = |chunk: &Chunk| search_chunk(chunk, name, lines_before, index);
             return crate::run::parallel::map_in_order(&mut chunks, threads, search, add, || Ok(()));
         }
         chunks.put_back(first);
     }
     let recycler = chunks.recycler();
     while let Some(chunk) = chunks.next_chunk() {
-        let searched = search_chunk(&chunk, name, lines_before);
+        let searched = search_chunk(&chunk, name, lines_before, index);
         recycler.give(chunk);
         add(searched)?;
     }
