@@ -9,7 +9,7 @@
 
 use super::fold::{continues_fold, goes_on, starts_fold};
 use super::paste::{Wrapper, clean, other_text, parse_wrapper};
-use super::{BOM, MAX_JSON_BYTES, MAX_LINE_BYTES, empty_error, not_utf8, too_large, unreadable_error};
+use super::{BOM, MAX_JSON_BYTES, MAX_LINE_BYTES, empty_error, not_utf8, scan_instead, too_large, unreadable_error};
 use crate::error::{ErrorCode, InputError};
 use crossbeam_channel::{Receiver, Sender, bounded};
 use std::io::{self, Read};
@@ -690,14 +690,6 @@ impl<'n> Lines<'n> {
         }
         each(&self.source, token)
     }
-}
-
-/// The error of a line of other text: it points to `scan`, which finds tokens in such text.
-pub fn scan_instead(line_no: usize, what: &str) -> InputError {
-    InputError::new(
-        ErrorCode::NotAJwt,
-        format!("line {line_no} is {what}, not a token: `mfacheck scan` finds the tokens in such text"),
-    )
 }
 
 #[cfg(test)]

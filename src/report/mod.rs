@@ -15,7 +15,7 @@ pub mod text;
 pub use summary::Summary;
 
 use crate::exit_status::ExitStatus;
-use crate::input::scan::Request;
+use crate::input::sightings::Request;
 use crate::judge::Outcome;
 use crate::token::Decoded;
 use serde::Serialize;
