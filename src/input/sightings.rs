@@ -113,8 +113,8 @@ impl Findings {
         });
     }
 
-    /// `count` occurrences of `token`, the first of them at `source`, with the index lent out
-    /// by [`scan_text`].
+    /// `count` occurrences of `token`, the first of them at `source`, with the index given (`scan`
+    /// lends its index to the workers of a text search, and adds with it meanwhile).
     pub(super) fn add_many(
         &mut self,
         index: &mut Index<String>,
