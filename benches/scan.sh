@@ -5,6 +5,7 @@
 #
 #   benches/scan.sh
 #   RUNS=5 THREADS=2 benches/scan.sh
+#   OLD=/tmp/mfacheck-before benches/scan.sh     # another build measured alongside, with its output compared
 #
 # Needs GNU time (/usr/bin/time), python3 (the log generator) and ripgrep (`rg`), which this
 # script does not install (`apt-get install ripgrep`). Files go to target/bench/ and are reused.
@@ -16,6 +17,7 @@ DISTINCT=${DISTINCT:-5000}
 OCCURRENCES=${OCCURRENCES:-120000}
 TOTAL_MB=${TOTAL_MB:-378}
 THREADS=${THREADS:-$(nproc)}
+OLD=${OLD:-}
 NOW=2026-05-05T00:00:00Z
 DIR=target/bench
 BIN=target/release/mfacheck
@@ -70,4 +72,26 @@ measure "mfacheck scan --format ndjson -j $THREADS" "$BIN" scan --format ndjson 
 SCAN=$(cat "$DIR/last.mbs")
 measure "mfacheck scan --format ndjson -j 1" "$BIN" scan --format ndjson --now "$NOW" -j 1 "$LOG"
 awk -v a="$SCAN" -v b="$RG" 'BEGIN { printf "scan -j N / rg: %.2f\n", a / b }'
+if [ -n "$OLD" ]; then
+    measure "before: scan --format ndjson -j $THREADS" "$OLD" scan --format ndjson --now "$NOW" -j "$THREADS" "$LOG"
+    OLD_SCAN=$(cat "$DIR/last.mbs")
+    measure "before: scan --format ndjson -j 1" "$OLD" scan --format ndjson --now "$NOW" -j 1 "$LOG"
+    awk -v a="$OLD_SCAN" -v b="$RG" 'BEGIN { printf "before: scan -j N / rg: %.2f\n", a / b }'
+    # The same tokens, first lines and final counts (a result line's count is the count when it
+    # was written, which depends on where chunks end).
+    totals() {
+        "$1" scan --format ndjson --now "$NOW" "$LOG" | python3 -c '
+import json, sys
+rows = [json.loads(line) for line in sys.stdin]
+results = [r for r in rows if "repeats" not in r]
+total = {i + 1: r["count"] for i, r in enumerate(results)}
+for r in rows:
+    for x in r.get("repeats", []):
+        total[x["result"]] = x["count"]
+for i, r in enumerate(results):
+    print(r["source"], r.get("mfa"), total[i + 1])
+' || [ $? -le 1 ]
+    }
+    if cmp -s <(totals "$BIN") <(totals "$OLD"); then echo "same results as before"; else echo "RESULTS DIFFER from before"; fi
+fi
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -3,6 +3,7 @@
 
 mod cli;
 mod docs;
+mod progress;
 #[cfg(feature = "serve")]
 mod serve;
 
@@ -14,7 +15,6 @@ use mfacheck::internal::error::mask_tokens;
 use mfacheck::internal::exit_status::ExitStatus;
 use mfacheck::internal::input::scan::{self, Source};
 use mfacheck::internal::input::{self, InputSpec};
-use mfacheck::internal::report::progress::Progress;
 use mfacheck::internal::report::{Format, Printer, Summary, sanitize};
 use mfacheck::internal::run;
 use mfacheck::internal::sample::{Signer, Template, Ver, issued_at, mint, parse_expiry};
@@ -259,9 +259,9 @@ fn printer(output: &OutputArgs, format: Format, now: i64) -> Printer<BufWriter<i
 
 /// A progress line on stderr for a long run: when stderr is a terminal that does not also show
 /// the results (they would scroll it away), and not under --quiet.
-fn progress(output: &OutputArgs) -> Option<Progress> {
+fn progress(output: &OutputArgs) -> Option<Box<dyn mfacheck::internal::report::Progress>> {
     let shown = !output.quiet && io::stderr().is_terminal() && !io::stdout().is_terminal();
-    shown.then(Progress::stderr)
+    shown.then(|| Box::new(progress::Progress::stderr()) as _)
 }
 
 /// `--summary`: the per-application table on stderr, asked for, so even under --quiet (its

@@ -9,7 +9,8 @@
 //! are kept, and the bytes of the entry being read when it failed, with the rest of the stream,
 //! are searched as text.
 
-use super::scan::{Findings, Request, TextSearch, redact, tokens};
+use super::search::{TextSearch, redact, tokens};
+use super::sightings::{Findings, Request};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -17,9 +18,7 @@ use std::fmt;
 use std::io::{self, BufRead, Read};
 use std::rc::Rc;
 
-/// The rank of a sighting within a HAR: (pass, entry, order) as the whole-document reading
-/// would have met it.
-pub type Rank = (u8, usize, usize);
+pub use super::sightings::Rank;
 
 /// Set by the reader of entries when an entry begins: the [`Tee`] then starts its record afresh.
 type EntryStart = Rc<Cell<bool>>;

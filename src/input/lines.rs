@@ -9,7 +9,7 @@
 
 use super::fold::{continues_fold, goes_on, starts_fold};
 use super::paste::{Wrapper, clean, other_text, parse_wrapper};
-use super::{BOM, MAX_JSON_BYTES, MAX_LINE_BYTES, empty_error, not_utf8, too_large, unreadable_error};
+use super::{BOM, MAX_JSON_BYTES, MAX_LINE_BYTES, empty_error, not_utf8, scan_instead, too_large, unreadable_error};
 use crate::error::{ErrorCode, InputError};
 use crossbeam_channel::{Receiver, Sender, bounded};
 use std::io::{self, Read};
@@ -78,6 +78,8 @@ pub struct Chunker<R> {
     offset: usize,
     /// The stream is a terminal in canonical mode (see [`Self::on_terminal`]).
     terminal: bool,
+    /// Chunks are cut for a search of their text, not read line by line ([`Self::for_search`]).
+    search: bool,
     /// Buffers of chunks done with, for the next chunks ([`Recycler`]).
     spares: (Sender<Vec<u8>>, Receiver<Vec<u8>>),
 }
@@ -111,6 +113,7 @@ impl<R: Read> Chunker<R> {
             put_back: None,
             offset: 0,
             terminal: false,
+            search: false,
             spares: bounded(SPARES),
         }
     }
@@ -125,6 +128,14 @@ impl<R: Read> Chunker<R> {
     /// after a paste without Enter; at a line's start Ctrl-D reads nothing, which ends it too).
     pub fn on_terminal(mut self, terminal: bool) -> Self {
         self.terminal = terminal;
+        self
+    }
+
+    /// The chunks are searched as a whole (`scan`), not read line by line: they are cut by size
+    /// alone ([`cut_search`]), as many lines as fit, none of them looked at; a chunk of short lines
+    /// then costs the reader no more than one of long lines, and no line is copied twice.
+    pub fn for_search(mut self) -> Self {
+        self.search = true;
         self
     }
 
@@ -165,13 +176,14 @@ impl<R: Read> Chunker<R> {
             let filled = &self.buf[..self.filled];
             let last_newline = memchr::memrchr2(b'\n', b'\r', filled);
             let tail = filled.len() - last_newline.map_or(0, |at| at + 1);
-            if let Some(Cut { end, lines: count, spans }) = cut(filled, self.ended)
-                && (self.ended
-                    || !self.more_waiting
-                    || filled.len() >= CHUNK_BYTES
-                    || count == CHUNK_LINES
-                    || tail > MAX_LINE_BYTES)
-            {
+            let ready = self.ended || !self.more_waiting || filled.len() >= CHUNK_BYTES || tail > MAX_LINE_BYTES;
+            let chunk = match (self.search, ready) {
+                // Counted only when handed out: a search's chunk is not looked at line by line.
+                (true, true) => cut_search(filled, self.ended),
+                (true, false) => None,
+                (false, _) => cut(filled, self.ended).filter(|cut| ready || cut.lines == CHUNK_LINES),
+            };
+            if let Some(Cut { end, lines: count, spans }) = chunk {
                 // The next buffer starts with the line not yet whole.
                 let rest = end..self.filled;
                 let mut next = self.spares.1.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK_BYTES));
@@ -286,6 +298,47 @@ pub fn cut(buf: &[u8], ended: bool) -> Option<Cut> {
     } else {
         (cut.lines > 0).then_some(cut)
     }
+}
+
+/// Where a chunk to search ends ([`Chunker::for_search`]): after the last line end within
+/// [`CHUNK_BYTES`] (but at least one line), and at the stream's end with its last line even
+/// without a line end. Its lines are counted, not looked at (`spans` is false).
+pub fn cut_search(buf: &[u8], ended: bool) -> Option<Cut> {
+    let end = if ended && buf.len() <= CHUNK_BYTES {
+        buf.len()
+    } else {
+        let first = || line_ends(buf, ended).next().map(|(_, next)| next);
+        match last_line_end(buf, buf.len().min(CHUNK_BYTES), ended).or_else(first) {
+            Some(end) => end,
+            None if ended && buf.len() <= MAX_LINE_BYTES => buf.len(),
+            None => return None,
+        }
+    };
+    let chunk = &buf[..end];
+    let unended = chunk.last().is_some_and(|&b| b != b'\n' && b != b'\r');
+    (end > 0).then(|| Cut { end, lines: count_line_ends(chunk) + usize::from(unended), spans: false })
+}
+
+/// Where the next line starts after the last line end in `buf[..limit]` (a `\r\n` may end just
+/// past `limit`); a `\r` last in an incomplete `buf` is not yet an end, as for [`line_ends`].
+fn last_line_end(buf: &[u8], limit: usize, complete: bool) -> Option<usize> {
+    let at = memchr::memrchr2(b'\n', b'\r', &buf[..limit])?;
+    match (buf[at], buf.get(at + 1)) {
+        (b'\r', Some(b'\n')) => Some(at + 2),
+        (b'\r', None) if !complete => last_line_end(buf, at, complete),
+        _ => Some(at + 1),
+    }
+}
+
+/// The line ends in `text`, as [`line_ends`] finds them in text that ends after a whole line
+/// (`\n`, `\r\n`, a lone `\r`): a count over the bytes that vectorises, rather than a call per
+/// line; a `\r` is looked at only where there is one.
+pub fn count_line_ends(text: &[u8]) -> usize {
+    // Byte counters, summed every 255 bytes before they can overflow: 32 bytes a step in SIMD.
+    let newlines: usize =
+        text.chunks(255).map(|block| usize::from(block.iter().map(|&b| u8::from(b == b'\n')).sum::<u8>())).sum();
+    let lone_cr = memchr::memchr_iter(b'\r', text).filter(|&at| text.get(at + 1) != Some(&b'\n')).count();
+    newlines + lone_cr
 }
 
 /// Whether [`Lines`] may take `line` for the start of a JSON object or a folded token, which may
@@ -639,14 +692,6 @@ impl<'n> Lines<'n> {
     }
 }
 
-/// The error of a line of other text: it points to `scan`, which finds tokens in such text.
-pub fn scan_instead(line_no: usize, what: &str) -> InputError {
-    InputError::new(
-        ErrorCode::NotAJwt,
-        format!("line {line_no} is {what}, not a token: `mfacheck scan` finds the tokens in such text"),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -694,6 +739,45 @@ mod tests {
         assert!(end <= CHUNK_BYTES && end % 1001 == 0 && lines == end / 1001, "{end} {lines}");
         let long = [vec![b'z'; CHUNK_BYTES * 2], b"\n".to_vec()].concat();
         assert_eq!(at(&long, false), Some((long.len(), 1)), "at least one line");
+    }
+
+    /// A search's chunks: as many whole lines as fit in [`CHUNK_BYTES`], counted as [`line_ends`]
+    /// counts them, a `\r\n` never split, at least one line.
+    #[test]
+    fn search_chunks_are_cut_by_size_alone() {
+        let search = |buf: &[u8], ended| cut_search(buf, ended).map(|cut| (cut.end, cut.lines));
+        assert_eq!(search(b"", true), None);
+        assert_eq!(search(b"abc", false), None, "no whole line yet");
+        assert_eq!(search(b"abc", true), Some((3, 1)));
+        assert_eq!(search(b"a\r\nb\rc", false), Some((5, 2)));
+        assert_eq!(search(b"a\nb\r", false), Some((2, 1)), "a \\n may follow the \\r");
+        assert_eq!(search(b"a\nb\r", true), Some((4, 2)));
+        let short = b"x\n".repeat(CHUNK_LINES + 10);
+        assert_eq!(search(&short, true), Some((short.len(), CHUNK_LINES + 10)), "no limit of lines");
+        let line = [vec![b'y'; 999], b"\r\n".to_vec()].concat().repeat(600);
+        assert_eq!(search(&line, false), Some((CHUNK_BYTES / 1001 * 1001, CHUNK_BYTES / 1001)));
+        // A `\r\n` across the size limit stays whole, in this chunk.
+        let mut edge = vec![b'w'; CHUNK_BYTES + 10];
+        edge[CHUNK_BYTES - 1..CHUNK_BYTES + 1].copy_from_slice(b"\r\n");
+        assert_eq!(search(&edge, false), Some((CHUNK_BYTES + 1, 1)));
+        let long = [vec![b'z'; CHUNK_BYTES * 2], b"\n".to_vec()].concat();
+        assert_eq!(search(&long, false), Some((long.len(), 1)), "at least one line");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn line_ends_are_counted_as_found(text in "[ab\r\n]{0,600}", ended in proptest::bool::ANY) {
+            let bytes = text.as_bytes();
+            let whole = line_ends(bytes, true).last().map_or(0, |(_, next)| next);
+            proptest::prop_assert_eq!(count_line_ends(&bytes[..whole]), line_ends(bytes, true).count());
+            if let Some(cut) = cut_search(bytes, ended) {
+                let lines = line_ends(&bytes[..cut.end], true).count();
+                // A whole line ends it, or the stream's last one without a line end.
+                proptest::prop_assert!(line_ends(bytes, ended).any(|(_, next)| next == cut.end) || (ended && cut.end == bytes.len()));
+                let unended = !matches!(bytes[..cut.end].last(), Some(b'\n' | b'\r'));
+                proptest::prop_assert_eq!(cut.lines, lines + usize::from(unended));
+            }
+        }
     }
 
     #[test]

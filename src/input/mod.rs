@@ -8,6 +8,8 @@ pub mod har;
 pub mod lines;
 pub mod paste;
 pub mod scan;
+pub mod search;
+pub mod sightings;
 pub mod signins;
 
 use crate::error::{ErrorCode, InputError};
@@ -223,6 +225,14 @@ pub fn empty(name: &str) -> Item {
 
 pub fn empty_error(name: &str) -> InputError {
     InputError::new(ErrorCode::Empty, format!("no token in {name}"))
+}
+
+/// The error of a line of other text: it points to `scan`, which finds tokens in such text.
+pub fn scan_instead(line_no: usize, what: &str) -> InputError {
+    InputError::new(
+        ErrorCode::NotAJwt,
+        format!("line {line_no} is {what}, not a token: `mfacheck scan` finds the tokens in such text"),
+    )
 }
 
 /// The error of a line over [`MAX_LINE_BYTES`].

@@ -27,10 +27,10 @@ pub fn from_text(text: &str) -> Result<String, InputError> {
     if has_whitespace(token)
         && let Some(what) = other_text(token)
     {
-        return Err(super::lines::scan_instead(1, what));
+        return Err(super::scan_instead(1, what));
     }
     if !token.starts_with("eyJ") && holds_token(token) {
-        return Err(super::lines::scan_instead(1, "text with a token in it"));
+        return Err(super::scan_instead(1, "text with a token in it"));
     }
     Ok(token.to_owned())
 }

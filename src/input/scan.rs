@@ -1,36 +1,19 @@
 //! `mfacheck scan`: every JWT in arbitrary text (curl -v output, server logs, cookies, JSON) or in
 //! a HAR capture, each distinct token checked once with the number of times it was found.
 //!
-//! Text is read line by line and searched without regular expressions, in one pass: a token
-//! starts at `eyJ` (base64url of `{"`) that does not continue a base64url run, and is three
-//! base64url segments whose second also starts with `eyJ` (a JWS; the signature may be empty),
-//! or five (a JWE, reported as encrypted). A HAR file (JSON with `log.entries`) is read as JSON:
-//! each request's `Authorization` header first, with the request's method and URL, then every
-//! other string of each entry (cookies, query strings, bodies, response headers).
+//! Text is read in chunks of whole lines through the [`Chunker`] and searched ([`tokens`]). A HAR
+//! file (JSON with `log.entries`) is read as JSON: each request's `Authorization` header first,
+//! with the request's method and URL, then every other string of each entry (cookies, query
+//! strings, bodies, response headers). What is found goes to [`Findings`].
 
 use super::har;
-use super::lines::{BINARY_SNIFF, Chunk, Chunker, line_ends};
-use crate::error::{ErrorCode, InputError, preview};
-use serde::Serialize;
-use std::collections::HashMap;
-
-/// The distinct tokens seen, by their text: foldhash, seeded at random per process (tokens come
-/// from the input, so a fixed hash could be flooded), a fraction of SipHash's cost on every token.
-type Index<K> = HashMap<K, usize, foldhash::fast::RandomState>;
+use super::lines::{BINARY_SNIFF, Chunk, Chunker, count_line_ends, line_ends};
+use super::search::tokens;
+use super::sightings::{Findings, Index};
+use crate::error::{ErrorCode, InputError};
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::PathBuf;
-
-/// One distinct token (or an input that could not be read), where it was first found, and how
-/// many times it was found in all.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sighting {
-    pub token: Result<String, InputError>,
-    /// `PATH:LINE` (`stdin:LINE`) for text; `PATH:entry-N` for the N-th entry of a HAR file.
-    pub source: String,
-    /// The request of the HAR entry the token was first found in.
-    pub request: Option<Request>,
-    pub count: usize,
-}
+use std::sync::{PoisonError, RwLock};
 
 /// Where scan reads from: a file, or `-` (stdin).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,108 +49,6 @@ pub fn sources<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Vec<Source> {
             Some(source)
         })
         .collect()
-}
-
-/// The distinct tokens found, in the order first found; memory grows with distinct tokens only.
-#[derive(Debug, Default)]
-pub struct Findings {
-    index: Index<String>,
-    sightings: Vec<Sighting>,
-    /// Every occurrence, counting repeats.
-    pub occurrences: usize,
-    /// The rank of each sighting of the HAR being read (from `ranked_from`), see [`har::Rank`].
-    ranks: Vec<har::Rank>,
-    ranked_from: usize,
-    /// What went wrong without stopping the scan (a truncated HAR), for stderr.
-    pub warnings: Vec<String>,
-}
-
-impl Findings {
-    /// A sighting in a HAR: it is reported where it ranks first in the file.
-    pub(crate) fn add_ranked(
-        &mut self,
-        token: &str,
-        rank: har::Rank,
-        source: impl FnOnce() -> String,
-        request: Option<&Request>,
-    ) {
-        if let Some(&i) = self.index.get(token)
-            && i >= self.ranked_from
-        {
-            self.occurrences += 1;
-            let at = i - self.ranked_from;
-            self.sightings[i].count += 1;
-            if rank < self.ranks[at] {
-                self.ranks[at] = rank;
-                self.sightings[i].source = source();
-                self.sightings[i].request = request.cloned();
-            }
-            return;
-        }
-        let before = self.sightings.len();
-        self.add(token, source, request);
-        if self.sightings.len() > before {
-            self.ranks.push(rank);
-        }
-    }
-
-    /// Starts the ranked sightings of one HAR.
-    fn start_ranked(&mut self) {
-        self.ranked_from = self.sightings.len();
-        self.ranks.clear();
-    }
-
-    /// Puts the sightings of the HAR just read in rank order: the order of the whole-document
-    /// reading (every Authorization header first, then the other strings).
-    fn finish_ranked(&mut self) {
-        let from = self.ranked_from;
-        let mut ranked: Vec<(har::Rank, Sighting)> =
-            std::mem::take(&mut self.ranks).into_iter().zip(self.sightings.drain(from..)).collect();
-        ranked.sort_by_key(|(rank, _)| *rank);
-        for (_, sighting) in ranked {
-            if let Ok(token) = &sighting.token {
-                self.index.insert(token.clone(), self.sightings.len());
-            }
-            self.sightings.push(sighting);
-        }
-        self.ranked_from = self.sightings.len();
-    }
-
-    fn add(&mut self, token: &str, source: impl FnOnce() -> String, request: Option<&Request>) {
-        self.occurrences += 1;
-        if let Some(&i) = self.index.get(token) {
-            self.sightings[i].count += 1;
-            return;
-        }
-        self.index.insert(token.to_owned(), self.sightings.len());
-        self.sightings.push(Sighting {
-            token: Ok(token.to_owned()),
-            source: source(),
-            request: request.cloned(),
-            count: 1,
-        });
-    }
-
-    /// `count` occurrences of `token`, the first of them at `source`.
-    fn add_many(&mut self, token: &str, count: usize, source: impl FnOnce() -> String) {
-        self.add(token, source, None);
-        self.occurrences += count - 1;
-        let i = self.index[token];
-        self.sightings[i].count += count - 1;
-    }
-
-    /// The sightings so far, in the order first found (and, for a HAR read, in rank order).
-    pub fn sightings(&self) -> &[Sighting] {
-        &self.sightings
-    }
-
-    fn error(&mut self, source: String, error: InputError) {
-        self.sightings.push(Sighting { token: Err(error), source, request: None, count: 1 });
-    }
-
-    pub fn into_sightings(self) -> Vec<Sighting> {
-        self.sightings
-    }
 }
 
 /// Reads every source, handing what was found so far to `seen` after each piece of text (a chunk
@@ -265,7 +146,7 @@ fn scan_reader<R: Read + Send>(
     };
     if !is_har {
         // The Chunker sniffs for binary itself; the buffered reader hands a large read through.
-        let chunks = Chunker::new(reader.inner).on_terminal(terminal);
+        let chunks = Chunker::new(reader.inner).on_terminal(terminal).for_search();
         return scan_text(chunks, name, lines_before, threads, found, seen);
     }
     found.start_ranked();
@@ -292,7 +173,7 @@ fn scan_reader<R: Read + Send>(
                 }
             }
             tell(seen, found)?;
-            scan_text(Chunker::new(rest), name, 0, 1, found, seen)
+            scan_text(Chunker::new(rest).for_search(), name, 0, 1, found, seen)
         }
     }
 }
@@ -314,33 +195,41 @@ fn tell(seen: &mut dyn FnMut(&mut Findings) -> io::Result<()>, found: &mut Findi
     seen(found).map_err(|e| io::Error::other(Output(e)))
 }
 
-/// What one chunk of text holds: each distinct token with the line it is first on and its count,
-/// in the order first found; or why the chunk holds nothing (a line too long, a binary stream).
+/// What one chunk of text holds: the tokens already in the index (their sightings, once per
+/// occurrence), and the others, each distinct one with the line it is first on and its count, in
+/// the order first found; or why the chunk holds nothing (a line too long, a binary stream).
 enum Searched {
-    Tokens(Vec<(usize, String, usize)>),
+    Tokens { known: Vec<usize>, new: Vec<(usize, String, usize)> },
     Error(String, InputError),
 }
 
-/// Searches a chunk of whole lines, numbering them from `first_line`.
-fn search_chunk(chunk: &Chunk, name: &str, lines_before: usize) -> Searched {
+/// Searches a chunk of whole lines, numbering them from `first_line`. A token already in the
+/// index (found in an earlier chunk) is counted by its sighting: hashed and compared here, on a
+/// worker, and never copied; only a token new to the index is copied and its line counted.
+fn search_chunk(chunk: &Chunk, name: &str, lines_before: usize, index: &RwLock<Index<String>>) -> Searched {
     match chunk {
         Chunk::Lines { first_line, data, .. } => {
-            let mut found: Vec<(usize, String, usize)> = Vec::new();
-            let mut index: Index<&str> = Index::default();
+            let (mut known, mut new) = (Vec::new(), Vec::<(usize, String, usize)>::new());
+            let mut unknown: Index<&str> = Index::default();
             let (mut line, mut counted) = (first_line + lines_before, 0);
             for token in tokens(data) {
-                let at = token.as_ptr() as usize - data.as_ptr() as usize;
-                line += count_line_ends(&data[counted..at]);
-                counted = at;
-                match index.get(token) {
-                    Some(&i) => found[i].2 += 1,
+                // Locked for one look-up only: the writer adds the tokens of earlier chunks meanwhile.
+                if let Some(&i) = index.read().unwrap_or_else(PoisonError::into_inner).get(token) {
+                    known.push(i);
+                    continue;
+                }
+                match unknown.get(token) {
+                    Some(&i) => new[i].2 += 1,
                     None => {
-                        index.insert(token, found.len());
-                        found.push((line, token.to_owned(), 1));
+                        let at = token.as_ptr() as usize - data.as_ptr() as usize;
+                        line += count_line_ends(&data[counted..at]);
+                        counted = at;
+                        unknown.insert(token, new.len());
+                        new.push((line, token.to_owned(), 1));
                     }
                 }
             }
-            Searched::Tokens(found)
+            Searched::Tokens { known, new }
         }
         Chunk::TooLarge { line } => Searched::Error(format!("{name}:{}", line + lines_before), super::too_large(*line)),
         Chunk::Binary => Searched::Error(name.to_owned(), super::lines::binary_error(name)),
@@ -348,29 +237,45 @@ fn search_chunk(chunk: &Chunk, name: &str, lines_before: usize) -> Searched {
     }
 }
 
-/// Line ends as [`line_ends`] counts them: `\n`, `\r\n` and a lone `\r` (the chunk holds whole
-/// lines, so a `\r` at its end is an end).
-fn count_line_ends(text: &[u8]) -> usize {
-    memchr::memchr2_iter(b'\n', b'\r', text)
-        .filter(|&at| !(text[at] == b'\r' && text.get(at + 1) == Some(&b'\n')))
-        .count()
-}
-
 /// Text, chunk by chunk (on `threads` workers for a large stream), each chunk's tokens added in
-/// stream order, and `seen` told after each chunk.
+/// stream order, and `seen` told after each chunk. The index of the tokens found is lent to the
+/// searches meanwhile (`seen` gets the findings without it), so that this thread, which every
+/// result goes through, only counts the tokens known and adds the new ones.
 fn scan_text<R: Read + Send>(
-    mut chunks: Chunker<R>,
+    chunks: Chunker<R>,
     name: &str,
     lines_before: usize,
     threads: usize,
     found: &mut Findings,
     seen: &mut dyn FnMut(&mut Findings) -> io::Result<()>,
 ) -> io::Result<()> {
+    let index = RwLock::new(std::mem::take(&mut found.index));
+    let result = search_text(chunks, name, lines_before, threads, &index, found, seen);
+    found.index = index.into_inner().unwrap_or_else(PoisonError::into_inner);
+    result
+}
+
+fn search_text<R: Read + Send>(
+    mut chunks: Chunker<R>,
+    name: &str,
+    lines_before: usize,
+    threads: usize,
+    index: &RwLock<Index<String>>,
+    found: &mut Findings,
+    seen: &mut dyn FnMut(&mut Findings) -> io::Result<()>,
+) -> io::Result<()> {
     let mut add = |searched: Searched| -> io::Result<()> {
         match searched {
-            Searched::Tokens(tokens) => {
-                for (line, token, count) in tokens {
-                    found.add_many(&token, count, || format!("{name}:{line}"));
+            Searched::Tokens { known, new } => {
+                found.occurrences += known.len();
+                for i in known {
+                    found.sightings[i].count += 1;
+                }
+                if !new.is_empty() {
+                    let mut index = index.write().unwrap_or_else(PoisonError::into_inner);
+                    for (line, token, count) in new {
+                        found.add_many(&mut index, token, count, || format!("{name}:{line}"));
+                    }
                 }
             }
             Searched::Error(source, error) => found.error(source, error),
@@ -383,14 +288,14 @@ fn scan_text<R: Read + Send>(
         let small = chunks.is_done();
         if !small {
             chunks.put_back(first);
-            let search = |chunk: &Chunk| search_chunk(chunk, name, lines_before);
+            let search = |chunk: &Chunk| search_chunk(chunk, name, lines_before, index);
             return crate::run::parallel::map_in_order(&mut chunks, threads, search, add, || Ok(()));
         }
         chunks.put_back(first);
     }
     let recycler = chunks.recycler();
     while let Some(chunk) = chunks.next_chunk() {
-        let searched = search_chunk(&chunk, name, lines_before);
+        let searched = search_chunk(&chunk, name, lines_before, index);
         recycler.give(chunk);
         add(searched)?;
     }
@@ -451,229 +356,13 @@ fn looks_like_har(text: &[u8]) -> bool {
     rest[start..].starts_with(b"\"log\"")
 }
 
-/// A HAR string longer than this is searched in pieces of this size (a token cut between two
-/// pieces is kept whole), so memory stays bounded whatever the input.
-const MAX_SCAN_LINE: usize = 1 << 20;
-
-/// Where a long text can be cut without cutting a token: after its last byte no token has (all
-/// of it when there is none, a run too long to be a token).
-fn safe_cut(text: &[u8]) -> usize {
-    match text.iter().rposition(|&b| !is_base64_loose(b) && b != b'.') {
-        Some(i) if i > 0 => i + 1,
-        _ => text.len(),
-    }
-}
-
-/// The tokens of a text handed over piece by piece (a HAR string too long to hold), searched in
-/// a window of at most about [`MAX_SCAN_LINE`] bytes: each distinct token with its count, in the
-/// order first found. Memory grows with distinct tokens only.
-#[derive(Debug, Default)]
-pub(crate) struct TextSearch {
-    window: Vec<u8>,
-    found: Vec<(String, usize)>,
-    index: Index<String>,
-}
-
-impl TextSearch {
-    pub(crate) fn push(&mut self, bytes: &[u8]) {
-        self.window.extend_from_slice(bytes);
-        if self.window.len() >= MAX_SCAN_LINE {
-            let cut = safe_cut(&self.window);
-            self.search(cut);
-            self.window.drain(..cut);
-        }
-    }
-
-    fn search(&mut self, end: usize) {
-        for token in tokens(&self.window[..end]) {
-            match self.index.get(token) {
-                Some(&i) => self.found[i].1 += 1,
-                None => {
-                    self.index.insert(token.to_owned(), self.found.len());
-                    self.found.push((token.to_owned(), 1));
-                }
-            }
-        }
-    }
-
-    /// Ends the text (a token may end where it ends).
-    pub(crate) fn end_text(&mut self) {
-        self.search(self.window.len());
-        self.window.clear();
-    }
-
-    /// What was found (in texts ended), forgotten here.
-    pub(crate) fn take(&mut self) -> Vec<(String, usize)> {
-        self.index.clear();
-        std::mem::take(&mut self.found)
-    }
-
-    pub(crate) fn clear(&mut self) {
-        self.window.clear();
-        self.take();
-    }
-}
-
-/// A URL can carry a token (`?access_token=…`): it is shown cut, as messages show tokens.
-pub(crate) fn redact(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut done = 0;
-    for token in tokens(text.as_bytes()) {
-        // `token` is a slice of `text`: its offset is where it starts.
-        let start = token.as_ptr() as usize - text.as_ptr() as usize;
-        out.push_str(&text[done..start]);
-        out.push_str(&preview(token));
-        done = start + token.len();
-    }
-    out.push_str(&text[done..]);
-    out
-}
-
-fn is_base64url(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
-}
-
-/// Documentation samples carry `=` padding or the standard alphabet: not valid JWS, but reported
-/// (with `check`'s error, which says so) rather than dropped.
-fn is_base64_loose(b: u8) -> bool {
-    is_base64url(b) || matches!(b, b'+' | b'/' | b'=')
-}
-
-/// The end of the run of `alphabet` bytes that starts at `from`.
-fn run_end(text: &[u8], from: usize, alphabet: fn(u8) -> bool) -> usize {
-    from + text[from..].iter().take_while(|&&b| alphabet(b)).count()
-}
-
-/// Every JWT in `text`, in order. Linear: a failed candidate is re-read at most once per segment.
-pub fn tokens(text: &[u8]) -> Vec<&str> {
-    let mut found = Vec::new();
-    let mut i = 0;
-    while let Some(offset) = find_start(&text[i..]) {
-        let start = i + offset;
-        match token_end(text, start) {
-            Some(end) => {
-                // Tokens are ASCII by construction.
-                found.push(std::str::from_utf8(&text[start..end]).expect("base64url is ASCII"));
-                i = end;
-            }
-            None => i = start + 3,
-        }
-    }
-    found
-}
-
-/// The next `eyJ` that does not continue a base64url run.
-fn find_start(text: &[u8]) -> Option<usize> {
-    let mut from = 0;
-    while let Some(at) = memchr::memmem::find(&text[from..], b"eyJ") {
-        let at = from + at;
-        if at == 0 || !is_base64url(text[at - 1]) {
-            return Some(at);
-        }
-        from = at + 3;
-    }
-    None
-}
-
-/// The end of the token that starts at `start` (at `eyJ`), or `None` when it is not one. A
-/// candidate whose header or payload has `=`, `+` or `/` (a re-encoded documentation sample), or
-/// whose signature has `+` or `=`, is taken whole (so it gets `check`'s error, never a verdict on
-/// its base64url prefix); `/` alone after a signature is text after it (a URL path).
-fn token_end(text: &[u8], start: usize) -> Option<usize> {
-    if let Some(end) = token_end_in(text, start, is_base64_loose) {
-        let mut segments = text[start..end].split(|&b| b == b'.');
-        let head_and_payload = segments.next().into_iter().chain(segments.next());
-        if head_and_payload.flatten().any(|&b| !is_base64url(b)) {
-            return Some(end);
-        }
-        if segments.flatten().any(|&b| matches!(b, b'+' | b'=')) {
-            return Some(end);
-        }
-    }
-    token_end_in(text, start, is_base64url)
-}
-
-/// A JWS has 3 segments, a JWE 5 (the second may be empty); a JWS-looking run of 4 or more is
-/// taken whole, as malformed. One trailing empty segment is a full stop, not part of it.
-fn token_end_in(text: &[u8], start: usize, alphabet: fn(u8) -> bool) -> Option<usize> {
-    let mut ends = vec![run_end(text, start, alphabet)];
-    loop {
-        let last = *ends.last().expect("one segment");
-        if text.get(last) != Some(&b'.') {
-            break;
-        }
-        ends.push(run_end(text, last + 1, alphabet));
-    }
-    let segment = |k: usize| &text[ends[k - 1] + 1..ends[k]];
-    if ends.len() == 5 && (2..5).all(|k| !segment(k).is_empty()) {
-        return Some(ends[4]);
-    }
-    let mut count = ends.len();
-    if count > 3 && segment(count - 1).is_empty() {
-        count -= 1;
-    }
-    (count >= 3 && segment(1).starts_with(b"eyJ")).then(|| ends[count - 1])
-}
-
-/// The HTTP request of a HAR entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Request {
-    pub method: String,
-    pub url: String,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::search::redact;
+    use crate::input::sightings::Request;
 
     const JWS: &str = "eyJhbGciOiJub25lIn0.eyJhbXIiOlsicHdkIl19.c2ln";
-
-    #[test]
-    fn finds_tokens_in_text() {
-        let line = format!("> Authorization: Bearer {JWS}\r\n");
-        assert_eq!(tokens(line.as_bytes()), [JWS]);
-        let json = format!("{{\"access_token\":\"{JWS}\",\"id\":\"x{JWS}\"}}");
-        assert_eq!(tokens(json.as_bytes()), [JWS], "a token inside a base64url run is not a token");
-        let sentence = format!("token={JWS}. Then cookie=a;b={JWS};");
-        assert_eq!(tokens(sentence.as_bytes()), [JWS, JWS]);
-    }
-
-    #[test]
-    fn unsigned_tokens_keep_their_trailing_dot() {
-        assert_eq!(tokens(b"x eyJhbGciOiJub25lIn0.eyJhIjoxfQ. y"), ["eyJhbGciOiJub25lIn0.eyJhIjoxfQ."]);
-    }
-
-    #[test]
-    fn jwe_has_five_segments_with_an_optional_key() {
-        assert_eq!(tokens(b"eyJhbGciOiJkaXIifQ..aXY.Y3Q.dGFn,"), ["eyJhbGciOiJkaXIifQ..aXY.Y3Q.dGFn"]);
-    }
-
-    #[test]
-    fn docs_samples_are_candidates() {
-        let padded = b"token: eyJhbGciOiJub25lIn0=.eyJhIjoxfQ==.c2ln rest";
-        assert_eq!(tokens(padded), ["eyJhbGciOiJub25lIn0=.eyJhIjoxfQ==.c2ln"]);
-        let path = b"GET /x/eyJhbGciOiJub25lIn0.eyJhIjoxfQ.c2ln/more";
-        assert_eq!(tokens(path), ["eyJhbGciOiJub25lIn0.eyJhIjoxfQ.c2ln"]);
-    }
-
-    #[test]
-    fn malformed_candidates_are_taken_whole() {
-        assert_eq!(tokens(format!("x {JWS}.dGFn y").as_bytes()), [format!("{JWS}.dGFn")]);
-        assert_eq!(tokens(format!("x {JWS}.a.b.c. y").as_bytes()), [format!("{JWS}.a.b.c")]);
-        assert_eq!(tokens(format!("x {JWS}+x= y").as_bytes()), [format!("{JWS}+x=")]);
-        assert_eq!(tokens(format!("x {JWS}== y").as_bytes()), [format!("{JWS}==")]);
-        // A full stop, a URL path and a query go on being text after the token.
-        assert_eq!(tokens(format!("saw {JWS}. Then /x/{JWS}/y ?t={JWS}&u=a+b").as_bytes()), [JWS, JWS, JWS]);
-    }
-
-    #[test]
-    fn near_misses_are_not_tokens() {
-        assert!(tokens(b"eyJmb28iOjF9. a sentence").is_empty());
-        assert!(tokens(b"eyJmb28iOjF9.json.gz").is_empty(), "the payload must be a JSON object too");
-        assert!(tokens(b"eyJ").is_empty());
-        assert!(tokens(b"eyJ.eyJ").is_empty());
-        assert!(tokens("é eyJ.é".as_bytes()).is_empty());
-    }
 
     #[test]
     fn repeats_are_counted_once_in_first_found_order() {
@@ -726,24 +415,6 @@ mod tests {
         let text = format!("{{\n  \"accessToken\": \"{JWS}\"\n}}\n");
         let found = scan_stream(text.as_bytes(), "az.json").unwrap();
         assert_eq!(found.into_sightings()[0].source, "az.json:2");
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn any_bytes_scan_without_panic_and_yield_only_token_shapes(text in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
-            for token in tokens(&text) {
-                proptest::prop_assert!(token.starts_with("eyJ"));
-                proptest::prop_assert!(token.bytes().all(|b| is_base64_loose(b) || b == b'.'));
-                proptest::prop_assert!(token.matches('.').count() >= 2);
-            }
-        }
-
-        #[test]
-        fn a_token_between_separators_is_found(before in "[ -~&&[^A-Za-z0-9_-]]{0,3}[ -~]{0,20}[ =:\"'(,;]", after in "([ \"'&;,)\r\n][ -~]{0,20}|\\. [ -~]{0,20})?") {
-            let text = format!("{before}{JWS}{after}");
-            let found = tokens(text.as_bytes());
-            proptest::prop_assert!(found.contains(&JWS), "{text:?} gave {found:?}");
-        }
     }
 
     /// A string too long to hold (3 MiB, over the HAR reader's 1 MiB bound) is searched as it

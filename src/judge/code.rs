@@ -2,7 +2,6 @@
 //! the result object). The kebab-case strings are a contract; the level, where a code always has
 //! one, and the one-line meaning (for the reference documentation) are written here once.
 
-use crate::judge::verdict::Level;
 use serde::{Serialize, Serializer};
 
 /// What a finding is about.
@@ -205,6 +204,28 @@ mod tests {
             assert!(s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'), "{s}");
             assert!(!code.meaning().is_empty(), "{s}");
             assert_eq!(serde_json::to_value(code).unwrap(), serde_json::json!(s));
+        }
+    }
+}
+
+/// How much a finding matters. Only `error` findings make a token not compliant on their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Level {
+    Error,
+    Warning,
+    Hint,
+    Info,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warning => "warning",
+            Level::Hint => "hint",
+            Level::Info => "info",
         }
     }
 }

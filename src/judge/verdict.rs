@@ -4,7 +4,7 @@
 use crate::clock;
 use crate::judge::acceptance::{self, PartnerCenter, Refusal};
 use crate::judge::classify::{Classification, Kind};
-use crate::judge::code::Code;
+use crate::judge::code::{Code, Level};
 use crate::token::audience;
 use crate::token::claims::{Amr, Claims, Header, TokenType};
 use crate::token::keys::Keys;
@@ -197,28 +197,6 @@ impl Mfa {
             Mfa::Satisfied => "MFA satisfied",
             Mfa::Missing => "MFA missing",
             Mfa::NotRequired => "MFA not required",
-        }
-    }
-}
-
-/// How much a finding matters. Only `error` findings make a token not compliant on their own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
-pub enum Level {
-    Error,
-    Warning,
-    Hint,
-    Info,
-}
-
-impl Level {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Error => "error",
-            Level::Warning => "warning",
-            Level::Hint => "hint",
-            Level::Info => "info",
         }
     }
 }

@@ -5,7 +5,6 @@
 pub mod github;
 pub mod json;
 pub mod junit;
-pub mod progress;
 pub mod redact;
 pub mod sanitize;
 pub mod signins;
@@ -15,7 +14,7 @@ pub mod text;
 pub use summary::Summary;
 
 use crate::exit_status::ExitStatus;
-use crate::input::scan::Request;
+use crate::input::sightings::Request;
 use crate::judge::Outcome;
 use crate::token::Decoded;
 use serde::Serialize;
@@ -58,7 +57,14 @@ pub struct Printer<W: std::io::Write> {
     /// `scan`: occurrences found, for the closing count line ([`Self::occurrences`]).
     occurrences: Option<usize>,
     /// The progress line on stderr, for long runs.
-    progress: Option<progress::Progress>,
+    progress: Option<Box<dyn Progress>>,
+}
+
+/// What shows a long run's progress (the binary's progress line): told the counts as results are
+/// written, and when the run ends. `Send + Sync`: the engines share a printer with their workers.
+pub trait Progress: Send + Sync {
+    fn update(&self, tally: &Tally);
+    fn finish(self: Box<Self>);
 }
 
 /// How many results of each outcome were printed, for the text summary.
@@ -147,7 +153,7 @@ impl<W: std::io::Write> Printer<W> {
     }
 
     /// Shows a progress line on stderr (the caller decides when: a terminal, not `--quiet`).
-    pub fn with_progress(mut self, progress: Option<progress::Progress>) -> Self {
+    pub fn with_progress(mut self, progress: Option<Box<dyn Progress>>) -> Self {
         self.progress = progress;
         self
     }

@@ -4,9 +4,10 @@
 use super::{Decoded, Outcome, Redeemed, Scanned, Tally};
 use crate::clock;
 use crate::error::InputError;
+use crate::judge::code::Level;
 use crate::judge::explain::Line;
 use crate::judge::outcome::AmrClaim;
-use crate::judge::verdict::{ENFORCEMENT, Level, Mfa};
+use crate::judge::verdict::{ENFORCEMENT, Mfa};
 use crate::token::issuer::version as issuer_version;
 use crate::token::signature::{Signature, Verification};
 use anstyle::{AnsiColor, Style};

@@ -197,7 +197,7 @@ fn without_tokens(path: &str) -> Cow<'_, str> {
         true => Cow::Owned(String::from_utf8_lossy(&super::screen::percent_decode(path.as_bytes())).into_owned()),
         false => Cow::Borrowed(path),
     };
-    let tokens = mfacheck::internal::input::scan::tokens(decoded.as_bytes());
+    let tokens = mfacheck::internal::input::search::tokens(decoded.as_bytes());
     if tokens.is_empty() {
         return Cow::Borrowed(path);
     }

@@ -1,10 +1,11 @@
 //! The progress line of a long run (SPEC §2): tokens, tokens/s and counts by verdict on stderr,
 //! shown once a run has lasted a second and cleared at the end. The binary decides when there is
-//! one at all (stderr a terminal, results not on that terminal, not `--quiet`); updates come with
-//! each chunk written (and every few thousand results), so a run pays nothing per token.
+//! one at all (stderr a terminal, results not on that terminal, not `--quiet`); updates come from
+//! the printer with each chunk written (and every few thousand results), so a run pays nothing
+//! per token. It lives in the binary: the library draws nothing on a terminal.
 
-use super::Tally;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use mfacheck::internal::report::{self, Tally};
 use std::time::{Duration, Instant};
 
 /// A run shorter than this shows no progress line.
@@ -24,8 +25,10 @@ impl Progress {
         );
         Progress { bar, start: Instant::now() }
     }
+}
 
-    pub fn update(&self, tally: &Tally) {
+impl report::Progress for Progress {
+    fn update(&self, tally: &Tally) {
         let elapsed = self.start.elapsed();
         if elapsed < DELAY {
             return;
@@ -43,7 +46,7 @@ impl Progress {
     }
 
     /// Clears the line.
-    pub fn finish(self) {
+    fn finish(self: Box<Self>) {
         self.bar.finish_and_clear();
     }
 }
