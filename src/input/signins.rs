@@ -2,7 +2,9 @@
 //! spelling (Graph camelCase, Azure Monitor `properties`, Log Analytics PascalCase with nested
 //! JSON in strings, the admin center's download) into one [`Signin`].
 
+use serde::de::{DeserializeSeed, IgnoredAny};
 use serde_json::{Map, Value};
+use std::io::{BufRead, Read};
 
 /// One sign-in, as the record states it; absent fields stay `None`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -34,17 +36,19 @@ pub struct Step {
     pub result_detail: Option<String>,
 }
 
-/// A field name as every export spells it: letters and digits, lower case, without a unit
-/// suffix such as ` [UTC]`.
-fn key(name: &str) -> String {
+/// Whether `name` is `want` (letters and digits, lower case) as an export spells it: any case,
+/// any punctuation, without a unit suffix such as ` [UTC]`. Compared in place: this runs for
+/// every field of every record.
+fn is_key(name: &str, want: &str) -> bool {
     let name = name.split(" [").next().unwrap_or(name);
-    name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
+    let mut have = name.bytes().filter(u8::is_ascii_alphanumeric).map(|b| b.to_ascii_lowercase());
+    want.bytes().all(|w| have.next() == Some(w)) && have.next().is_none()
 }
 
-/// The first of `names` (already in [`key`] form) the object holds, not null or empty.
+/// The first of `names` (already in [`is_key`] form) the object holds, not null or empty.
 fn get<'v>(map: &'v Map<String, Value>, names: &[&str]) -> Option<&'v Value> {
     names.iter().find_map(|want| {
-        map.iter().find(|(k, v)| key(k) == *want && !v.is_null() && v.as_str() != Some("")).map(|(_, v)| v)
+        map.iter().find(|(k, v)| is_key(k, want) && !v.is_null() && v.as_str() != Some("")).map(|(_, v)| v)
     })
 }
 
@@ -210,12 +214,25 @@ mod tests {
     }
 }
 
-/// Reads an export record by record: CSV (when it starts with neither `{` nor `[`), or JSON of any shape: a `{"value": [...]}` page (or
-/// several, concatenated), a `{"records": [...]}` batch, a JSON array, or one object per line.
-/// Only the current record is held. `each` gets the record's number (from 1) and the record or
-/// why it is not one; a syntax error ends the file (the rest can't be placed) with its line.
-pub fn read<R: std::io::BufRead>(mut reader: R, each: &mut dyn FnMut(usize, Result<Signin, String>)) {
-    let mut n = 0;
+/// What the reader hands on for each record, numbered from 1 in the file's order: the sign-in,
+/// `None` for a record the caller's filter let it skip unread (checked to be JSON and counted),
+/// or why it is not a sign-in record.
+pub type Each<'a> = dyn FnMut(usize, Result<Option<Signin>, String>) + 'a;
+
+/// The longest line read as one record in one-record-per-line input; a longer first line makes
+/// the file read as one JSON stream instead (a `records` batch on one line), so memory stays
+/// bounded either way.
+const LINE_LIMIT: usize = 4 << 20;
+
+/// Reads an export record by record: CSV (when it starts with neither `{` nor `[`), or JSON of
+/// any shape: a `{"value": [...]}` page (or several, concatenated), a `{"records": [...]}` batch,
+/// a JSON array, or one object per line. Only the current record is held. When the first line is
+/// a whole JSON value the input is one record (or page) per line: each line is read on its own,
+/// so a bad line is an error for that record and the next lines are still read, and a record
+/// is handed on as soon as its line ends (`tail -f`). Otherwise a syntax error ends the file
+/// (the rest can't be placed) with its line. `wanted` sees a line's raw bytes: `false` lets the
+/// reader skip the line without building its records.
+pub fn read<R: BufRead>(mut reader: R, wanted: &dyn Fn(&[u8]) -> bool, each: &mut Each) {
     let first = loop {
         match reader.fill_buf() {
             Ok([]) => return,
@@ -240,9 +257,18 @@ pub fn read<R: std::io::BufRead>(mut reader: R, each: &mut dyn FnMut(usize, Resu
         }
         return read_csv(reader, each);
     }
-    let mut de = serde_json::Deserializer::from_reader(reader);
+    let mut line = Vec::new();
+    if let Err(e) = (&mut reader).take(LINE_LIMIT as u64).read_until(b'\n', &mut line) {
+        return each(1, Err(format!("read error: {e}")));
+    }
+    let whole_line = line.ends_with(b"\n") || line.len() < LINE_LIMIT;
+    if whole_line && serde_json::from_slice::<IgnoredAny>(&line).is_ok() {
+        return read_lines(line, reader, wanted, each);
+    }
+    let mut n = 0;
+    let mut de = serde_json::Deserializer::from_reader(std::io::Cursor::new(line).chain(reader));
     loop {
-        let result = serde::de::DeserializeSeed::deserialize(Top { n: &mut n, each: &mut *each }, &mut de);
+        let result = DeserializeSeed::deserialize(Top { n: &mut n, skip: false, each: &mut *each }, &mut de);
         if let Err(e) = result {
             n += 1;
             return each(n, Err(format!("not valid JSON at line {}, column {}: {e}", e.line(), e.column())));
@@ -254,10 +280,42 @@ pub fn read<R: std::io::BufRead>(mut reader: R, each: &mut dyn FnMut(usize, Resu
     }
 }
 
+/// One record (or page) per line, `line` the first; see [`read`].
+fn read_lines<R: BufRead>(mut line: Vec<u8>, mut reader: R, wanted: &dyn Fn(&[u8]) -> bool, each: &mut Each) {
+    let (mut n, mut number) = (0, 0);
+    loop {
+        number += 1;
+        let too_long = line.len() >= LINE_LIMIT && !line.ends_with(b"\n");
+        if too_long {
+            n += 1;
+            each(n, Err(format!("line {number}: longer than {} MiB", LINE_LIMIT >> 20)));
+            // The rest of the line is not a record of its own.
+            if let Err(e) = reader.skip_until(b'\n') {
+                return each(n + 1, Err(format!("read error: {e}")));
+            }
+        } else if !line.trim_ascii().is_empty() {
+            let skip = !wanted(&line);
+            let mut de = serde_json::Deserializer::from_slice(&line);
+            let result = DeserializeSeed::deserialize(Top { n: &mut n, skip, each: &mut *each }, &mut de)
+                .and_then(|()| de.end());
+            if let Err(e) = result {
+                n += 1;
+                each(n, Err(format!("not valid JSON at line {number}, column {}: {e}", e.column())));
+            }
+        }
+        line.clear();
+        match (&mut reader).take(LINE_LIMIT as u64).read_until(b'\n', &mut line) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e) => return each(n + 1, Err(format!("read error: {e}"))),
+        }
+    }
+}
+
 /// Reads a CSV export (Log Analytics or the admin center's download): a header row, then one
 /// record per row (quoted fields may span lines). A header without an application-id column is
 /// an error for the file: every row would be judged without the app it concerns.
-fn read_csv<R: std::io::BufRead>(mut reader: R, each: &mut dyn FnMut(usize, Result<Signin, String>)) {
+fn read_csv<R: BufRead>(mut reader: R, each: &mut Each) {
     let mut line = 1;
     let header = match csv_row(&mut reader, &mut line) {
         Ok(Some(row)) => row,
@@ -265,7 +323,7 @@ fn read_csv<R: std::io::BufRead>(mut reader: R, each: &mut dyn FnMut(usize, Resu
         Err(e) => return each(1, Err(e)),
     };
     let header: Vec<String> = header.into_iter().map(|h| h.trim_start_matches('\u{feff}').to_owned()).collect();
-    if !header.iter().any(|h| matches!(key(h).as_str(), "appid" | "applicationid")) {
+    if !header.iter().any(|h| is_key(h, "appid") || is_key(h, "applicationid")) {
         return each(1, Err("CSV without an AppId or Application ID column: not a sign-in export".into()));
     }
     let mut n = 0;
@@ -280,7 +338,7 @@ fn read_csv<R: std::io::BufRead>(mut reader: R, each: &mut dyn FnMut(usize, Resu
             Ok(Some(row)) => {
                 n += 1;
                 let map = header.iter().cloned().zip(row.into_iter().map(Value::String)).collect();
-                each(n, from_json(&Value::Object(map)));
+                each(n, from_json(&Value::Object(map)).map(Some));
             }
             Err(e) => return each(n + 1, Err(e)),
         }
@@ -341,27 +399,36 @@ fn csv_row<R: std::io::BufRead>(reader: &mut R, line: &mut usize) -> Result<Opti
 }
 
 /// One top-level value: an array of records, a page or batch holding one, or a record.
-struct Top<'a> {
+struct Top<'a, 'e> {
     n: &'a mut usize,
-    each: &'a mut dyn FnMut(usize, Result<Signin, String>),
+    /// Count the records without building them (the caller does not want them).
+    skip: bool,
+    each: &'a mut Each<'e>,
 }
 
-impl<'de> serde::de::DeserializeSeed<'de> for Top<'_> {
+impl<'de> DeserializeSeed<'de> for Top<'_, '_> {
     type Value = ();
     fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
         de.deserialize_any(self)
     }
 }
 
-impl<'de> serde::de::Visitor<'de> for Top<'_> {
+impl<'de> serde::de::Visitor<'de> for Top<'_, '_> {
     type Value = ();
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("a sign-in record, an array of them, or a value/records page")
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if self.skip {
+            while seq.next_element::<IgnoredAny>()?.is_some() {
+                *self.n += 1;
+                (self.each)(*self.n, Ok(None));
+            }
+            return Ok(());
+        }
         while let Some(record) = seq.next_element::<Value>()? {
             *self.n += 1;
-            (self.each)(*self.n, from_json(&record));
+            (self.each)(*self.n, from_json(&record).map(Some));
         }
         Ok(())
     }
@@ -371,14 +438,17 @@ impl<'de> serde::de::Visitor<'de> for Top<'_> {
         while let Some(name) = map.next_key::<String>()? {
             if (name == "value" || name == "records") && !paged {
                 paged = true;
-                map.next_value_seed(Top { n: &mut *self.n, each: &mut *self.each })?;
+                map.next_value_seed(Top { n: &mut *self.n, skip: self.skip, each: &mut *self.each })?;
+            } else if self.skip {
+                map.next_value::<IgnoredAny>()?;
             } else {
                 rest.insert(name, map.next_value()?);
             }
         }
         if !paged {
             *self.n += 1;
-            (self.each)(*self.n, from_json(&Value::Object(rest)));
+            let record = if self.skip { Ok(None) } else { from_json(&Value::Object(rest)).map(Some) };
+            (self.each)(*self.n, record);
         }
         Ok(())
     }
@@ -402,7 +472,7 @@ impl<'de> serde::de::Visitor<'de> for Top<'_> {
     }
 }
 
-impl Top<'_> {
+impl Top<'_, '_> {
     fn other<E>(self, what: &str) -> Result<(), E> {
         *self.n += 1;
         (self.each)(*self.n, Err(format!("a sign-in record is a JSON object, not {what}")));
@@ -415,7 +485,7 @@ mod stream_tests {
 
     fn read(text: &str) -> Vec<(usize, Result<Option<String>, String>)> {
         let mut out = Vec::new();
-        super::read(text.as_bytes(), &mut |n, r| out.push((n, r.map(|s| s.app_id))));
+        super::read(text.as_bytes(), &|_| true, &mut |n, r| out.push((n, r.map(|s| s.unwrap().app_id))));
         out
     }
 

@@ -384,4 +384,48 @@ impl Resource {
             Resource::Id(want) => id.eq_ignore_ascii_case(want) || name.eq_ignore_ascii_case(want),
         }
     }
+
+    /// Whether a record's raw JSON text could be one [`Resource::matches`] accepts: `false` only
+    /// when it holds none of the names matched (in any case) and no `\u` escape that could spell
+    /// one. Lets the reader skip most of an export without building its records.
+    pub fn may_match(&self, raw: &[u8]) -> bool {
+        let names: &[&str] = match self {
+            Resource::Any => return true,
+            // "Microsoft Partner Center" holds "Partner Center".
+            Resource::PartnerCenter => &[PARTNER_CENTER_ID, "Partner Center"],
+            Resource::Id(want) => &[want.as_str()],
+        };
+        memchr::memmem::find(raw, b"\\u").is_some() || names.iter().any(|name| contains_ignore_case(raw, name.as_bytes()))
+    }
+}
+
+fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
+    let Some(&first) = needle.first() else { return true };
+    let (lower, upper) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    let mut at = 0;
+    while let Some(i) = memchr::memchr2(lower, upper, &haystack[at..]) {
+        let start = at + i;
+        if haystack.get(start..start + needle.len()).is_some_and(|h| h.eq_ignore_ascii_case(needle)) {
+            return true;
+        }
+        at = start + 1;
+    }
+    false
+}
+
+#[cfg(test)]
+mod resource_tests {
+    use super::*;
+
+    #[test]
+    fn may_match_is_false_only_without_any_spelling_of_the_resource() {
+        let pc = Resource::PartnerCenter;
+        assert!(pc.may_match(br#"{"resourceId":"FA3D9A0C-3FB0-42CC-9193-47C7ECD2EDBD"}"#));
+        assert!(pc.may_match(br#"{"ResourceDisplayName":"microsoft partner center"}"#));
+        assert!(pc.may_match(br#"{"resourceId":"\u0066a3d9a0c-3fb0-42cc-9193-47c7ecd2edbd"}"#));
+        assert!(!pc.may_match(br#"{"resourceId":"00000003-0000-0000-c000-000000000000","x":"Partner Centre"}"#));
+        assert!(Resource::Any.may_match(b"{}"));
+        assert!(Resource::parse("Graph").may_match(b"{\"r\":\"Microsoft GRAPH\"}"));
+        assert!(!Resource::parse("Graph").may_match(b"{}"));
+    }
 }

@@ -33,14 +33,14 @@ pub fn run<W: io::Write>(
         };
         let mut failed = Ok(());
         let mut seen = false;
-        read(reader, &mut |n, record: Result<Signin, String>| {
+        read(reader, &|raw| resource.may_match(raw), &mut |n, record: Result<Option<Signin>, String>| {
             seen = true;
             if failed.is_err() {
                 return;
             }
             let source = format!("{name}:record-{n}");
             failed = match record {
-                Ok(signin) if resource.matches(&signin) => {
+                Ok(Some(signin)) if resource.matches(&signin) => {
                     let decision = decide(&signin);
                     printer.record(&Record { source: &source, signin: &signin, decision: Some(&decision), error: None })
                 }

@@ -122,3 +122,57 @@ fn bad_inputs_are_errors_naming_file_and_record() {
         assert!(last["error"]["message"].as_str().unwrap().contains(why), "{name}: {last}");
     }
 }
+
+/// A Partner Center sign-in on one line, Event Hub shape, with the error code and user given.
+fn monitor_line(user: &str, error_code: i64) -> String {
+    serde_json::json!({"time": "2026-05-04T10:00:00Z", "category": "SignInLogs",
+        "resourceId": "/tenants/t/providers/Microsoft.aadiam",
+        "properties": {"appId": "a1", "userPrincipalName": user, "resourceId": "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd",
+            "status": {"errorCode": error_code}, "authenticationRequirement": "singleFactorAuthentication"}})
+    .to_string()
+}
+
+#[test]
+fn records_are_judged_as_they_arrive_and_a_bad_line_does_not_end_the_stream() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+    use std::sync::mpsc;
+    use std::time::Duration;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("mfacheck"))
+        .args(["signins", "--format", "ndjson", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in stdout.lines() {
+            tx.send(line.unwrap()).unwrap();
+        }
+    });
+    let next = |what: &str| -> Value {
+        let line = rx.recv_timeout(Duration::from_secs(10)).unwrap_or_else(|_| panic!("no result for {what}"));
+        serde_json::from_str(&line).unwrap()
+    };
+    writeln!(stdin, "{}", monitor_line("ana@contoso.example", 0)).unwrap();
+    stdin.flush().unwrap();
+    let first = next("the first record, stdin still open");
+    assert_eq!((first["source"].as_str(), first["mfa"].as_str()), (Some("stdin:record-1"), Some("missing")));
+    // A line cut short (a log shipper killed mid-write): an error for that record, and the next
+    // lines are still judged.
+    writeln!(stdin, "{{\"time\":\"2026-05-04T10:00:00Z\",\"properties\":{{\"appId\":").unwrap();
+    stdin.flush().unwrap();
+    let bad = next("the bad line, stdin still open");
+    assert_eq!(bad["source"], "stdin:record-2");
+    assert!(bad["error"]["message"].as_str().unwrap().contains("line 2"), "{bad}");
+    writeln!(stdin, "{}", monitor_line("bo@contoso.example", 50076)).unwrap();
+    stdin.flush().unwrap();
+    let third = next("the record after the bad line");
+    assert_eq!((third["source"].as_str(), third["mfa"].as_str()), (Some("stdin:record-3"), Some("required")));
+    drop(stdin);
+    reader.join().unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(2));
+}
