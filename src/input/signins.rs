@@ -300,7 +300,10 @@ fn read_lines<R: BufRead>(mut line: Vec<u8>, mut reader: R, wanted: &dyn Fn(&[u8
                 .and_then(|()| de.end());
             if let Err(e) = result {
                 n += 1;
-                each(n, Err(format!("not valid JSON at line {number}, column {}: {e}", e.column())));
+                                // serde_json's position is within the line: the file's line is given instead.
+                let why = e.to_string();
+                let why = why.rsplit_once(" at line ").map_or(why.as_str(), |(why, _)| why);
+                each(n, Err(format!("not valid JSON at line {number}, column {}: {why}", e.column())));
             }
         }
         line.clear();
@@ -420,9 +423,9 @@ impl<'de> serde::de::Visitor<'de> for Top<'_, '_> {
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         if self.skip {
-            while seq.next_element::<IgnoredAny>()?.is_some() {
+            while let Some(kind) = seq.next_element::<SkipRecord>()? {
                 *self.n += 1;
-                (self.each)(*self.n, Ok(None));
+                (self.each)(*self.n, kind.0.map_or(Ok(None), |kind| Err(not_an_object(kind))));
             }
             return Ok(());
         }
@@ -475,10 +478,59 @@ impl<'de> serde::de::Visitor<'de> for Top<'_, '_> {
 impl Top<'_, '_> {
     fn other<E>(self, what: &str) -> Result<(), E> {
         *self.n += 1;
-        (self.each)(*self.n, Err(format!("a sign-in record is a JSON object, not {what}")));
+        (self.each)(*self.n, Err(not_an_object(what)));
         Ok(())
     }
 }
+
+fn not_an_object(what: &str) -> String {
+    format!("a sign-in record is a JSON object, not {what}")
+}
+
+/// A record read only to be counted: `Some(kind)` when it is not an object.
+struct SkipRecord(Option<&'static str>);
+
+impl<'de> serde::Deserialize<'de> for SkipRecord {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        de.deserialize_any(SkipRecordVisitor)
+    }
+}
+
+struct SkipRecordVisitor;
+
+impl<'de> serde::de::Visitor<'de> for SkipRecordVisitor {
+    type Value = SkipRecord;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a sign-in record")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<SkipRecord, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(SkipRecord(None))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<SkipRecord, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(SkipRecord(Some("an array")))
+    }
+    fn visit_str<E>(self, _: &str) -> Result<SkipRecord, E> {
+        Ok(SkipRecord(Some("a string")))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<SkipRecord, E> {
+        Ok(SkipRecord(Some("a number")))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<SkipRecord, E> {
+        Ok(SkipRecord(Some("a number")))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<SkipRecord, E> {
+        Ok(SkipRecord(Some("a number")))
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<SkipRecord, E> {
+        Ok(SkipRecord(Some("a boolean")))
+    }
+    fn visit_unit<E>(self) -> Result<SkipRecord, E> {
+        Ok(SkipRecord(Some("null")))
+    }
+}
+
 
 #[cfg(test)]
 mod stream_tests {
@@ -497,6 +549,16 @@ mod stream_tests {
         assert_eq!(read(r#"{"records":[{"properties":{"appId":"a"}},{"properties":{"appId":"b"}}]}"#), want);
         assert_eq!(read(r#" [ {"appId":"a"}, {"appId":"b"} ] "#), want);
         assert_eq!(read("{\"appId\":\"a\"}\n{\"appId\":\"b\"}\n"), want);
+    }
+
+    #[test]
+    fn lines_skipped_unread_are_still_checked_and_counted() {
+        let mut got = Vec::new();
+        let text = "{\"value\":[{\"appId\":\"a\"},{\"appId\":\"b\"}]}\n{\"appId\":\n\n{\"appId\":\"c\"}\n[1]\n";
+        super::read(text.as_bytes(), &|_| false, &mut |n, r| got.push((n, r.map(|s| s.is_some()))));
+        assert!(matches!(&got[2], (3, Err(e)) if e.contains("line 2")), "{got:?}");
+        assert!(matches!(&got[4], (5, Err(e)) if e.contains("not a number")), "{got:?}");
+        assert_eq!([got[0].clone(), got[1].clone(), got[3].clone()], [(1, Ok(false)), (2, Ok(false)), (4, Ok(false))]);
     }
 
     #[test]
