@@ -25,6 +25,53 @@ pub struct Signin {
     pub is_interactive: Option<bool>,
     pub conditional_access_status: Option<String>,
     pub token_issuer_type: Option<String>,
+    /// The export the record's spelling shows.
+    pub export: Option<Export>,
+}
+
+/// The export formats of SPEC §5 (`--input-format`), told apart by how a record spells its
+/// fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Export {
+    /// Microsoft Graph `signIn` objects (camelCase), also the admin center's JSON download.
+    Graph,
+    /// Azure Monitor diagnostic settings / Event Hub: the sign-in under `properties`.
+    Monitor,
+    /// Log Analytics JSON or CSV (PascalCase columns).
+    LogAnalytics,
+    /// The admin center's download: CSV with its own column names (`Application ID`), or JSON
+    /// as Graph spells it.
+    Portal,
+}
+
+impl Export {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Export::Graph => "graph",
+            Export::Monitor => "monitor",
+            Export::LogAnalytics => "log-analytics",
+            Export::Portal => "portal",
+        }
+    }
+
+    /// Whether a record spelled as `found` is one of this export's.
+    pub fn accepts(self, found: Export) -> bool {
+        self == found || (self == Export::Portal && found == Export::Graph)
+    }
+
+    fn of(record: &Map<String, Value>) -> Export {
+        if matches!(record.get("properties"), Some(Value::Object(_))) {
+            return Export::Monitor;
+        }
+        let mut names = record.keys().map(|k| k.split(" [").next().unwrap_or(k));
+        if names.clone().any(|k| k.contains(' ')) {
+            Export::Portal
+        } else if names.any(|k| k.starts_with(|c: char| c.is_ascii_uppercase())) {
+            Export::LogAnalytics
+        } else {
+            Export::Graph
+        }
+    }
 }
 
 /// One `authenticationDetails` step.
@@ -140,6 +187,7 @@ pub fn from_json(record: &Value) -> Result<Signin, String> {
         is_interactive: boolean(get(map, &["isinteractive"])),
         conditional_access_status: text(get(map, &["conditionalaccessstatus", "conditionalaccess"])),
         token_issuer_type: text(get(map, &["tokenissuertype"])),
+        export: Some(Export::of(outer)),
     })
 }
 

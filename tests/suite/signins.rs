@@ -176,3 +176,27 @@ fn records_are_judged_as_they_arrive_and_a_bad_line_does_not_end_the_stream() {
     reader.join().unwrap();
     assert_eq!(child.wait().unwrap().code(), Some(2));
 }
+
+#[test]
+fn input_format_forced_right_reads_and_forced_wrong_is_a_file_error() {
+    let cases = [
+        ("graph", "fixtures/signins/graph.json"),
+        ("monitor", "fixtures/signins/monitor.ndjson"),
+        ("log-analytics", "fixtures/signins/log-analytics.json"),
+        ("portal", "fixtures/signins/portal.csv"),
+    ];
+    for (format, file) in cases {
+        let (auto_code, auto) = ndjson(&[file]);
+        let (code, forced) = ndjson(&["--input-format", format, file]);
+        assert_eq!((code, &forced), (auto_code, &auto), "{format} on {file}");
+        // The admin center's JSON download is spelled as Graph's.
+        for (other, _) in cases.iter().filter(|(f, _)| *f != format && !(*f == "portal" && format == "graph")) {
+            let (code, results) = ndjson(&["--input-format", other, file]);
+            assert_eq!(code, 2, "--input-format {other} on {file}");
+            assert_eq!(results.len(), 1, "one error for the file: {results:?}");
+            let message = results[0]["error"]["message"].as_str().unwrap();
+            assert!(results[0]["source"].as_str().unwrap().starts_with(file), "{message}");
+            assert!(message.contains(&format!("--input-format {other}")) && message.contains(format), "{message}");
+        }
+    }
+}
