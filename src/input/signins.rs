@@ -170,7 +170,8 @@ pub fn from_json(record: &Value) -> Result<Signin, String> {
         .collect();
     Ok(Signin {
         time: text(get(map, &["createddatetime", "timegenerated", "dateutc", "date"]))
-            .or_else(|| text(outer.get("time"))),
+            .or_else(|| text(outer.get("time")))
+            .map(|time| utc_time(&time).map_or(time, |t| t.to_string())),
         signin_type: text(get(map, &["signineventtypes", "signintype"])).or(category),
         app_id: text(get(map, &["appid", "applicationid"])),
         app_name: text(get(map, &["appdisplayname", "application"])),
@@ -189,6 +190,42 @@ pub fn from_json(record: &Value) -> Result<Signin, String> {
         token_issuer_type: text(get(map, &["tokenissuertype"])),
         export: Some(Export::of(outer)),
     })
+}
+
+/// A sign-in time as exports write it, all in UTC: RFC 3339 (Graph, Azure Monitor, with up to
+/// seven decimals), `2026-05-04 09:12:00` (a `Date (UTC)` column), or Log Analytics' US style
+/// `9/19/2023, 1:42:37.848 PM`. `None` when it is none of these (the text is then shown as is).
+fn utc_time(text: &str) -> Option<jiff::Timestamp> {
+    let text = text.trim();
+    if let Ok(t) = text.parse::<jiff::Timestamp>() {
+        return Some(t);
+    }
+    if let Ok(t) = text.parse::<jiff::civil::DateTime>() {
+        return jiff::tz::TimeZone::UTC.to_timestamp(t).ok();
+    }
+    let (date, clock) = text.split_once(", ")?;
+    let mut date = date.split('/').map(|p| p.parse::<i16>().ok());
+    let (month, day, year) = (date.next()??, date.next()??, date.next()??);
+    let (clock, half) = clock.rsplit_once(' ')?;
+    let (hms, fraction) = clock.split_once('.').unwrap_or((clock, ""));
+    let mut hms = hms.split(':').map(|p| p.parse::<i8>().ok());
+    let (hour, minute, second) = (hms.next()??, hms.next()??, hms.next()??);
+    if date.next().is_some() || hms.next().is_some() || !(1..=12).contains(&hour) {
+        return None;
+    }
+    // 12 AM is midnight, 12 PM noon.
+    let hour = match half {
+        "AM" => hour % 12,
+        "PM" => hour % 12 + 12,
+        _ => return None,
+    };
+    if fraction.len() > 9 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let nanos = if fraction.is_empty() { 0 } else { format!("{fraction:0<9}").parse().ok()? };
+    let time = jiff::civil::Time::new(hour, minute, second, nanos).ok()?;
+    let date = jiff::civil::Date::new(year, i8::try_from(month).ok()?, i8::try_from(day).ok()?).ok()?;
+    jiff::tz::TimeZone::UTC.to_timestamp(date.to_datetime(time)).ok()
 }
 
 fn kind_of(value: &Value) -> &'static str {
@@ -254,6 +291,26 @@ mod tests {
             "Authentication requirement": "Single-factor authentication"}))
         .unwrap();
         assert_eq!((s.app_id.as_deref(), s.error_code), (Some("a1"), Some(0)));
+    }
+
+    #[test]
+    fn us_times_and_their_edges() {
+        let t = |text: &str| utc_time(text).map(|t| t.to_string());
+        assert_eq!(t("9/19/2023, 1:42:37.848 PM").as_deref(), Some("2023-09-19T13:42:37.848Z"));
+        assert_eq!(t("9/19/2023, 12:00:00 AM").as_deref(), Some("2023-09-19T00:00:00Z"));
+        assert_eq!(t("9/19/2023, 12:59:59 PM").as_deref(), Some("2023-09-19T12:59:59Z"));
+        assert_eq!(t("9/19/2023, 11:00:00 PM").as_deref(), Some("2023-09-19T23:00:00Z"));
+        assert_eq!(t("2026-05-04T10:00:00.0000000Z").as_deref(), Some("2026-05-04T10:00:00Z"));
+        for bad in [
+            "9/19/2023, 0:00:00 AM",
+            "9/19/2023, 13:00:00 PM",
+            "2/30/2023, 1:00:00 AM",
+            "9/19/2023, 1:00:00",
+            "9/19/2023, 1:00:00.x AM",
+            "today",
+        ] {
+            assert_eq!(t(bad), None, "{bad}");
+        }
     }
 
     #[test]
@@ -348,7 +405,7 @@ fn read_lines<R: BufRead>(mut line: Vec<u8>, mut reader: R, wanted: &dyn Fn(&[u8
                 .and_then(|()| de.end());
             if let Err(e) = result {
                 n += 1;
-                                // serde_json's position is within the line: the file's line is given instead.
+                // serde_json's position is within the line: the file's line is given instead.
                 let why = e.to_string();
                 let why = why.rsplit_once(" at line ").map_or(why.as_str(), |(why, _)| why);
                 each(n, Err(format!("not valid JSON at line {number}, column {}: {why}", e.column())));
@@ -578,7 +635,6 @@ impl<'de> serde::de::Visitor<'de> for SkipRecordVisitor {
         Ok(SkipRecord(Some("null")))
     }
 }
-
 
 #[cfg(test)]
 mod stream_tests {

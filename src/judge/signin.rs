@@ -395,7 +395,8 @@ impl Resource {
             Resource::PartnerCenter => &[PARTNER_CENTER_ID, "Partner Center"],
             Resource::Id(want) => &[want.as_str()],
         };
-        memchr::memmem::find(raw, b"\\u").is_some() || names.iter().any(|name| contains_ignore_case(raw, name.as_bytes()))
+        memchr::memmem::find(raw, b"\\u").is_some()
+            || names.iter().any(|name| contains_ignore_case(raw, name.as_bytes()))
     }
 }
 

@@ -200,3 +200,33 @@ fn input_format_forced_right_reads_and_forced_wrong_is_a_file_error() {
         }
     }
 }
+
+#[test]
+fn times_are_rfc3339_whatever_the_export_wrote() {
+    let (_, results) = ndjson(&["fixtures/signins/log-analytics.json"]);
+    assert_eq!(results[0]["time"], "2026-09-19T13:42:37.848Z");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("la.csv");
+    std::fs::write(
+        &path,
+        "TimeGenerated [UTC],AppId,ResourceIdentity,ResultType,AuthenticationRequirement\n\
+         \"5/4/2026, 12:05:00.000 AM\",a,fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd,0,singleFactorAuthentication\n\
+         \"5/4/2026, 12:05:00 PM\",a,fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd,0,singleFactorAuthentication\n\
+         \"12/31/2026, 11:59:59.5 PM\",a,fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd,0,singleFactorAuthentication\n",
+    )
+    .unwrap();
+    let (_, results) = ndjson(&[path.to_str().unwrap()]);
+    let times: Vec<_> = results.iter().map(|r| r["time"].as_str().unwrap()).collect();
+    assert_eq!(times, ["2026-05-04T00:05:00Z", "2026-05-04T12:05:00Z", "2026-12-31T23:59:59.5Z"]);
+    let path = dir.path().join("portal.csv");
+    std::fs::write(
+        &path,
+        "Date (UTC),Application ID,Resource ID,Status,Authentication requirement\n\
+         2026-05-04 09:12:00,a,fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd,Success,Single-factor authentication\n\
+         2026-05-04T09:13:00.1234567Z,a,fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd,Success,Single-factor authentication\n",
+    )
+    .unwrap();
+    let (_, results) = ndjson(&[path.to_str().unwrap()]);
+    let times: Vec<_> = results.iter().map(|r| r["time"].as_str().unwrap()).collect();
+    assert_eq!(times, ["2026-05-04T09:12:00Z", "2026-05-04T09:13:00.1234567Z"]);
+}
