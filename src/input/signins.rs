@@ -420,90 +420,85 @@ fn read_lines<R: BufRead>(mut line: Vec<u8>, mut reader: R, wanted: &dyn Fn(&[u8
     }
 }
 
-/// Reads a CSV export (Log Analytics or the admin center's download): a header row, then one
-/// record per row (quoted fields may span lines). A header without an application-id column is
-/// an error for the file: every row would be judged without the app it concerns.
-fn read_csv<R: BufRead>(mut reader: R, each: &mut Each) {
-    let mut line = 1;
-    let header = match csv_row(&mut reader, &mut line) {
-        Ok(Some(row)) => row,
-        Ok(None) => return,
-        Err(e) => return each(1, Err(e)),
+/// Reads a CSV export (Log Analytics or the admin center's download) with the `csv` crate: a
+/// header row, then one record per row (RFC 4180 quoting: fields spanning lines, doubled
+/// quotes; a UTF-8 BOM). A header without an application-id column is an error for the file:
+/// every row would be judged without the app it concerns. A row of another length than the
+/// header is an error for that record, naming its line; reading goes on.
+fn read_csv<R: BufRead>(reader: R, each: &mut Each) {
+    let since = std::rc::Rc::new(std::cell::Cell::new(0));
+    let mut csv = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(Bounded { inner: reader, since: since.clone() });
+    let mut row = csv::ByteRecord::new();
+    let header = match csv.read_byte_record(&mut row) {
+        Ok(true) => row.clone(),
+        Ok(false) => return,
+        Err(e) => return each(1, Err(csv_error(&e))),
     };
-    let header: Vec<String> = header.into_iter().map(|h| h.trim_start_matches('\u{feff}').to_owned()).collect();
+    let header: Vec<String> = match header.iter().map(|h| std::str::from_utf8(h).map(str::to_owned)).collect() {
+        Ok(header) => header,
+        Err(_) => return each(1, Err("line 1: the CSV header is not UTF-8 text".into())),
+    };
     if !header.iter().any(|h| is_key(h, "appid") || is_key(h, "applicationid")) {
         return each(1, Err("CSV without an AppId or Application ID column: not a sign-in export".into()));
     }
     let mut n = 0;
     loop {
-        let at = line;
-        match csv_row(&mut reader, &mut line) {
-            Ok(None) => return,
-            Ok(Some(row)) if row.len() != header.len() => {
-                n += 1;
-                each(n, Err(format!("line {at}: {} fields where the header has {}", row.len(), header.len())));
-            }
-            Ok(Some(row)) => {
-                n += 1;
-                let map = header.iter().cloned().zip(row.into_iter().map(Value::String)).collect();
-                each(n, from_json(&Value::Object(map)).map(Some));
-            }
-            Err(e) => return each(n + 1, Err(e)),
+        since.set(0);
+        match csv.read_byte_record(&mut row) {
+            Ok(false) => return,
+            Err(e) => return each(n + 1, Err(csv_error(&e))),
+            Ok(true) => {}
+        }
+        let line = row.position().map_or(0, csv::Position::line);
+        // A blank line between rows is no record.
+        if row.len() == 1 && row[0].is_empty() {
+            continue;
+        }
+        n += 1;
+        if row.len() != header.len() {
+            each(n, Err(format!("line {line}: {} fields where the header has {}", row.len(), header.len())));
+            continue;
+        }
+        let fields: Result<Map<String, Value>, _> = header
+            .iter()
+            .zip(row.iter())
+            .map(|(name, field)| std::str::from_utf8(field).map(|f| (name.clone(), Value::String(f.to_owned()))))
+            .collect();
+        match fields {
+            Ok(map) => each(n, from_json(&Value::Object(map)).map(Some)),
+            Err(_) => each(n, Err(format!("line {line}: not UTF-8 text"))),
         }
     }
 }
 
-/// One CSV row (RFC 4180: `"` quotes, `""` inside quotes), `None` at the end; counts lines.
-fn csv_row<R: std::io::BufRead>(reader: &mut R, line: &mut usize) -> Result<Option<Vec<String>>, String> {
-    const LIMIT: usize = 1 << 20;
-    let mut fields = Vec::new();
-    let mut field = Vec::new();
-    let mut quoted = false;
-    let mut raw = Vec::new();
-    loop {
-        raw.clear();
-        let read = std::io::BufRead::read_until(&mut std::io::Read::take(&mut *reader, LIMIT as u64), b'\n', &mut raw)
-            .map_err(|e| format!("read error: {e}"))?;
-        if read == 0 {
-            if quoted {
-                return Err(format!("line {line}: a quoted field is not closed"));
-            }
-            if fields.is_empty() && field.is_empty() {
-                return Ok(None);
-            }
-            break;
+fn csv_error(e: &csv::Error) -> String {
+    let line = e.position().map_or(String::new(), |p| format!("line {}: ", p.line()));
+    format!("{line}{e}")
+}
+
+/// The longest CSV record read: the `csv` crate holds a whole record, so a quote never closed
+/// would otherwise hold the rest of the file.
+const CSV_RECORD_LIMIT: usize = 1 << 20;
+
+/// Counts the bytes read since the last record ([`read_csv`] resets `since`) and fails past
+/// [`CSV_RECORD_LIMIT`] (plus the `csv` crate's buffer).
+struct Bounded<R> {
+    inner: R,
+    since: std::rc::Rc<std::cell::Cell<usize>>,
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.since.get() > CSV_RECORD_LIMIT {
+            return Err(std::io::Error::other("a CSV record longer than 1 MiB (a quote never closed?)"));
         }
-        *line += 1;
-        let mut bytes = raw.iter().copied().peekable();
-        while let Some(b) = bytes.next() {
-            match (quoted, b) {
-                (true, b'"') if bytes.peek() == Some(&b'"') => {
-                    bytes.next();
-                    field.push(b'"');
-                }
-                (true, b'"') => quoted = false,
-                (false, b'"') => quoted = true,
-                (false, b',') => fields.push(std::mem::take(&mut field)),
-                (false, b'\n' | b'\r') => {}
-                (_, b) => field.push(b),
-            }
-            if field.len() > LIMIT {
-                return Err(format!("line {line}: a field longer than 1 MiB"));
-            }
-        }
-        if !quoted {
-            if fields.is_empty() && field.is_empty() {
-                continue; // a blank line
-            }
-            break;
-        }
+        let read = self.inner.read(buf)?;
+        self.since.set(self.since.get() + read);
+        Ok(read)
     }
-    fields.push(field);
-    fields
-        .into_iter()
-        .map(|f| String::from_utf8(f).map_err(|_| format!("line {}: not UTF-8 text", *line - 1)))
-        .collect::<Result<_, _>>()
-        .map(Some)
 }
 
 /// One top-level value: an array of records, a page or batch holding one, or a record.
@@ -673,8 +668,14 @@ mod stream_tests {
         assert_eq!(read(portal), vec![(1, Ok(Some("a".into()))), (2, Ok(Some("b".into())))]);
         let got = read("AppId,ResultType\na,0,extra\n");
         assert!(matches!(&got[0], (1, Err(e)) if e.contains("line 2")), "{got:?}");
-        let got = read("AppId\n\"open\n");
-        assert!(matches!(&got[0], (1, Err(e)) if e.contains("not closed")), "{got:?}");
+        // A quote never closed takes the rest of the file into its row: one field short.
+        let got = read("AppId,ResultType\n\"open,0\na,0\n");
+        assert!(matches!(&got[0], (1, Err(e)) if e.contains("line 2: 1 fields")), "{got:?}");
+        let mut flood = b"AppId,ResultType\n\"".to_vec();
+        flood.resize(3 << 20, b'x');
+        let mut got = Vec::new();
+        super::read(&flood[..], &|_| true, &mut |n, r| got.push((n, r.map(|_| ()))));
+        assert!(matches!(&got[..], [(1, Err(e))] if e.contains("longer than 1 MiB")), "{got:?}");
     }
 
     #[test]

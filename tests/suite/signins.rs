@@ -230,3 +230,23 @@ fn times_are_rfc3339_whatever_the_export_wrote() {
     let times: Vec<_> = results.iter().map(|r| r["time"].as_str().unwrap()).collect();
     assert_eq!(times, ["2026-05-04T09:12:00Z", "2026-05-04T09:13:00.1234567Z"]);
 }
+
+#[test]
+fn csv_quoting_bom_and_short_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("portal.csv");
+    std::fs::write(
+        &path,
+        "\u{feff}Date (UTC),Application ID,Resource ID,Status,Failure reason,Authentication requirement\n\
+         2026-05-04T09:12:00Z,a,fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd,Success,\"line one\nline \"\"two\"\", too\",Single-factor authentication\n\
+         2026-05-04T09:13:00Z,b,fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd,Success\n\
+         2026-05-04T09:14:00Z,c,fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd,Success,,Multifactor authentication\n",
+    )
+    .unwrap();
+    let (code, results) = ndjson(&[path.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert_eq!((results[0]["app_id"].as_str(), results[0]["mfa"].as_str()), (Some("a"), Some("missing")));
+    assert_eq!(results[1]["source"].as_str().map(|s| s.ends_with("portal.csv:record-2")), Some(true));
+    assert!(results[1]["error"]["message"].as_str().unwrap().contains("line 4: 4 fields where the header has 6"));
+    assert_eq!((results[2]["app_id"].as_str(), results[2]["mfa"].as_str()), (Some("c"), Some("satisfied")));
+}
