@@ -7,6 +7,7 @@ pub mod acceptance;
 pub mod classify;
 pub mod code;
 pub mod explain;
+pub mod hint;
 pub mod outcome;
 pub mod roles;
 pub mod signin;

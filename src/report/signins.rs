@@ -143,7 +143,7 @@ impl<W: Write> SigninPrinter<W> {
                 };
                 writeln!(self.out, "{}", sanitize::printable(&line))?;
                 for f in r.decision.map(|d| d.findings.as_slice()).unwrap_or_default() {
-                    writeln!(self.out, "    {} {}: {}", f.level, f.code, sanitize::printable(&f.message))?;
+                    writeln!(self.out, "    {} {}: {}", f.level.as_str(), f.code, sanitize::printable(&f.message))?;
                 }
             }
             Format::Github => {
