@@ -89,7 +89,7 @@ fn every_format_and_redact() {
 fn summary_per_application_and_user() {
     let (_, _, err) = signins(&["--summary", "--quiet", "fixtures/signins/graph.json"]);
     let row = err.lines().find(|l| l.contains("ana@contoso.example")).expect(&err);
-    assert!(row.starts_with("11111111-1111-1111-1111-111111111111"), "{row}");
+    assert!(row.trim_start().starts_with("11111111-1111-1111-1111-111111111111"), "{row}");
     assert!(row.split_whitespace().collect::<Vec<_>>()[2..6] == ["1", "0", "1", "0"], "{row}");
     assert!(row.ends_with("2026-05-04T09:12:00Z"), "{row}");
 }
@@ -249,4 +249,25 @@ fn csv_quoting_bom_and_short_rows() {
     assert_eq!(results[1]["source"].as_str().map(|s| s.ends_with("portal.csv:record-2")), Some(true));
     assert!(results[1]["error"]["message"].as_str().unwrap().contains("line 4: 4 fields where the header has 6"));
     assert_eq!((results[2]["app_id"].as_str(), results[2]["mfa"].as_str()), (Some("c"), Some("satisfied")));
+}
+
+#[test]
+fn ndjson_summary_is_the_last_line_with_summary_only() {
+    let (_, results) = ndjson(&["--summary", "fixtures/signins/graph.json"]);
+    let last = results.last().unwrap();
+    let rows = last["summary"]["applications"].as_array().expect("a summary line");
+    assert_eq!(results.len(), 5, "four results and the summary");
+    let ana = rows.iter().find(|r| r["user"] == "ana@contoso.example").unwrap();
+    assert_eq!(ana["applicationId"], "11111111-1111-1111-1111-111111111111");
+    assert_eq!(
+        [&ana["signInCount"], &ana["mfaSatisfiedCount"], &ana["mfaMissingCount"], &ana["mfaRequiredCount"]],
+        [1, 0, 1, 0]
+    );
+    assert_eq!(ana["lastSeen"], "2026-05-04T09:12:00Z");
+    assert_eq!(last["summary"]["skippedCount"], 1, "the Graph sign-in");
+    let (_, results) = ndjson(&["fixtures/signins/graph.json"]);
+    assert!(results.iter().all(|r| r.get("summary").is_none()), "no summary line without --summary");
+    let (_, results) = ndjson(&["--summary", "--redact", "fixtures/signins/graph.json"]);
+    let text = results.last().unwrap().to_string();
+    assert!(!text.contains("contoso.example") && text.contains("redacted:"), "{text}");
 }
