@@ -271,3 +271,44 @@ fn ndjson_summary_is_the_last_line_with_summary_only() {
     let text = results.last().unwrap().to_string();
     assert!(!text.contains("contoso.example") && text.contains("redacted:"), "{text}");
 }
+
+/// Published Event Hub records (Elastic's azure integration test data; fixtures/signins/README.md
+/// names the source and licence). The expected decision of each comes from its own fields.
+#[test]
+fn published_event_hub_samples() {
+    let (code, results) = ndjson(&["--resource", "any", "fixtures/signins/published/elastic-signinlogs-raw.ndjson"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        results.iter().map(|r| r["mfa"].as_str().unwrap()).collect::<Vec<_>>(),
+        [
+            // SignInLogs, errorCode 50140 (the "keep me signed in" interrupt), no MFA detail.
+            "unknown",
+            // NonInteractiveUserSignInLogs, 50140 with additionalDetails "MFA required".
+            "required",
+            // ServicePrincipalSignInLogs and ManagedIdentitySignInLogs: app-only, whatever the status.
+            "not-applicable",
+            "not-applicable",
+        ]
+    );
+    assert!(results[1]["reason"].as_str().unwrap().contains("additionalDetails"), "{}", results[1]);
+    assert_eq!(results[0]["time"], "2019-10-18T09:45:48.0729893Z", "createdDateTime, -05:00, in UTC");
+    // Not Partner Center sign-ins: by default all are counted and skipped.
+    let (code, results) = ndjson(&["fixtures/signins/published/elastic-signinlogs-raw.ndjson"]);
+    assert_eq!((code, results.len()), (0, 0));
+
+    let (code, results) =
+        ndjson(&["--resource", "any", "fixtures/signins/published/elastic-non-interactive-user.ndjson"]);
+    assert_eq!(code, 1);
+    // errorCode 0, authenticationRequirement singleFactorAuthentication, isInteractive false,
+    // conditionalAccessStatus notApplied, mfaDetail {} (empty, not null).
+    assert_eq!(results[0]["mfa"], "missing");
+    let codes: Vec<_> = results[0]["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["signin-single-factor", "signin-non-interactive", "signin-conditional-access-not-applied"]);
+    assert_eq!(results[0]["resource_id"], "797f4846-ba00-4fd7-ba43-dac1f8f63013", "properties.resourceId, not the tenant path");
+    let (_, results) = ndjson(&[
+        "--resource",
+        "797f4846-ba00-4fd7-ba43-dac1f8f63013",
+        "fixtures/signins/published/elastic-non-interactive-user.ndjson",
+    ]);
+    assert_eq!(results.len(), 1);
+}
