@@ -302,9 +302,13 @@ fn published_event_hub_samples() {
     // errorCode 0, authenticationRequirement singleFactorAuthentication, isInteractive false,
     // conditionalAccessStatus notApplied, mfaDetail {} (empty, not null).
     assert_eq!(results[0]["mfa"], "missing");
-    let codes: Vec<_> = results[0]["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
+    let codes: Vec<_> =
+        results[0]["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
     assert_eq!(codes, ["signin-single-factor", "signin-non-interactive", "signin-conditional-access-not-applied"]);
-    assert_eq!(results[0]["resource_id"], "797f4846-ba00-4fd7-ba43-dac1f8f63013", "properties.resourceId, not the tenant path");
+    assert_eq!(
+        results[0]["resource_id"], "797f4846-ba00-4fd7-ba43-dac1f8f63013",
+        "properties.resourceId, not the tenant path"
+    );
     let (_, results) = ndjson(&[
         "--resource",
         "797f4846-ba00-4fd7-ba43-dac1f8f63013",
