@@ -371,9 +371,23 @@ pub fn read<R: BufRead>(mut reader: R, wanted: &dyn Fn(&[u8]) -> bool, each: &mu
         return read_lines(line, reader, wanted, each);
     }
     let mut n = 0;
-    let mut de = serde_json::Deserializer::from_reader(std::io::Cursor::new(line).chain(reader));
+    // One record is held at a time: a record past the limit (a string that never ends) is an
+    // error, not the rest of the stream held.
+    let since = std::rc::Rc::new(std::cell::Cell::new(0));
+    let bounded = Bounded {
+        inner: std::io::Cursor::new(line).chain(reader),
+        since: since.clone(),
+        limit: RECORD_LIMIT,
+        what: "a JSON record longer than 16 MiB",
+    };
+    // A BufReader: std reads its bytes one by one without a call through `Read` each.
+    let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(1 << 16, bounded));
+    let mut each = |n, record| {
+        since.set(0);
+        each(n, record);
+    };
     loop {
-        let result = DeserializeSeed::deserialize(Top { n: &mut n, skip: false, each: &mut *each }, &mut de);
+        let result = DeserializeSeed::deserialize(Top { n: &mut n, skip: false, each: &mut each }, &mut de);
         if let Err(e) = result {
             n += 1;
             return each(n, Err(format!("not valid JSON at line {}, column {}: {e}", e.line(), e.column())));
@@ -427,10 +441,12 @@ fn read_lines<R: BufRead>(mut line: Vec<u8>, mut reader: R, wanted: &dyn Fn(&[u8
 /// header is an error for that record, naming its line; reading goes on.
 fn read_csv<R: BufRead>(reader: R, each: &mut Each) {
     let since = std::rc::Rc::new(std::cell::Cell::new(0));
-    let mut csv = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(false)
-        .from_reader(Bounded { inner: reader, since: since.clone() });
+    let mut csv = csv::ReaderBuilder::new().flexible(true).has_headers(false).from_reader(Bounded {
+        inner: reader,
+        since: since.clone(),
+        limit: CSV_RECORD_LIMIT,
+        what: "a CSV record longer than 1 MiB (a quote never closed?)",
+    });
     let mut row = csv::ByteRecord::new();
     let header = match csv.read_byte_record(&mut row) {
         Ok(true) => row.clone(),
@@ -483,17 +499,22 @@ fn csv_error(e: &csv::Error) -> String {
 /// would otherwise hold the rest of the file.
 const CSV_RECORD_LIMIT: usize = 1 << 20;
 
-/// Counts the bytes read since the last record ([`read_csv`] resets `since`) and fails past
-/// [`CSV_RECORD_LIMIT`] (plus the `csv` crate's buffer).
+/// The longest record of a JSON stream (a batch or page not read line by line).
+const RECORD_LIMIT: usize = 16 << 20;
+
+/// Counts the bytes read since the last record (the reader resets `since`) and fails past
+/// `limit` (plus the parser's buffer).
 struct Bounded<R> {
     inner: R,
     since: std::rc::Rc<std::cell::Cell<usize>>,
+    limit: usize,
+    what: &'static str,
 }
 
 impl<R: Read> Read for Bounded<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.since.get() > CSV_RECORD_LIMIT {
-            return Err(std::io::Error::other("a CSV record longer than 1 MiB (a quote never closed?)"));
+        if self.since.get() > self.limit {
+            return Err(std::io::Error::other(self.what));
         }
         let read = self.inner.read(buf)?;
         self.since.set(self.since.get() + read);
@@ -658,6 +679,15 @@ mod stream_tests {
         assert!(matches!(&got[2], (3, Err(e)) if e.contains("line 2")), "{got:?}");
         assert!(matches!(&got[4], (5, Err(e)) if e.contains("not a number")), "{got:?}");
         assert_eq!([got[0].clone(), got[1].clone(), got[3].clone()], [(1, Ok(false)), (2, Ok(false)), (4, Ok(false))]);
+    }
+
+    #[test]
+    fn a_record_past_the_limit_ends_a_stream_with_an_error() {
+        let mut text = b"{\"records\":[{\"appId\":\"a\"},{\"appId\":\"".to_vec();
+        text.resize(20 << 20, b'x');
+        let mut got = Vec::new();
+        super::read(&text[..], &|_| true, &mut |n, r| got.push((n, r.map(|_| ()))));
+        assert!(matches!(&got[..], [(1, Ok(())), (2, Err(e))] if e.contains("longer than 16 MiB")), "{got:?}");
     }
 
     #[test]

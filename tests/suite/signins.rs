@@ -316,3 +316,38 @@ fn published_event_hub_samples() {
     ]);
     assert_eq!(results.len(), 1);
 }
+
+#[test]
+fn a_records_batch_streams_too() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+    use std::sync::mpsc;
+    use std::time::Duration;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("mfacheck"))
+        .args(["signins", "--format", "ndjson", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in stdout.lines() {
+            tx.send(line.unwrap()).unwrap();
+        }
+    });
+    // Pretty-printed: the first line is not a whole value, so the input is one JSON stream.
+    write!(stdin, "{{\"records\": [\n{},\n", monitor_line("ana@contoso.example", 0)).unwrap();
+    stdin.flush().unwrap();
+    let line = rx.recv_timeout(Duration::from_secs(10)).expect("the first record, the batch still open");
+    let first: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!((first["source"].as_str(), first["mfa"].as_str()), (Some("stdin:record-1"), Some("missing")));
+    write!(stdin, "{}\n]}}\n", monitor_line("bo@contoso.example", 50076)).unwrap();
+    drop(stdin);
+    let line = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&line).unwrap()["mfa"], "required");
+    reader.join().unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+}
