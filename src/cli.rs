@@ -202,6 +202,27 @@ pub enum CheckFormat {
     Github,
 }
 
+/// The sign-in export formats of `signins --input-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SigninFormat {
+    Graph,
+    Monitor,
+    LogAnalytics,
+    Portal,
+}
+
+impl From<SigninFormat> for mfacheck::internal::input::signins::Export {
+    fn from(format: SigninFormat) -> Self {
+        use mfacheck::internal::input::signins::Export;
+        match format {
+            SigninFormat::Graph => Export::Graph,
+            SigninFormat::Monitor => Export::Monitor,
+            SigninFormat::LogAnalytics => Export::LogAnalytics,
+            SigninFormat::Portal => Export::Portal,
+        }
+    }
+}
+
 /// The output formats of `decode`, which gives no verdict for CI formats to report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DecodeFormat {
@@ -327,6 +348,12 @@ pub struct SigninsArgs {
     /// display name; the others are counted and skipped
     #[arg(long, value_name = "RESOURCE", default_value = "partner-center")]
     pub resource: String,
+
+    /// The export format, when not detected from each file: graph (Microsoft Graph signIn
+    /// JSON), monitor (Azure Monitor / Event Hub records), log-analytics (JSON or CSV) or portal
+    /// (the Entra admin center's download)
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<SigninFormat>,
 
     /// Output format: text, json (one array), ndjson (one object per line), junit or github
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]

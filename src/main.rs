@@ -115,7 +115,7 @@ fn run() -> Result<ExitStatus> {
                 args.paths.is_empty() || args.paths.iter().any(|p| p == "-"),
                 "a sign-in log export from stdin",
             );
-            Ok(run::signins::run(&args.paths, &resource, printer)?)
+            Ok(run::signins::run(&args.paths, &resource, args.input_format.map(Into::into), printer)?)
         }
         #[cfg(feature = "serve")]
         Command::Serve(args) => serve::run(&args, policy(&args.policy, false)?),

@@ -2,7 +2,9 @@
 //! spelling (Graph camelCase, Azure Monitor `properties`, Log Analytics PascalCase with nested
 //! JSON in strings, the admin center's download) into one [`Signin`].
 
+use serde::de::{DeserializeSeed, IgnoredAny};
 use serde_json::{Map, Value};
+use std::io::{BufRead, Read};
 
 /// One sign-in, as the record states it; absent fields stay `None`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -23,6 +25,53 @@ pub struct Signin {
     pub is_interactive: Option<bool>,
     pub conditional_access_status: Option<String>,
     pub token_issuer_type: Option<String>,
+    /// The export the record's spelling shows.
+    pub export: Option<Export>,
+}
+
+/// The export formats of SPEC §5 (`--input-format`), told apart by how a record spells its
+/// fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Export {
+    /// Microsoft Graph `signIn` objects (camelCase), also the admin center's JSON download.
+    Graph,
+    /// Azure Monitor diagnostic settings / Event Hub: the sign-in under `properties`.
+    Monitor,
+    /// Log Analytics JSON or CSV (PascalCase columns).
+    LogAnalytics,
+    /// The admin center's download: CSV with its own column names (`Application ID`), or JSON
+    /// as Graph spells it.
+    Portal,
+}
+
+impl Export {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Export::Graph => "graph",
+            Export::Monitor => "monitor",
+            Export::LogAnalytics => "log-analytics",
+            Export::Portal => "portal",
+        }
+    }
+
+    /// Whether a record spelled as `found` is one of this export's.
+    pub fn accepts(self, found: Export) -> bool {
+        self == found || (self == Export::Portal && found == Export::Graph)
+    }
+
+    fn of(record: &Map<String, Value>) -> Export {
+        if matches!(record.get("properties"), Some(Value::Object(_))) {
+            return Export::Monitor;
+        }
+        let mut names = record.keys().map(|k| k.split(" [").next().unwrap_or(k));
+        if names.clone().any(|k| k.contains(' ')) {
+            Export::Portal
+        } else if names.any(|k| k.starts_with(|c: char| c.is_ascii_uppercase())) {
+            Export::LogAnalytics
+        } else {
+            Export::Graph
+        }
+    }
 }
 
 /// One `authenticationDetails` step.
@@ -34,17 +83,19 @@ pub struct Step {
     pub result_detail: Option<String>,
 }
 
-/// A field name as every export spells it: letters and digits, lower case, without a unit
-/// suffix such as ` [UTC]`.
-fn key(name: &str) -> String {
+/// Whether `name` is `want` (letters and digits, lower case) as an export spells it: any case,
+/// any punctuation, without a unit suffix such as ` [UTC]`. Compared in place: this runs for
+/// every field of every record.
+fn is_key(name: &str, want: &str) -> bool {
     let name = name.split(" [").next().unwrap_or(name);
-    name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
+    let mut have = name.bytes().filter(u8::is_ascii_alphanumeric).map(|b| b.to_ascii_lowercase());
+    want.bytes().all(|w| have.next() == Some(w)) && have.next().is_none()
 }
 
-/// The first of `names` (already in [`key`] form) the object holds, not null or empty.
+/// The first of `names` (already in [`is_key`] form) the object holds, not null or empty.
 fn get<'v>(map: &'v Map<String, Value>, names: &[&str]) -> Option<&'v Value> {
     names.iter().find_map(|want| {
-        map.iter().find(|(k, v)| key(k) == *want && !v.is_null() && v.as_str() != Some("")).map(|(_, v)| v)
+        map.iter().find(|(k, v)| is_key(k, want) && !v.is_null() && v.as_str() != Some("")).map(|(_, v)| v)
     })
 }
 
@@ -119,7 +170,8 @@ pub fn from_json(record: &Value) -> Result<Signin, String> {
         .collect();
     Ok(Signin {
         time: text(get(map, &["createddatetime", "timegenerated", "dateutc", "date"]))
-            .or_else(|| text(outer.get("time"))),
+            .or_else(|| text(outer.get("time")))
+            .map(|time| utc_time(&time).map_or(time, |t| t.to_string())),
         signin_type: text(get(map, &["signineventtypes", "signintype"])).or(category),
         app_id: text(get(map, &["appid", "applicationid"])),
         app_name: text(get(map, &["appdisplayname", "application"])),
@@ -136,7 +188,44 @@ pub fn from_json(record: &Value) -> Result<Signin, String> {
         is_interactive: boolean(get(map, &["isinteractive"])),
         conditional_access_status: text(get(map, &["conditionalaccessstatus", "conditionalaccess"])),
         token_issuer_type: text(get(map, &["tokenissuertype"])),
+        export: Some(Export::of(outer)),
     })
+}
+
+/// A sign-in time as exports write it, all in UTC: RFC 3339 (Graph, Azure Monitor, with up to
+/// seven decimals), `2026-05-04 09:12:00` (a `Date (UTC)` column), or Log Analytics' US style
+/// `9/19/2023, 1:42:37.848 PM`. `None` when it is none of these (the text is then shown as is).
+fn utc_time(text: &str) -> Option<jiff::Timestamp> {
+    let text = text.trim();
+    if let Ok(t) = text.parse::<jiff::Timestamp>() {
+        return Some(t);
+    }
+    if let Ok(t) = text.parse::<jiff::civil::DateTime>() {
+        return jiff::tz::TimeZone::UTC.to_timestamp(t).ok();
+    }
+    let (date, clock) = text.split_once(", ")?;
+    let mut date = date.split('/').map(|p| p.parse::<i16>().ok());
+    let (month, day, year) = (date.next()??, date.next()??, date.next()??);
+    let (clock, half) = clock.rsplit_once(' ')?;
+    let (hms, fraction) = clock.split_once('.').unwrap_or((clock, ""));
+    let mut hms = hms.split(':').map(|p| p.parse::<i8>().ok());
+    let (hour, minute, second) = (hms.next()??, hms.next()??, hms.next()??);
+    if date.next().is_some() || hms.next().is_some() || !(1..=12).contains(&hour) {
+        return None;
+    }
+    // 12 AM is midnight, 12 PM noon.
+    let hour = match half {
+        "AM" => hour % 12,
+        "PM" => hour % 12 + 12,
+        _ => return None,
+    };
+    if fraction.len() > 9 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let nanos = if fraction.is_empty() { 0 } else { format!("{fraction:0<9}").parse().ok()? };
+    let time = jiff::civil::Time::new(hour, minute, second, nanos).ok()?;
+    let date = jiff::civil::Date::new(year, i8::try_from(month).ok()?, i8::try_from(day).ok()?).ok()?;
+    jiff::tz::TimeZone::UTC.to_timestamp(date.to_datetime(time)).ok()
 }
 
 fn kind_of(value: &Value) -> &'static str {
@@ -205,17 +294,50 @@ mod tests {
     }
 
     #[test]
+    fn us_times_and_their_edges() {
+        let t = |text: &str| utc_time(text).map(|t| t.to_string());
+        assert_eq!(t("9/19/2023, 1:42:37.848 PM").as_deref(), Some("2023-09-19T13:42:37.848Z"));
+        assert_eq!(t("9/19/2023, 12:00:00 AM").as_deref(), Some("2023-09-19T00:00:00Z"));
+        assert_eq!(t("9/19/2023, 12:59:59 PM").as_deref(), Some("2023-09-19T12:59:59Z"));
+        assert_eq!(t("9/19/2023, 11:00:00 PM").as_deref(), Some("2023-09-19T23:00:00Z"));
+        assert_eq!(t("2026-05-04T10:00:00.0000000Z").as_deref(), Some("2026-05-04T10:00:00Z"));
+        for bad in [
+            "9/19/2023, 0:00:00 AM",
+            "9/19/2023, 13:00:00 PM",
+            "2/30/2023, 1:00:00 AM",
+            "9/19/2023, 1:00:00",
+            "9/19/2023, 1:00:00.x AM",
+            "today",
+        ] {
+            assert_eq!(t(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
     fn a_record_that_is_not_an_object_is_an_error() {
         assert!(from_json(&json!([1])).unwrap_err().contains("not an array"));
     }
 }
 
-/// Reads an export record by record: CSV (when it starts with neither `{` nor `[`), or JSON of any shape: a `{"value": [...]}` page (or
-/// several, concatenated), a `{"records": [...]}` batch, a JSON array, or one object per line.
-/// Only the current record is held. `each` gets the record's number (from 1) and the record or
-/// why it is not one; a syntax error ends the file (the rest can't be placed) with its line.
-pub fn read<R: std::io::BufRead>(mut reader: R, each: &mut dyn FnMut(usize, Result<Signin, String>)) {
-    let mut n = 0;
+/// What the reader hands on for each record, numbered from 1 in the file's order: the sign-in,
+/// `None` for a record the caller's filter let it skip unread (checked to be JSON and counted),
+/// or why it is not a sign-in record.
+pub type Each<'a> = dyn FnMut(usize, Result<Option<Signin>, String>) + 'a;
+
+/// The longest line read as one record in one-record-per-line input; a longer first line makes
+/// the file read as one JSON stream instead (a `records` batch on one line), so memory stays
+/// bounded either way.
+const LINE_LIMIT: usize = 4 << 20;
+
+/// Reads an export record by record: CSV (when it starts with neither `{` nor `[`), or JSON of
+/// any shape: a `{"value": [...]}` page (or several, concatenated), a `{"records": [...]}` batch,
+/// a JSON array, or one object per line. Only the current record is held. When the first line is
+/// a whole JSON value the input is one record (or page) per line: each line is read on its own,
+/// so a bad line is an error for that record and the next lines are still read, and a record
+/// is handed on as soon as its line ends (`tail -f`). Otherwise a syntax error ends the file
+/// (the rest can't be placed) with its line. `wanted` sees a line's raw bytes: `false` lets the
+/// reader skip the line without building its records.
+pub fn read<R: BufRead>(mut reader: R, wanted: &dyn Fn(&[u8]) -> bool, each: &mut Each) {
     let first = loop {
         match reader.fill_buf() {
             Ok([]) => return,
@@ -240,9 +362,32 @@ pub fn read<R: std::io::BufRead>(mut reader: R, each: &mut dyn FnMut(usize, Resu
         }
         return read_csv(reader, each);
     }
-    let mut de = serde_json::Deserializer::from_reader(reader);
+    let mut line = Vec::new();
+    if let Err(e) = (&mut reader).take(LINE_LIMIT as u64).read_until(b'\n', &mut line) {
+        return each(1, Err(format!("read error: {e}")));
+    }
+    let whole_line = line.ends_with(b"\n") || line.len() < LINE_LIMIT;
+    if whole_line && serde_json::from_slice::<IgnoredAny>(&line).is_ok() {
+        return read_lines(line, reader, wanted, each);
+    }
+    let mut n = 0;
+    // One record is held at a time: a record past the limit (a string that never ends) is an
+    // error, not the rest of the stream held.
+    let since = std::rc::Rc::new(std::cell::Cell::new(0));
+    let bounded = Bounded {
+        inner: std::io::Cursor::new(line).chain(reader),
+        since: since.clone(),
+        limit: RECORD_LIMIT,
+        what: "a JSON record longer than 16 MiB",
+    };
+    // A BufReader: std reads its bytes one by one without a call through `Read` each.
+    let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(1 << 16, bounded));
+    let mut each = |n, record| {
+        since.set(0);
+        each(n, record);
+    };
     loop {
-        let result = serde::de::DeserializeSeed::deserialize(Top { n: &mut n, each: &mut *each }, &mut de);
+        let result = DeserializeSeed::deserialize(Top { n: &mut n, skip: false, each: &mut each }, &mut de);
         if let Err(e) = result {
             n += 1;
             return each(n, Err(format!("not valid JSON at line {}, column {}: {e}", e.line(), e.column())));
@@ -254,114 +399,160 @@ pub fn read<R: std::io::BufRead>(mut reader: R, each: &mut dyn FnMut(usize, Resu
     }
 }
 
-/// Reads a CSV export (Log Analytics or the admin center's download): a header row, then one
-/// record per row (quoted fields may span lines). A header without an application-id column is
-/// an error for the file: every row would be judged without the app it concerns.
-fn read_csv<R: std::io::BufRead>(mut reader: R, each: &mut dyn FnMut(usize, Result<Signin, String>)) {
-    let mut line = 1;
-    let header = match csv_row(&mut reader, &mut line) {
-        Ok(Some(row)) => row,
-        Ok(None) => return,
-        Err(e) => return each(1, Err(e)),
+/// One record (or page) per line, `line` the first; see [`read`].
+fn read_lines<R: BufRead>(mut line: Vec<u8>, mut reader: R, wanted: &dyn Fn(&[u8]) -> bool, each: &mut Each) {
+    let (mut n, mut number) = (0, 0);
+    loop {
+        number += 1;
+        let too_long = line.len() >= LINE_LIMIT && !line.ends_with(b"\n");
+        if too_long {
+            n += 1;
+            each(n, Err(format!("line {number}: longer than {} MiB", LINE_LIMIT >> 20)));
+            // The rest of the line is not a record of its own.
+            if let Err(e) = reader.skip_until(b'\n') {
+                return each(n + 1, Err(format!("read error: {e}")));
+            }
+        } else if !line.trim_ascii().is_empty() {
+            let skip = !wanted(&line);
+            let mut de = serde_json::Deserializer::from_slice(&line);
+            let result = DeserializeSeed::deserialize(Top { n: &mut n, skip, each: &mut *each }, &mut de)
+                .and_then(|()| de.end());
+            if let Err(e) = result {
+                n += 1;
+                // serde_json's position is within the line: the file's line is given instead.
+                let why = e.to_string();
+                let why = why.rsplit_once(" at line ").map_or(why.as_str(), |(why, _)| why);
+                each(n, Err(format!("not valid JSON at line {number}, column {}: {why}", e.column())));
+            }
+        }
+        line.clear();
+        match (&mut reader).take(LINE_LIMIT as u64).read_until(b'\n', &mut line) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e) => return each(n + 1, Err(format!("read error: {e}"))),
+        }
+    }
+}
+
+/// Reads a CSV export (Log Analytics or the admin center's download) with the `csv` crate: a
+/// header row, then one record per row (RFC 4180 quoting: fields spanning lines, doubled
+/// quotes; a UTF-8 BOM). A header without an application-id column is an error for the file:
+/// every row would be judged without the app it concerns. A row of another length than the
+/// header is an error for that record, naming its line; reading goes on.
+fn read_csv<R: BufRead>(reader: R, each: &mut Each) {
+    let since = std::rc::Rc::new(std::cell::Cell::new(0));
+    let mut csv = csv::ReaderBuilder::new().flexible(true).has_headers(false).from_reader(Bounded {
+        inner: reader,
+        since: since.clone(),
+        limit: CSV_RECORD_LIMIT,
+        what: "a CSV record longer than 1 MiB (a quote never closed?)",
+    });
+    let mut row = csv::ByteRecord::new();
+    let header = match csv.read_byte_record(&mut row) {
+        Ok(true) => row.clone(),
+        Ok(false) => return,
+        Err(e) => return each(1, Err(csv_error(&e))),
     };
-    let header: Vec<String> = header.into_iter().map(|h| h.trim_start_matches('\u{feff}').to_owned()).collect();
-    if !header.iter().any(|h| matches!(key(h).as_str(), "appid" | "applicationid")) {
+    let header: Vec<String> = match header.iter().map(|h| std::str::from_utf8(h).map(str::to_owned)).collect() {
+        Ok(header) => header,
+        Err(_) => return each(1, Err("line 1: the CSV header is not UTF-8 text".into())),
+    };
+    if !header.iter().any(|h| is_key(h, "appid") || is_key(h, "applicationid")) {
         return each(1, Err("CSV without an AppId or Application ID column: not a sign-in export".into()));
     }
     let mut n = 0;
     loop {
-        let at = line;
-        match csv_row(&mut reader, &mut line) {
-            Ok(None) => return,
-            Ok(Some(row)) if row.len() != header.len() => {
-                n += 1;
-                each(n, Err(format!("line {at}: {} fields where the header has {}", row.len(), header.len())));
-            }
-            Ok(Some(row)) => {
-                n += 1;
-                let map = header.iter().cloned().zip(row.into_iter().map(Value::String)).collect();
-                each(n, from_json(&Value::Object(map)));
-            }
-            Err(e) => return each(n + 1, Err(e)),
+        since.set(0);
+        match csv.read_byte_record(&mut row) {
+            Ok(false) => return,
+            Err(e) => return each(n + 1, Err(csv_error(&e))),
+            Ok(true) => {}
+        }
+        let line = row.position().map_or(0, csv::Position::line);
+        // A blank line between rows is no record.
+        if row.len() == 1 && row[0].is_empty() {
+            continue;
+        }
+        n += 1;
+        if row.len() != header.len() {
+            each(n, Err(format!("line {line}: {} fields where the header has {}", row.len(), header.len())));
+            continue;
+        }
+        let fields: Result<Map<String, Value>, _> = header
+            .iter()
+            .zip(row.iter())
+            .map(|(name, field)| std::str::from_utf8(field).map(|f| (name.clone(), Value::String(f.to_owned()))))
+            .collect();
+        match fields {
+            Ok(map) => each(n, from_json(&Value::Object(map)).map(Some)),
+            Err(_) => each(n, Err(format!("line {line}: not UTF-8 text"))),
         }
     }
 }
 
-/// One CSV row (RFC 4180: `"` quotes, `""` inside quotes), `None` at the end; counts lines.
-fn csv_row<R: std::io::BufRead>(reader: &mut R, line: &mut usize) -> Result<Option<Vec<String>>, String> {
-    const LIMIT: usize = 1 << 20;
-    let mut fields = Vec::new();
-    let mut field = Vec::new();
-    let mut quoted = false;
-    let mut raw = Vec::new();
-    loop {
-        raw.clear();
-        let read = std::io::BufRead::read_until(&mut std::io::Read::take(&mut *reader, LIMIT as u64), b'\n', &mut raw)
-            .map_err(|e| format!("read error: {e}"))?;
-        if read == 0 {
-            if quoted {
-                return Err(format!("line {line}: a quoted field is not closed"));
-            }
-            if fields.is_empty() && field.is_empty() {
-                return Ok(None);
-            }
-            break;
+fn csv_error(e: &csv::Error) -> String {
+    let line = e.position().map_or(String::new(), |p| format!("line {}: ", p.line()));
+    format!("{line}{e}")
+}
+
+/// The longest CSV record read: the `csv` crate holds a whole record, so a quote never closed
+/// would otherwise hold the rest of the file.
+const CSV_RECORD_LIMIT: usize = 1 << 20;
+
+/// The longest record of a JSON stream (a batch or page not read line by line).
+const RECORD_LIMIT: usize = 16 << 20;
+
+/// Counts the bytes read since the last record (the reader resets `since`) and fails past
+/// `limit` (plus the parser's buffer).
+struct Bounded<R> {
+    inner: R,
+    since: std::rc::Rc<std::cell::Cell<usize>>,
+    limit: usize,
+    what: &'static str,
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.since.get() > self.limit {
+            return Err(std::io::Error::other(self.what));
         }
-        *line += 1;
-        let mut bytes = raw.iter().copied().peekable();
-        while let Some(b) = bytes.next() {
-            match (quoted, b) {
-                (true, b'"') if bytes.peek() == Some(&b'"') => {
-                    bytes.next();
-                    field.push(b'"');
-                }
-                (true, b'"') => quoted = false,
-                (false, b'"') => quoted = true,
-                (false, b',') => fields.push(std::mem::take(&mut field)),
-                (false, b'\n' | b'\r') => {}
-                (_, b) => field.push(b),
-            }
-            if field.len() > LIMIT {
-                return Err(format!("line {line}: a field longer than 1 MiB"));
-            }
-        }
-        if !quoted {
-            if fields.is_empty() && field.is_empty() {
-                continue; // a blank line
-            }
-            break;
-        }
+        let read = self.inner.read(buf)?;
+        self.since.set(self.since.get() + read);
+        Ok(read)
     }
-    fields.push(field);
-    fields
-        .into_iter()
-        .map(|f| String::from_utf8(f).map_err(|_| format!("line {}: not UTF-8 text", *line - 1)))
-        .collect::<Result<_, _>>()
-        .map(Some)
 }
 
 /// One top-level value: an array of records, a page or batch holding one, or a record.
-struct Top<'a> {
+struct Top<'a, 'e> {
     n: &'a mut usize,
-    each: &'a mut dyn FnMut(usize, Result<Signin, String>),
+    /// Count the records without building them (the caller does not want them).
+    skip: bool,
+    each: &'a mut Each<'e>,
 }
 
-impl<'de> serde::de::DeserializeSeed<'de> for Top<'_> {
+impl<'de> DeserializeSeed<'de> for Top<'_, '_> {
     type Value = ();
     fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
         de.deserialize_any(self)
     }
 }
 
-impl<'de> serde::de::Visitor<'de> for Top<'_> {
+impl<'de> serde::de::Visitor<'de> for Top<'_, '_> {
     type Value = ();
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("a sign-in record, an array of them, or a value/records page")
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if self.skip {
+            while let Some(kind) = seq.next_element::<SkipRecord>()? {
+                *self.n += 1;
+                (self.each)(*self.n, kind.0.map_or(Ok(None), |kind| Err(not_an_object(kind))));
+            }
+            return Ok(());
+        }
         while let Some(record) = seq.next_element::<Value>()? {
             *self.n += 1;
-            (self.each)(*self.n, from_json(&record));
+            (self.each)(*self.n, from_json(&record).map(Some));
         }
         Ok(())
     }
@@ -371,14 +562,17 @@ impl<'de> serde::de::Visitor<'de> for Top<'_> {
         while let Some(name) = map.next_key::<String>()? {
             if (name == "value" || name == "records") && !paged {
                 paged = true;
-                map.next_value_seed(Top { n: &mut *self.n, each: &mut *self.each })?;
+                map.next_value_seed(Top { n: &mut *self.n, skip: self.skip, each: &mut *self.each })?;
+            } else if self.skip {
+                map.next_value::<IgnoredAny>()?;
             } else {
                 rest.insert(name, map.next_value()?);
             }
         }
         if !paged {
             *self.n += 1;
-            (self.each)(*self.n, from_json(&Value::Object(rest)));
+            let record = if self.skip { Ok(None) } else { from_json(&Value::Object(rest)).map(Some) };
+            (self.each)(*self.n, record);
         }
         Ok(())
     }
@@ -402,11 +596,59 @@ impl<'de> serde::de::Visitor<'de> for Top<'_> {
     }
 }
 
-impl Top<'_> {
+impl Top<'_, '_> {
     fn other<E>(self, what: &str) -> Result<(), E> {
         *self.n += 1;
-        (self.each)(*self.n, Err(format!("a sign-in record is a JSON object, not {what}")));
+        (self.each)(*self.n, Err(not_an_object(what)));
         Ok(())
+    }
+}
+
+fn not_an_object(what: &str) -> String {
+    format!("a sign-in record is a JSON object, not {what}")
+}
+
+/// A record read only to be counted: `Some(kind)` when it is not an object.
+struct SkipRecord(Option<&'static str>);
+
+impl<'de> serde::Deserialize<'de> for SkipRecord {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        de.deserialize_any(SkipRecordVisitor)
+    }
+}
+
+struct SkipRecordVisitor;
+
+impl<'de> serde::de::Visitor<'de> for SkipRecordVisitor {
+    type Value = SkipRecord;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a sign-in record")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<SkipRecord, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(SkipRecord(None))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<SkipRecord, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(SkipRecord(Some("an array")))
+    }
+    fn visit_str<E>(self, _: &str) -> Result<SkipRecord, E> {
+        Ok(SkipRecord(Some("a string")))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<SkipRecord, E> {
+        Ok(SkipRecord(Some("a number")))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<SkipRecord, E> {
+        Ok(SkipRecord(Some("a number")))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<SkipRecord, E> {
+        Ok(SkipRecord(Some("a number")))
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<SkipRecord, E> {
+        Ok(SkipRecord(Some("a boolean")))
+    }
+    fn visit_unit<E>(self) -> Result<SkipRecord, E> {
+        Ok(SkipRecord(Some("null")))
     }
 }
 
@@ -415,7 +657,7 @@ mod stream_tests {
 
     fn read(text: &str) -> Vec<(usize, Result<Option<String>, String>)> {
         let mut out = Vec::new();
-        super::read(text.as_bytes(), &mut |n, r| out.push((n, r.map(|s| s.app_id))));
+        super::read(text.as_bytes(), &|_| true, &mut |n, r| out.push((n, r.map(|s| s.unwrap().app_id))));
         out
     }
 
@@ -430,6 +672,25 @@ mod stream_tests {
     }
 
     #[test]
+    fn lines_skipped_unread_are_still_checked_and_counted() {
+        let mut got = Vec::new();
+        let text = "{\"value\":[{\"appId\":\"a\"},{\"appId\":\"b\"}]}\n{\"appId\":\n\n{\"appId\":\"c\"}\n[1]\n";
+        super::read(text.as_bytes(), &|_| false, &mut |n, r| got.push((n, r.map(|s| s.is_some()))));
+        assert!(matches!(&got[2], (3, Err(e)) if e.contains("line 2")), "{got:?}");
+        assert!(matches!(&got[4], (5, Err(e)) if e.contains("not a number")), "{got:?}");
+        assert_eq!([got[0].clone(), got[1].clone(), got[3].clone()], [(1, Ok(false)), (2, Ok(false)), (4, Ok(false))]);
+    }
+
+    #[test]
+    fn a_record_past_the_limit_ends_a_stream_with_an_error() {
+        let mut text = b"{\"records\":[{\"appId\":\"a\"},{\"appId\":\"".to_vec();
+        text.resize(20 << 20, b'x');
+        let mut got = Vec::new();
+        super::read(&text[..], &|_| true, &mut |n, r| got.push((n, r.map(|_| ()))));
+        assert!(matches!(&got[..], [(1, Ok(())), (2, Err(e))] if e.contains("longer than 16 MiB")), "{got:?}");
+    }
+
+    #[test]
     fn csv_exports() {
         let portal = "\u{feff}Date (UTC),Application ID,Status,Authentication requirement\n\
                       2026-05-04T09:12:00Z,a,Success,Single-factor authentication\n\n\
@@ -437,8 +698,14 @@ mod stream_tests {
         assert_eq!(read(portal), vec![(1, Ok(Some("a".into()))), (2, Ok(Some("b".into())))]);
         let got = read("AppId,ResultType\na,0,extra\n");
         assert!(matches!(&got[0], (1, Err(e)) if e.contains("line 2")), "{got:?}");
-        let got = read("AppId\n\"open\n");
-        assert!(matches!(&got[0], (1, Err(e)) if e.contains("not closed")), "{got:?}");
+        // A quote never closed takes the rest of the file into its row: one field short.
+        let got = read("AppId,ResultType\n\"open,0\na,0\n");
+        assert!(matches!(&got[0], (1, Err(e)) if e.contains("line 2: 1 fields")), "{got:?}");
+        let mut flood = b"AppId,ResultType\n\"".to_vec();
+        flood.resize(3 << 20, b'x');
+        let mut got = Vec::new();
+        super::read(&flood[..], &|_| true, &mut |n, r| got.push((n, r.map(|_| ()))));
+        assert!(matches!(&got[..], [(1, Err(e))] if e.contains("longer than 1 MiB")), "{got:?}");
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! The finding codes: the one vocabulary of what can be wrong with a token (`findings[].code` in
-//! the result object). The kebab-case strings are a contract; the level, where a code always has
+//! The finding codes: the one vocabulary of what can be wrong with a token or a sign-in
+//! (`findings[].code` in the result object). The kebab-case strings are a contract; the level, where a code always has
 //! one, and the one-line meaning (for the reference documentation) are written here once.
 
 use serde::{Serialize, Serializer};
@@ -35,11 +35,18 @@ pub enum Code {
     NotVerified,
     IssuerMismatch,
     AudienceMismatch,
+    SigninMfaRequired,
+    SigninMfaNotRegistered,
+    SigninMfaExpired,
+    SigninSingleFactor,
+    SigninNonInteractive,
+    SigninConditionalAccessNotApplied,
+    SigninFederatedNoMfa,
 }
 
 impl Code {
     /// Every code, in the order of the reference documentation.
-    pub const ALL: [Code; 27] = [
+    pub const ALL: [Code; 34] = [
         Code::Expired,
         Code::NotYetValid,
         Code::NoExp,
@@ -67,6 +74,13 @@ impl Code {
         Code::NotVerified,
         Code::IssuerMismatch,
         Code::AudienceMismatch,
+        Code::SigninMfaRequired,
+        Code::SigninMfaNotRegistered,
+        Code::SigninMfaExpired,
+        Code::SigninSingleFactor,
+        Code::SigninNonInteractive,
+        Code::SigninConditionalAccessNotApplied,
+        Code::SigninFederatedNoMfa,
     ];
 
     /// The kebab-case code of the result object.
@@ -136,6 +150,30 @@ impl Code {
             Code::AudienceMismatch => {
                 ("audience-mismatch", Some(Error), "the audience is not the one --audience requires")
             }
+            // `signins`: the likely cause of a sign-in Partner Center would refuse.
+            Code::SigninMfaRequired => {
+                ("signin-mfa-required", Some(Hint), "the sign-in stopped because MFA was required and not completed")
+            }
+            Code::SigninMfaNotRegistered => {
+                ("signin-mfa-not-registered", Some(Hint), "the user has no MFA method registered")
+            }
+            Code::SigninMfaExpired => {
+                ("signin-mfa-expired", Some(Hint), "an earlier MFA expired (sign-in frequency or remember-MFA)")
+            }
+            Code::SigninSingleFactor => {
+                ("signin-single-factor", Some(Hint), "a successful sign-in that satisfied one factor only")
+            }
+            Code::SigninNonInteractive => {
+                ("signin-non-interactive", Some(Hint), "a non-interactive flow redeemed a session without MFA")
+            }
+            Code::SigninConditionalAccessNotApplied => (
+                "signin-conditional-access-not-applied",
+                Some(Hint),
+                "no Conditional Access policy asked for MFA on the sign-in",
+            ),
+            Code::SigninFederatedNoMfa => {
+                ("signin-federated-no-mfa", Some(Hint), "a federated identity provider did not relay MFA")
+            }
         }
     }
 }
@@ -189,8 +227,15 @@ mod tests {
             Code::NotVerified => 24,
             Code::IssuerMismatch => 25,
             Code::AudienceMismatch => 26,
+            Code::SigninMfaRequired => 27,
+            Code::SigninMfaNotRegistered => 28,
+            Code::SigninMfaExpired => 29,
+            Code::SigninSingleFactor => 30,
+            Code::SigninNonInteractive => 31,
+            Code::SigninConditionalAccessNotApplied => 32,
+            Code::SigninFederatedNoMfa => 33,
         };
-        let arms = 27;
+        let arms = 34;
         assert_eq!(Code::ALL.len(), arms);
         for (i, code) in Code::ALL.into_iter().enumerate() {
             assert_eq!(position(code), i, "{code}");

@@ -8,6 +8,7 @@ pub mod classify;
 pub mod code;
 pub mod entra;
 pub mod explain;
+pub mod hint;
 pub mod outcome;
 pub mod roles;
 pub mod signin;

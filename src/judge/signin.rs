@@ -3,6 +3,9 @@
 //! the fields that decided (`reason`) and a hint for every `missing` and `required`.
 
 use crate::input::signins::Signin;
+use crate::judge::code::Code;
+use crate::judge::hint;
+use crate::judge::verdict::Finding;
 use serde::Serialize;
 
 /// Partner Center's application (resource) id.
@@ -36,39 +39,19 @@ impl SigninMfa {
     }
 }
 
-/// A hint on a refused sign-in: its likely cause and the fix.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SigninFinding {
-    pub code: &'static str,
-    pub level: &'static str,
-    pub message: String,
-}
-
 /// The decision on one record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
     pub mfa: SigninMfa,
     pub reason: String,
-    pub findings: Vec<SigninFinding>,
+    pub findings: Vec<Finding>,
 }
 
 /// AADSTS codes of a sign-in stopped because MFA was required, expired or not registered.
 const MFA_REQUIRED_CODES: [i64; 5] = [50074, 50076, 50078, 50079, 500121];
 
-/// The finding codes of sign-in hints (`findings[].code`), in documentation order.
-pub const CODES: [(&str, &str); 7] = [
-    ("signin-mfa-required", "the sign-in stopped because MFA was required and not completed"),
-    ("signin-mfa-not-registered", "the user has no MFA method registered"),
-    ("signin-mfa-expired", "an earlier MFA expired (sign-in frequency or remember-MFA)"),
-    ("signin-single-factor", "a successful sign-in that satisfied one factor only"),
-    ("signin-non-interactive", "a non-interactive flow redeemed a session without MFA"),
-    ("signin-conditional-access-not-applied", "no Conditional Access policy applied to the sign-in"),
-    ("signin-federated-no-mfa", "a federated identity provider did not relay MFA"),
-];
-
-fn hint(code: &'static str, message: impl Into<String>) -> SigninFinding {
-    debug_assert!(CODES.iter().any(|(c, _)| *c == code));
-    SigninFinding { code, level: "hint", message: message.into() }
+fn hint(code: Code, message: impl Into<String>) -> Finding {
+    Finding::new(code, message.into())
 }
 
 /// Letters and digits only, lower case: every export spells values its own way
@@ -174,21 +157,22 @@ fn required(s: &Signin, reason: String, code: i64) -> Decision {
     const FIX: &str = "The fix is the sign-in, not the token: no token was issued";
     let finding = match code {
         50079 => hint(
-            "signin-mfa-not-registered",
+            Code::SigninMfaNotRegistered,
             format!(
                 "AADSTS50079: the user must register an MFA method before signing in. Register one (https://aka.ms/mfasetup), then sign in interactively. {FIX}"
             ),
         ),
         50078 => hint(
-            "signin-mfa-expired",
+            Code::SigninMfaExpired,
             format!(
                 "AADSTS50078: the earlier MFA expired under sign-in frequency or remember-MFA settings. Sign in interactively and complete MFA again. {FIX}"
             ),
         ),
         _ => hint(
-            "signin-mfa-required",
+            Code::SigninMfaRequired,
             format!(
-                "MFA was required and not completed. Sign in with an interactive flow (authorization code) and complete the MFA prompt; a non-interactive flow (refresh token, password grant) cannot prompt. {FIX}"
+                "MFA was required and not completed, and a non-interactive flow (refresh token, password grant) cannot prompt for it. {}, and complete the MFA prompt. {FIX}",
+                hint::INTERACTIVE_FLOW
             ),
         ),
     };
@@ -197,27 +181,30 @@ fn required(s: &Signin, reason: String, code: i64) -> Decision {
     Decision { mfa: SigninMfa::Required, reason, findings }
 }
 
-fn missing_hints(s: &Signin, by_claim: bool) -> Vec<SigninFinding> {
+fn missing_hints(s: &Signin, by_claim: bool) -> Vec<Finding> {
     let mut findings = vec![hint(
-        "signin-single-factor",
+        Code::SigninSingleFactor,
         "the sign-in succeeded with one factor: the token it issued has no mfa in amr, and Partner Center will answer 401 (900421)",
     )];
     let non_interactive =
         s.is_interactive == Some(false) || lower(s.signin_type.as_deref()).contains("noninteractive") || by_claim;
     if non_interactive {
         findings.push(hint(
-            "signin-non-interactive",
-            "a non-interactive flow (a refresh token redeemed, or the password grant) cannot prompt for MFA, and the session it used had none. Sign in interactively (authorization code) with MFA, then keep the refresh token that flow returns",
+            Code::SigninNonInteractive,
+            format!(
+                "a non-interactive flow (a refresh token redeemed, or the password grant) cannot prompt for MFA, and the session it used had none. {}, then keep the refresh token that flow returns",
+                hint::INTERACTIVE_FLOW
+            ),
         ));
     }
     if lower(s.conditional_access_status.as_deref()) == "notapplied" {
         findings.push(hint(
-            "signin-conditional-access-not-applied",
+            Code::SigninConditionalAccessNotApplied,
             "no Conditional Access policy applied (conditionalAccessStatus notApplied): require MFA for this user and for Partner Center (or all cloud apps) in Conditional Access",
         ));
     } else if !non_interactive {
         findings.push(hint(
-            "signin-conditional-access-not-applied",
+            Code::SigninConditionalAccessNotApplied,
             "nothing asked for a second factor: require MFA for this user and app with Conditional Access; if an earlier MFA was expected to carry over, remember-MFA or sign-in frequency may have lapsed",
         ));
     }
@@ -225,12 +212,15 @@ fn missing_hints(s: &Signin, by_claim: bool) -> Vec<SigninFinding> {
     findings
 }
 
-fn federated(s: &Signin, findings: &mut Vec<SigninFinding>) {
+fn federated(s: &Signin, findings: &mut Vec<Finding>) {
     let issuer = lower(s.token_issuer_type.as_deref());
     if issuer.contains("federation") || issuer.contains("adfs") {
         findings.push(hint(
-            "signin-federated-no-mfa",
-            "the user signs in through a federated identity provider, which did not relay that MFA happened: configure it to send the authnmethodsreferences claim with http://schemas.microsoft.com/claims/multipleauthn, or enforce MFA in Entra ID",
+            Code::SigninFederatedNoMfa,
+            format!(
+                "the user signs in through a federated identity provider: {}, or enforce MFA in Entra ID",
+                hint::FEDERATED_NO_RELAY
+            ),
         ));
     }
 }
@@ -260,7 +250,7 @@ mod tests {
     }
 
     fn codes(d: &Decision) -> Vec<&str> {
-        d.findings.iter().map(|f| f.code).collect()
+        d.findings.iter().map(|f| f.code.as_str()).collect()
     }
 
     #[test]
@@ -383,5 +373,50 @@ impl Resource {
             }
             Resource::Id(want) => id.eq_ignore_ascii_case(want) || name.eq_ignore_ascii_case(want),
         }
+    }
+
+    /// Whether a record's raw JSON text could be one [`Resource::matches`] accepts: `false` only
+    /// when it holds none of the names matched (in any case) and no `\u` escape that could spell
+    /// one. Lets the reader skip most of an export without building its records.
+    pub fn may_match(&self, raw: &[u8]) -> bool {
+        let names: &[&str] = match self {
+            Resource::Any => return true,
+            // "Microsoft Partner Center" holds "Partner Center".
+            Resource::PartnerCenter => &[PARTNER_CENTER_ID, "Partner Center"],
+            Resource::Id(want) => &[want.as_str()],
+        };
+        memchr::memmem::find(raw, b"\\u").is_some()
+            || names.iter().any(|name| contains_ignore_case(raw, name.as_bytes()))
+    }
+}
+
+fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
+    let Some(&first) = needle.first() else { return true };
+    let (lower, upper) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    let mut at = 0;
+    while let Some(i) = memchr::memchr2(lower, upper, &haystack[at..]) {
+        let start = at + i;
+        if haystack.get(start..start + needle.len()).is_some_and(|h| h.eq_ignore_ascii_case(needle)) {
+            return true;
+        }
+        at = start + 1;
+    }
+    false
+}
+
+#[cfg(test)]
+mod resource_tests {
+    use super::*;
+
+    #[test]
+    fn may_match_is_false_only_without_any_spelling_of_the_resource() {
+        let pc = Resource::PartnerCenter;
+        assert!(pc.may_match(br#"{"resourceId":"FA3D9A0C-3FB0-42CC-9193-47C7ECD2EDBD"}"#));
+        assert!(pc.may_match(br#"{"ResourceDisplayName":"microsoft partner center"}"#));
+        assert!(pc.may_match(br#"{"resourceId":"\u0066a3d9a0c-3fb0-42cc-9193-47c7ecd2edbd"}"#));
+        assert!(!pc.may_match(br#"{"resourceId":"00000003-0000-0000-c000-000000000000","x":"Partner Centre"}"#));
+        assert!(Resource::Any.may_match(b"{}"));
+        assert!(Resource::parse("Graph").may_match(b"{\"r\":\"Microsoft GRAPH\"}"));
+        assert!(!Resource::parse("Graph").may_match(b"{}"));
     }
 }

@@ -5,6 +5,7 @@ use crate::clock;
 use crate::judge::acceptance::{self, PartnerCenter, Refusal};
 use crate::judge::classify::{Classification, Kind};
 use crate::judge::code::{Code, Level};
+use crate::judge::hint;
 use crate::token::audience;
 use crate::token::claims::{Amr, Claims, Header, TokenType};
 use crate::token::keys::Keys;
@@ -211,7 +212,7 @@ pub struct Finding {
 
 impl Finding {
     /// A finding of a code that always has one level.
-    fn new(code: Code, message: String) -> Finding {
+    pub(crate) fn new(code: Code, message: String) -> Finding {
         let level = code.level().expect("a code of one level");
         Finding { code, level, message }
     }
@@ -638,21 +639,22 @@ fn method_findings(methods: &[&str], add: &mut impl FnMut(Code, String)) {
     if methods.iter().all(|m| *m == "pwd") {
         add(
             Code::PasswordOnly,
-            "amr is only [\"pwd\"]: a non-interactive flow (resource-owner password credentials) cannot \
-             prompt for MFA, or MFA is not enforced for this user. Switch to an interactive flow \
-             (OpenID Connect / authorization code) with an MFA-enabled account; the user can register \
-             for MFA when prompted"
-                .into(),
+            format!(
+                "amr is only [\"pwd\"]: a non-interactive flow (resource-owner password credentials) cannot \
+                 prompt for MFA, or MFA is not enforced for this user. {}; the user can register \
+                 for MFA when prompted",
+                hint::INTERACTIVE_FLOW
+            ),
         );
     }
     if methods.contains(&"fed") {
         add(
             Code::FederatedNoMfa,
-            "amr has fed but not mfa: the federated identity provider did not relay that MFA happened. \
-             Configure it to send the authnmethodsreferences claim with \
-             http://schemas.microsoft.com/claims/multipleauthn; if it cannot, this is a valid reason \
-             for a technical-exception request"
-                .into(),
+            format!(
+                "amr has fed but not mfa: {}; if it cannot, this is a valid reason for a \
+                 technical-exception request",
+                hint::FEDERATED_NO_RELAY
+            ),
         );
     }
     if methods.contains(&"wia") {

@@ -4,9 +4,9 @@
 use crate::exit_status::ExitStatus;
 use crate::input::signins::Signin;
 use crate::judge::signin::{Decision, SigninMfa};
+use crate::report::summary::SigninSummary;
 use crate::report::{Format, redact, sanitize};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 /// One record's result: its decision, or why it is not a sign-in record.
@@ -17,22 +17,12 @@ pub struct Record<'a> {
     pub error: Option<&'a str>,
 }
 
-/// Per application and user: sign-ins, satisfied, missing, required, last seen.
-#[derive(Default)]
-struct Row {
-    signins: usize,
-    satisfied: usize,
-    missing: usize,
-    required: usize,
-    last_seen: String,
-}
-
 pub struct SigninPrinter<W: Write> {
     out: W,
     format: Format,
     quiet: bool,
     redact: bool,
-    summary: Option<BTreeMap<(String, String), Row>>,
+    summary: Option<SigninSummary>,
     judged: usize,
     refused: usize,
     skipped: usize,
@@ -42,7 +32,7 @@ pub struct SigninPrinter<W: Write> {
 
 impl<W: Write> SigninPrinter<W> {
     pub fn new(out: W, format: Format, quiet: bool, redact: bool, summary: bool) -> Self {
-        let summary = summary.then(BTreeMap::new);
+        let summary = summary.then(SigninSummary::default);
         SigninPrinter {
             out,
             format,
@@ -86,6 +76,9 @@ impl<W: Write> SigninPrinter<W> {
 
     pub fn skipped(&mut self) {
         self.skipped += 1;
+        if let Some(summary) = self.summary.as_mut() {
+            summary.skip();
+        }
     }
 
     pub fn record(&mut self, r: &Record) -> io::Result<()> {
@@ -101,16 +94,7 @@ impl<W: Write> SigninPrinter<W> {
                 Some(u) if self.redact => redact::digest(&Value::String(u.clone())),
                 other => other.clone().unwrap_or_default(),
             };
-            let row = summary.entry((s.app_id.clone().unwrap_or_default(), user)).or_default();
-            row.signins += 1;
-            row.satisfied += usize::from(d.mfa == SigninMfa::Satisfied);
-            row.missing += usize::from(d.mfa == SigninMfa::Missing);
-            row.required += usize::from(d.mfa == SigninMfa::Required);
-            if let Some(time) = &s.time
-                && *time > row.last_seen
-            {
-                row.last_seen.clone_from(time);
-            }
+            summary.add(s.app_id.as_deref().unwrap_or_default(), &user, d.mfa, s.time.as_deref());
         }
         if self.quiet {
             return Ok(());
@@ -143,7 +127,7 @@ impl<W: Write> SigninPrinter<W> {
                 };
                 writeln!(self.out, "{}", sanitize::printable(&line))?;
                 for f in r.decision.map(|d| d.findings.as_slice()).unwrap_or_default() {
-                    writeln!(self.out, "    {} {}: {}", f.level, f.code, sanitize::printable(&f.message))?;
+                    writeln!(self.out, "    {} {}: {}", f.level.as_str(), f.code, sanitize::printable(&f.message))?;
                 }
             }
             Format::Github => {
@@ -203,22 +187,15 @@ impl<W: Write> SigninPrinter<W> {
                 _ => {}
             }
         }
-        self.out.flush()?;
         if let Some(summary) = &self.summary {
-            let mut err = io::stderr().lock();
-            writeln!(
-                err,
-                "{:<38} {:<32} {:>8} {:>9} {:>7} {:>8}  last seen",
-                "application", "user", "sign-ins", "satisfied", "missing", "required"
-            )?;
-            for ((app, user), row) in summary {
-                let line = format!(
-                    "{app:<38} {user:<32} {:>8} {:>9} {:>7} {:>8}  {}",
-                    row.signins, row.satisfied, row.missing, row.required, row.last_seen
-                );
-                writeln!(err, "{}", sanitize::printable(&line))?;
+            // As `check` and `scan`: the last ndjson line, and the table on stderr.
+            if self.format == Format::Ndjson && !self.quiet {
+                summary.ndjson(&mut self.out)?;
             }
+            self.out.flush()?;
+            summary.text(&mut io::stderr().lock())?;
         }
+        self.out.flush()?;
         Ok(if self.errors > 0 {
             ExitStatus::Error
         } else if self.refused > 0 {

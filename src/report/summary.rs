@@ -6,6 +6,7 @@
 
 use crate::judge::Outcome;
 use crate::judge::classify::Kind;
+use crate::judge::signin::SigninMfa;
 use crate::judge::verdict::Mfa;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -113,11 +114,7 @@ impl Summary {
 
     /// The last ndjson line.
     pub fn ndjson<W: Write>(&self, out: &mut W) -> io::Result<()> {
-        #[derive(Serialize)]
-        struct Line<'s> {
-            summary: Report<'s>,
-        }
-        super::json::line(out, &Line { summary: self.report() })
+        summary_line(out, &self.report())
     }
 
     /// The table on stderr, for people.
@@ -143,5 +140,110 @@ impl Summary {
             "  app-only requests (MFA not required): {}; not decodable: {}",
             self.app_only, self.not_decodable
         )
+    }
+}
+
+/// `{"summary": …}`: the last ndjson line of `check`, `scan` and `signins` under `--summary`.
+fn summary_line<W: Write, T: Serialize>(out: &mut W, report: &T) -> io::Result<()> {
+    #[derive(Serialize)]
+    struct Line<'s, T> {
+        summary: &'s T,
+    }
+    super::json::line(out, &Line { summary: report })
+}
+
+/// `signins --summary`: per application and user, what their judged sign-ins to the resource
+/// showed (the shape of Partner Center's adoption report, from the sign-in logs). Whether a
+/// sign-in counts as satisfied, missing or required is its decision's `mfa`.
+#[derive(Debug, Default)]
+pub struct SigninSummary {
+    /// (application id, user) → the counts and the last time seen.
+    rows: BTreeMap<(String, String), SigninCounts>,
+    skipped: u64,
+}
+
+/// One row, in the field names of Partner Center's report where it has them.
+#[derive(Debug, Default, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SigninCounts {
+    sign_in_count: u64,
+    mfa_satisfied_count: u64,
+    mfa_missing_count: u64,
+    mfa_required_count: u64,
+    last_seen: Option<String>,
+}
+
+impl SigninSummary {
+    /// Counts one judged sign-in of `app` by `user` (already redacted when asked) at `time`.
+    pub fn add(&mut self, app: &str, user: &str, mfa: SigninMfa, time: Option<&str>) {
+        let row = self.rows.entry((app.to_owned(), user.to_owned())).or_default();
+        row.sign_in_count += 1;
+        row.mfa_satisfied_count += u64::from(mfa == SigninMfa::Satisfied);
+        row.mfa_missing_count += u64::from(mfa == SigninMfa::Missing);
+        row.mfa_required_count += u64::from(mfa == SigninMfa::Required);
+        // Times are RFC 3339 when the export's could be read: compare instants, not text.
+        let instant = |t: &str| t.parse::<jiff::Timestamp>().ok();
+        if let Some(time) = time
+            && row.last_seen.as_deref().is_none_or(|seen| match (instant(time), instant(seen)) {
+                (Some(t), Some(s)) => t > s,
+                _ => time > seen,
+            })
+        {
+            row.last_seen = Some(time.to_owned());
+        }
+    }
+
+    /// A sign-in to another resource, counted and not judged.
+    pub fn skip(&mut self) {
+        self.skipped += 1;
+    }
+
+    /// The last ndjson line.
+    pub fn ndjson<W: Write>(&self, out: &mut W) -> io::Result<()> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Row<'s> {
+            application_id: &'s str,
+            user: &'s str,
+            #[serde(flatten)]
+            counts: &'s SigninCounts,
+        }
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Report<'s> {
+            applications: Vec<Row<'s>>,
+            skipped_count: u64,
+        }
+        let applications =
+            self.rows.iter().map(|((app, user), counts)| Row { application_id: app, user, counts }).collect();
+        summary_line(out, &Report { applications, skipped_count: self.skipped })
+    }
+
+    /// The table on stderr, for people.
+    pub fn text<W: Write>(&self, out: &mut W) -> io::Result<()> {
+        writeln!(out, "mfacheck: MFA by application and user (judged sign-ins, as Partner Center reports it):")?;
+        if self.rows.is_empty() {
+            writeln!(out, "  no judged sign-in")?;
+        } else {
+            writeln!(
+                out,
+                "  {:<38} {:<32} {:>8} {:>9} {:>7} {:>8}  last seen",
+                "application", "user", "sign-ins", "satisfied", "missing", "required"
+            )?;
+        }
+        for ((app, user), row) in &self.rows {
+            let line = format!(
+                "  {:<38} {:<32} {:>8} {:>9} {:>7} {:>8}  {}",
+                if app.is_empty() { "(none)" } else { app },
+                if user.is_empty() { "(none)" } else { user },
+                row.sign_in_count,
+                row.mfa_satisfied_count,
+                row.mfa_missing_count,
+                row.mfa_required_count,
+                row.last_seen.as_deref().unwrap_or("")
+            );
+            writeln!(out, "{}", super::text::printable(&line))?;
+        }
+        writeln!(out, "  sign-ins to other resources (not judged): {}", self.skipped)
     }
 }

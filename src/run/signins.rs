@@ -3,7 +3,7 @@
 
 use crate::error::path_name;
 use crate::exit_status::ExitStatus;
-use crate::input::signins::{Signin, read};
+use crate::input::signins::{Export, Signin, read};
 use crate::judge::signin::{Resource, decide};
 use crate::report::signins::{Record, SigninPrinter};
 use std::fs::File;
@@ -14,6 +14,7 @@ use std::path::Path;
 pub fn run<W: io::Write>(
     paths: &[std::ffi::OsString],
     resource: &Resource,
+    forced: Option<Export>,
     mut printer: SigninPrinter<W>,
 ) -> io::Result<ExitStatus> {
     let stdin = [std::ffi::OsString::from("-")];
@@ -33,14 +34,34 @@ pub fn run<W: io::Write>(
         };
         let mut failed = Ok(());
         let mut seen = false;
-        read(reader, &mut |n, record: Result<Signin, String>| {
+        // With --input-format, the first record is read in full to check its spelling; a file
+        // of another format is one error, not a record-by-record misreading.
+        let checked = std::cell::Cell::new(forced.is_none());
+        let mut stopped = false;
+        let wanted = |raw: &[u8]| !checked.get() || resource.may_match(raw);
+        read(reader, &wanted, &mut |n, record: Result<Option<Signin>, String>| {
             seen = true;
-            if failed.is_err() {
+            if failed.is_err() || stopped {
                 return;
             }
             let source = format!("{name}:record-{n}");
+            if let (Some(forced), Ok(Some(Signin { export: Some(found), .. }))) = (forced, &record)
+                && !checked.get()
+            {
+                checked.set(true);
+                if !forced.accepts(*found) {
+                    stopped = true;
+                    let why = format!(
+                        "--input-format {}, but the file reads as a {} export (record {n})",
+                        forced.as_str(),
+                        found.as_str()
+                    );
+                    failed = printer.file_error(&name, &why);
+                    return;
+                }
+            }
             failed = match record {
-                Ok(signin) if resource.matches(&signin) => {
+                Ok(Some(signin)) if resource.matches(&signin) => {
                     let decision = decide(&signin);
                     printer.record(&Record { source: &source, signin: &signin, decision: Some(&decision), error: None })
                 }

@@ -109,15 +109,6 @@ fn code_extractors_find_known_codes() {
     assert!(errors.contains("not-a-jwt") && errors.contains("binary") && errors.len() >= 15, "{errors:?}");
 }
 
-#[test]
-fn reference_lists_every_sign_in_finding_code() {
-    let table: BTreeSet<String> =
-        table_under(&read("docs/reference.md"), "## Sign-in finding codes").into_keys().collect();
-    let source: BTreeSet<String> =
-        mfacheck::internal::judge::signin::CODES.iter().map(|(code, _)| code.to_string()).collect();
-    assert_eq!(table, source);
-}
-
 /// User documents speak of the product, not of the project's issues or the spec's sections.
 #[test]
 fn user_documents_cite_no_issue_or_spec_section() {

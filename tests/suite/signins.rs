@@ -89,7 +89,7 @@ fn every_format_and_redact() {
 fn summary_per_application_and_user() {
     let (_, _, err) = signins(&["--summary", "--quiet", "fixtures/signins/graph.json"]);
     let row = err.lines().find(|l| l.contains("ana@contoso.example")).expect(&err);
-    assert!(row.starts_with("11111111-1111-1111-1111-111111111111"), "{row}");
+    assert!(row.trim_start().starts_with("11111111-1111-1111-1111-111111111111"), "{row}");
     assert!(row.split_whitespace().collect::<Vec<_>>()[2..6] == ["1", "0", "1", "0"], "{row}");
     assert!(row.ends_with("2026-05-04T09:12:00Z"), "{row}");
 }
@@ -121,4 +121,233 @@ fn bad_inputs_are_errors_naming_file_and_record() {
         assert!(last["source"].as_str().unwrap().ends_with(source), "{name}: {last}");
         assert!(last["error"]["message"].as_str().unwrap().contains(why), "{name}: {last}");
     }
+}
+
+/// A Partner Center sign-in on one line, Event Hub shape, with the error code and user given.
+fn monitor_line(user: &str, error_code: i64) -> String {
+    serde_json::json!({"time": "2026-05-04T10:00:00Z", "category": "SignInLogs",
+        "resourceId": "/tenants/t/providers/Microsoft.aadiam",
+        "properties": {"appId": "a1", "userPrincipalName": user, "resourceId": "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd",
+            "status": {"errorCode": error_code}, "authenticationRequirement": "singleFactorAuthentication"}})
+    .to_string()
+}
+
+#[test]
+fn records_are_judged_as_they_arrive_and_a_bad_line_does_not_end_the_stream() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+    use std::sync::mpsc;
+    use std::time::Duration;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("mfacheck"))
+        .args(["signins", "--format", "ndjson", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in stdout.lines() {
+            tx.send(line.unwrap()).unwrap();
+        }
+    });
+    let next = |what: &str| -> Value {
+        let line = rx.recv_timeout(Duration::from_secs(10)).unwrap_or_else(|_| panic!("no result for {what}"));
+        serde_json::from_str(&line).unwrap()
+    };
+    writeln!(stdin, "{}", monitor_line("ana@contoso.example", 0)).unwrap();
+    stdin.flush().unwrap();
+    let first = next("the first record, stdin still open");
+    assert_eq!((first["source"].as_str(), first["mfa"].as_str()), (Some("stdin:record-1"), Some("missing")));
+    // A line cut short (a log shipper killed mid-write): an error for that record, and the next
+    // lines are still judged.
+    writeln!(stdin, "{{\"time\":\"2026-05-04T10:00:00Z\",\"properties\":{{\"appId\":").unwrap();
+    stdin.flush().unwrap();
+    let bad = next("the bad line, stdin still open");
+    assert_eq!(bad["source"], "stdin:record-2");
+    assert!(bad["error"]["message"].as_str().unwrap().contains("line 2"), "{bad}");
+    writeln!(stdin, "{}", monitor_line("bo@contoso.example", 50076)).unwrap();
+    stdin.flush().unwrap();
+    let third = next("the record after the bad line");
+    assert_eq!((third["source"].as_str(), third["mfa"].as_str()), (Some("stdin:record-3"), Some("required")));
+    drop(stdin);
+    reader.join().unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(2));
+}
+
+#[test]
+fn input_format_forced_right_reads_and_forced_wrong_is_a_file_error() {
+    let cases = [
+        ("graph", "fixtures/signins/graph.json"),
+        ("monitor", "fixtures/signins/monitor.ndjson"),
+        ("log-analytics", "fixtures/signins/log-analytics.json"),
+        ("portal", "fixtures/signins/portal.csv"),
+    ];
+    for (format, file) in cases {
+        let (auto_code, auto) = ndjson(&[file]);
+        let (code, forced) = ndjson(&["--input-format", format, file]);
+        assert_eq!((code, &forced), (auto_code, &auto), "{format} on {file}");
+        // The admin center's JSON download is spelled as Graph's.
+        for (other, _) in cases.iter().filter(|(f, _)| *f != format && !(*f == "portal" && format == "graph")) {
+            let (code, results) = ndjson(&["--input-format", other, file]);
+            assert_eq!(code, 2, "--input-format {other} on {file}");
+            assert_eq!(results.len(), 1, "one error for the file: {results:?}");
+            let message = results[0]["error"]["message"].as_str().unwrap();
+            assert!(results[0]["source"].as_str().unwrap().starts_with(file), "{message}");
+            assert!(message.contains(&format!("--input-format {other}")) && message.contains(format), "{message}");
+        }
+    }
+}
+
+#[test]
+fn times_are_rfc3339_whatever_the_export_wrote() {
+    let (_, results) = ndjson(&["fixtures/signins/log-analytics.json"]);
+    assert_eq!(results[0]["time"], "2026-09-19T13:42:37.848Z");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("la.csv");
+    std::fs::write(
+        &path,
+        "TimeGenerated [UTC],AppId,ResourceIdentity,ResultType,AuthenticationRequirement\n\
+         \"5/4/2026, 12:05:00.000 AM\",a,fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd,0,singleFactorAuthentication\n\
+         \"5/4/2026, 12:05:00 PM\",a,fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd,0,singleFactorAuthentication\n\
+         \"12/31/2026, 11:59:59.5 PM\",a,fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd,0,singleFactorAuthentication\n",
+    )
+    .unwrap();
+    let (_, results) = ndjson(&[path.to_str().unwrap()]);
+    let times: Vec<_> = results.iter().map(|r| r["time"].as_str().unwrap()).collect();
+    assert_eq!(times, ["2026-05-04T00:05:00Z", "2026-05-04T12:05:00Z", "2026-12-31T23:59:59.5Z"]);
+    let path = dir.path().join("portal.csv");
+    std::fs::write(
+        &path,
+        "Date (UTC),Application ID,Resource ID,Status,Authentication requirement\n\
+         2026-05-04 09:12:00,a,fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd,Success,Single-factor authentication\n\
+         2026-05-04T09:13:00.1234567Z,a,fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd,Success,Single-factor authentication\n",
+    )
+    .unwrap();
+    let (_, results) = ndjson(&[path.to_str().unwrap()]);
+    let times: Vec<_> = results.iter().map(|r| r["time"].as_str().unwrap()).collect();
+    assert_eq!(times, ["2026-05-04T09:12:00Z", "2026-05-04T09:13:00.1234567Z"]);
+}
+
+#[test]
+fn csv_quoting_bom_and_short_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("portal.csv");
+    std::fs::write(
+        &path,
+        "\u{feff}Date (UTC),Application ID,Resource ID,Status,Failure reason,Authentication requirement\n\
+         2026-05-04T09:12:00Z,a,fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd,Success,\"line one\nline \"\"two\"\", too\",Single-factor authentication\n\
+         2026-05-04T09:13:00Z,b,fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd,Success\n\
+         2026-05-04T09:14:00Z,c,fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd,Success,,Multifactor authentication\n",
+    )
+    .unwrap();
+    let (code, results) = ndjson(&[path.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert_eq!((results[0]["app_id"].as_str(), results[0]["mfa"].as_str()), (Some("a"), Some("missing")));
+    assert_eq!(results[1]["source"].as_str().map(|s| s.ends_with("portal.csv:record-2")), Some(true));
+    assert!(results[1]["error"]["message"].as_str().unwrap().contains("line 4: 4 fields where the header has 6"));
+    assert_eq!((results[2]["app_id"].as_str(), results[2]["mfa"].as_str()), (Some("c"), Some("satisfied")));
+}
+
+#[test]
+fn ndjson_summary_is_the_last_line_with_summary_only() {
+    let (_, results) = ndjson(&["--summary", "fixtures/signins/graph.json"]);
+    let last = results.last().unwrap();
+    let rows = last["summary"]["applications"].as_array().expect("a summary line");
+    assert_eq!(results.len(), 5, "four results and the summary");
+    let ana = rows.iter().find(|r| r["user"] == "ana@contoso.example").unwrap();
+    assert_eq!(ana["applicationId"], "11111111-1111-1111-1111-111111111111");
+    assert_eq!(
+        [&ana["signInCount"], &ana["mfaSatisfiedCount"], &ana["mfaMissingCount"], &ana["mfaRequiredCount"]],
+        [1, 0, 1, 0]
+    );
+    assert_eq!(ana["lastSeen"], "2026-05-04T09:12:00Z");
+    assert_eq!(last["summary"]["skippedCount"], 1, "the Graph sign-in");
+    let (_, results) = ndjson(&["fixtures/signins/graph.json"]);
+    assert!(results.iter().all(|r| r.get("summary").is_none()), "no summary line without --summary");
+    let (_, results) = ndjson(&["--summary", "--redact", "fixtures/signins/graph.json"]);
+    let text = results.last().unwrap().to_string();
+    assert!(!text.contains("contoso.example") && text.contains("redacted:"), "{text}");
+}
+
+/// Published Event Hub records (Elastic's azure integration test data; fixtures/signins/README.md
+/// names the source and licence). The expected decision of each comes from its own fields.
+#[test]
+fn published_event_hub_samples() {
+    let (code, results) = ndjson(&["--resource", "any", "fixtures/signins/published/elastic-signinlogs-raw.ndjson"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        results.iter().map(|r| r["mfa"].as_str().unwrap()).collect::<Vec<_>>(),
+        [
+            // SignInLogs, errorCode 50140 (the "keep me signed in" interrupt), no MFA detail.
+            "unknown",
+            // NonInteractiveUserSignInLogs, 50140 with additionalDetails "MFA required".
+            "required",
+            // ServicePrincipalSignInLogs and ManagedIdentitySignInLogs: app-only, whatever the status.
+            "not-applicable",
+            "not-applicable",
+        ]
+    );
+    assert!(results[1]["reason"].as_str().unwrap().contains("additionalDetails"), "{}", results[1]);
+    assert_eq!(results[0]["time"], "2019-10-18T09:45:48.0729893Z", "createdDateTime, -05:00, in UTC");
+    // Not Partner Center sign-ins: by default all are counted and skipped.
+    let (code, results) = ndjson(&["fixtures/signins/published/elastic-signinlogs-raw.ndjson"]);
+    assert_eq!((code, results.len()), (0, 0));
+
+    let (code, results) =
+        ndjson(&["--resource", "any", "fixtures/signins/published/elastic-non-interactive-user.ndjson"]);
+    assert_eq!(code, 1);
+    // errorCode 0, authenticationRequirement singleFactorAuthentication, isInteractive false,
+    // conditionalAccessStatus notApplied, mfaDetail {} (empty, not null).
+    assert_eq!(results[0]["mfa"], "missing");
+    let codes: Vec<_> =
+        results[0]["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["signin-single-factor", "signin-non-interactive", "signin-conditional-access-not-applied"]);
+    assert_eq!(
+        results[0]["resource_id"], "797f4846-ba00-4fd7-ba43-dac1f8f63013",
+        "properties.resourceId, not the tenant path"
+    );
+    let (_, results) = ndjson(&[
+        "--resource",
+        "797f4846-ba00-4fd7-ba43-dac1f8f63013",
+        "fixtures/signins/published/elastic-non-interactive-user.ndjson",
+    ]);
+    assert_eq!(results.len(), 1);
+}
+
+#[test]
+fn a_records_batch_streams_too() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+    use std::sync::mpsc;
+    use std::time::Duration;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("mfacheck"))
+        .args(["signins", "--format", "ndjson", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in stdout.lines() {
+            tx.send(line.unwrap()).unwrap();
+        }
+    });
+    // Pretty-printed: the first line is not a whole value, so the input is one JSON stream.
+    write!(stdin, "{{\"records\": [\n{},\n", monitor_line("ana@contoso.example", 0)).unwrap();
+    stdin.flush().unwrap();
+    let line = rx.recv_timeout(Duration::from_secs(10)).expect("the first record, the batch still open");
+    let first: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!((first["source"].as_str(), first["mfa"].as_str()), (Some("stdin:record-1"), Some("missing")));
+    write!(stdin, "{}\n]}}\n", monitor_line("bo@contoso.example", 50076)).unwrap();
+    drop(stdin);
+    let line = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&line).unwrap()["mfa"], "required");
+    reader.join().unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(1));
 }
