@@ -5,6 +5,7 @@ use crate::exit_status::ExitStatus;
 use crate::input::signins::Signin;
 use crate::judge::signin::{Decision, SigninMfa};
 use crate::report::summary::SigninSummary;
+use crate::report::text::count;
 use crate::report::{Format, redact, sanitize};
 use serde_json::{Value, json};
 use std::io::{self, Write};
@@ -23,6 +24,8 @@ pub struct SigninPrinter<W: Write> {
     quiet: bool,
     redact: bool,
     summary: Option<SigninSummary>,
+    /// `--summary`: the table goes to stderr (as `check`'s); without it, text ends with it.
+    summary_asked: bool,
     judged: usize,
     refused: usize,
     skipped: usize,
@@ -32,13 +35,15 @@ pub struct SigninPrinter<W: Write> {
 
 impl<W: Write> SigninPrinter<W> {
     pub fn new(out: W, format: Format, quiet: bool, redact: bool, summary: bool) -> Self {
-        let summary = summary.then(SigninSummary::default);
+        let summary_asked = summary;
+        let summary = (summary || (format == Format::Text && !quiet)).then(SigninSummary::default);
         SigninPrinter {
             out,
             format,
             quiet,
             redact,
             summary,
+            summary_asked,
             judged: 0,
             refused: 0,
             skipped: 0,
@@ -181,13 +186,20 @@ impl<W: Write> SigninPrinter<W> {
                 }
                 Format::Text => writeln!(
                     self.out,
-                    "{} sign-ins judged, {} refused by Partner Center's MFA rule, {} skipped (other resources), {} errors",
-                    self.judged, self.refused, self.skipped, self.errors
+                    "{} judged, {} refused by Partner Center's MFA rule, {} skipped (other resources), {}",
+                    count(self.judged, "sign-in"),
+                    self.refused,
+                    self.skipped,
+                    count(self.errors, "error")
                 )?,
                 _ => {}
             }
         }
-        if let Some(summary) = &self.summary {
+        if let (Some(summary), false) = (&self.summary, self.summary_asked) {
+            // Text's end, as SPEC has it: the table after the count line.
+            writeln!(self.out)?;
+            summary.text(&mut self.out)?;
+        } else if let Some(summary) = &self.summary {
             // As `check` and `scan`: the last ndjson line, and the table on stderr.
             if self.format == Format::Ndjson && !self.quiet {
                 summary.ndjson(&mut self.out)?;

@@ -351,3 +351,24 @@ fn a_records_batch_streams_too() {
     reader.join().unwrap();
     assert_eq!(child.wait().unwrap().code(), Some(1));
 }
+
+#[test]
+fn text_output_ends_with_the_table_and_counts_in_words() {
+    // SPEC: the table comes with --summary (on stderr, as check's) and at the text output's end.
+    let (code, out, err) = signins(&["fixtures/signins/graph.json"]);
+    assert_eq!(code, 1, "{out}{err}");
+    let tail: Vec<&str> = out.lines().rev().take(6).collect();
+    assert!(tail.iter().any(|l| l.contains("ana@contoso.example") && l.ends_with("2026-05-04T09:12:00Z")), "{out}");
+    assert!(out.contains("4 sign-ins judged, 2 refused"), "{out}");
+    assert!(!err.contains("ana@contoso.example"), "no table on stderr without --summary: {err}");
+    // With --summary the table is on stderr only, not twice.
+    let (_, out, err) = signins(&["--summary", "fixtures/signins/graph.json"]);
+    assert!(!out.contains("sign-ins satisfied") && !out.lines().any(|l| l.starts_with("  11111111")), "{out}");
+    assert!(err.contains("ana@contoso.example"), "{err}");
+    // One sign-in, one error: singular words.
+    let dir = tempfile::tempdir().unwrap();
+    let one = dir.path().join("one.ndjson");
+    std::fs::write(&one, format!("{}\nnot json\n", monitor_line("ana@contoso.example", 0))).unwrap();
+    let (_, out, _) = signins(&[one.to_str().unwrap()]);
+    assert!(out.contains("1 sign-in judged, 1 refused by Partner Center's MFA rule, 0 skipped (other resources), 1 error\n"), "{out}");
+}
