@@ -4,7 +4,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::Timestamp;
 use mfacheck::internal::clock::{parse_non_negative, parse_time, parse_timeout};
 use mfacheck::internal::input::parse_input;
-use mfacheck::internal::judge::verdict::DEFAULT_LEEWAY;
+use mfacheck::internal::judge::policy::DEFAULT_LEEWAY;
 use mfacheck::internal::report::Format;
 use mfacheck::internal::token::keys::DEFAULT_FETCH_TIMEOUT;
 use std::path::PathBuf;

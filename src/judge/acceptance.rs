@@ -3,7 +3,8 @@
 //! fixed order, and whether it would be accepted (only a verified signature can say yes).
 
 use crate::clock;
-use crate::judge::verdict::{Mfa, Policy};
+use crate::judge::code::Mfa;
+use crate::judge::policy::Policy;
 use crate::token::claims::{Claims, Header, TokenType};
 use crate::token::signature::{Signature, Verification};
 use serde::Serialize;

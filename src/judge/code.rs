@@ -1,6 +1,8 @@
-//! The finding codes: the one vocabulary of what can be wrong with a token or a sign-in
-//! (`findings[].code` in the result object). The kebab-case strings are a contract; the level, where a code always has
-//! one, and the one-line meaning (for the reference documentation) are written here once.
+//! The vocabulary: the finding codes (what can be wrong with a token or a sign-in:
+//! `findings[].code` in the result object), their levels, and the MFA states with the words every
+//! output shows for them. The kebab-case strings are a contract; the level, where a code always
+//! has one, the one-line meaning (for the reference documentation) and the labels are written
+//! here once.
 
 use serde::{Serialize, Serializer};
 
@@ -187,6 +189,36 @@ impl std::fmt::Display for Code {
 impl Serialize for Code {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
+    }
+}
+
+/// Whether the sign-in behind an app+user token satisfied Partner Center's MFA rule (`mfa` in
+/// the result object); app-only tokens don't need MFA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Mfa {
+    Satisfied,
+    Missing,
+    NotRequired,
+}
+
+impl Mfa {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mfa::Satisfied => "satisfied",
+            Mfa::Missing => "missing",
+            Mfa::NotRequired => "not-required",
+        }
+    }
+
+    /// The words every output shows for the state.
+    pub fn label(self) -> &'static str {
+        match self {
+            Mfa::Satisfied => "MFA satisfied",
+            Mfa::Missing => "MFA missing",
+            Mfa::NotRequired => "MFA not required",
+        }
     }
 }
 

@@ -10,6 +10,7 @@ pub mod entra;
 pub mod explain;
 pub mod hint;
 pub mod outcome;
+pub mod policy;
 pub mod roles;
 pub mod signin;
 pub mod verdict;
@@ -21,9 +22,9 @@ use crate::token::jws::{self, Jws};
 use crate::token::keys;
 use crate::token::signature::Verification;
 pub use outcome::{AmrClaim, Outcome, TokenSummary};
+pub use policy::Policy;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
-pub use verdict::Policy;
 
 /// Classifies and judges one decoded token: the result object, whichever decoder read it.
 pub fn judge<'a>(

@@ -5,7 +5,7 @@
 use super::text::printable;
 use crate::judge::Outcome;
 use crate::judge::code::Level;
-use crate::judge::verdict::Mfa;
+use crate::judge::code::Mfa;
 use std::io::{self, Write};
 
 pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64) -> io::Result<()> {

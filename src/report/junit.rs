@@ -6,7 +6,7 @@ use super::Tally;
 use super::text::printable;
 use crate::judge::Outcome;
 use crate::judge::code::Level;
-use crate::judge::verdict::Mfa;
+use crate::judge::code::Mfa;
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use std::io::{self, Write};

@@ -6,8 +6,8 @@
 
 use crate::judge::Outcome;
 use crate::judge::classify::Kind;
+use crate::judge::code::Mfa;
 use crate::judge::signin::SigninMfa;
-use crate::judge::verdict::Mfa;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, Write};

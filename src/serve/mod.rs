@@ -34,7 +34,7 @@ use jiff::Timestamp;
 use mfacheck::Outcome;
 use mfacheck::internal::exit_status::ExitStatus;
 use mfacheck::internal::judge::Checker;
-use mfacheck::internal::judge::verdict::Policy;
+use mfacheck::internal::judge::policy::Policy;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;

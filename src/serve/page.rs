@@ -10,7 +10,7 @@ use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use mfacheck::Outcome;
 use mfacheck::internal::judge::Explained;
-use mfacheck::internal::judge::verdict::Policy;
+use mfacheck::internal::judge::policy::Policy;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::LazyLock;

@@ -22,6 +22,7 @@ mod scan_stream;
 mod serve;
 mod serve_browser;
 mod serve_hardening;
+mod shape;
 mod signins;
 mod snapshots;
 mod terminal;

@@ -370,5 +370,10 @@ fn text_output_ends_with_the_table_and_counts_in_words() {
     let one = dir.path().join("one.ndjson");
     std::fs::write(&one, format!("{}\nnot json\n", monitor_line("ana@contoso.example", 0))).unwrap();
     let (_, out, _) = signins(&[one.to_str().unwrap()]);
-    assert!(out.contains("1 sign-in judged, 1 refused by Partner Center's MFA rule, 0 skipped (other resources), 1 error\n"), "{out}");
+    assert!(
+        out.contains(
+            "1 sign-in judged, 1 refused by Partner Center's MFA rule, 0 skipped (other resources), 1 error\n"
+        ),
+        "{out}"
+    );
 }
