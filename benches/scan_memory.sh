@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 11, item 14: `scan` memory and throughput on a large HAR (52k entries, ~500 MB) and a
+# `scan` memory and throughput on a large HAR (52k entries, ~500 MB) and a
 # large JSON-lines log (~300 MB), generated under target/scan-bench/. Peak RSS by
 # `/usr/bin/time -f %M`; throughput = file size / wall time. With OLD=/path/to/mfacheck, the
 # results (ndjson) are compared with that binary's.

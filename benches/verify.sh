@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Signature verification throughput (issue 12), with its peers measured in the same run, and the
+# Signature verification throughput, with its peers measured in the same run, and the
 # ratios the issue sets as targets:
 #
 #   - mfacheck check -q --jwks on N distinct tokens (RS256, 2048-bit test key; ES256; EdDSA);

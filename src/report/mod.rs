@@ -346,7 +346,7 @@ impl<W: std::io::Write> Printer<W> {
         self.tally
     }
 
-    /// A `scan` result: the result object with its count and request (issue 5).
+    /// A `scan` result: the result object with its count and request.
     pub fn scanned(&mut self, scanned: &Scanned) -> std::io::Result<()> {
         if let Some(summary) = &mut self.summary {
             summary.add(scanned.outcome, scanned.count as u64);

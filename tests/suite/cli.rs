@@ -1,4 +1,4 @@
-//! The command line as a new user tries it (issue 10): plain and globbed paths, folded tokens,
+//! The command line as a new user tries it: plain and globbed paths, folded tokens,
 //! binary files, text that needs `scan`, one spelling and one message style, durations, help
 //! examples, and the CI formats and per-application summary.
 

@@ -48,7 +48,7 @@ fn mix() -> Vec<u8> {
         }
     }
     lines.extend(specials.iter().cloned());
-    // Issue 10's inputs: folded tokens (which make the rest of the stream serial, as a JSON
+    // The hard inputs: folded tokens (which make the rest of the stream serial, as a JSON
     // wrapper does), a curl command and an HTTP header block.
     let folded = corpus.next_token().into_bytes();
     for width in [76, 64] {

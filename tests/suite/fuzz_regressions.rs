@@ -41,7 +41,7 @@ fn scan_regressions_pass_the_fuzz_targets_checks() {
 #[path = "../../fuzz/fuzz_targets/oracle/verify.rs"]
 mod verify_oracle;
 
-/// The `verify` target's seeds, then seeded mutations of the signed originals (issue 17): no
+/// The `verify` target's seeds, then seeded mutations of the signed originals: no
 /// path calls a mutated token `verified`, none calls an unverified one compliant.
 #[test]
 fn verify_seeds_and_mutations_pass_the_fuzz_targets_checks() {

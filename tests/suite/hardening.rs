@@ -1,4 +1,4 @@
-//! Issue 11: every outside probe closed (SPEC §3, the hardening paragraph). Each test runs the
+//! Every outside probe closed (SPEC §3, the hardening paragraph). Each test runs the
 //! built binary as the probe did and fails without its fix.
 
 use crate::support::mfacheck;

@@ -1,4 +1,4 @@
-//! Issue 17, item 7 (SPEC §3): `scan` is bounded on every input — a HAR with one huge string, a
+//! SPEC §3: `scan` is bounded on every input — a HAR with one huge string, a
 //! binary stream that never ends — reads FIFOs, `/dev/stdin` and `<(…)` given as plain paths as
 //! the files they are, and reports a malformed token with `check`'s error, never a verdict on a
 //! valid-looking prefix.

@@ -1,4 +1,4 @@
-//! Issue 19, item 5: `scan` writes each distinct token when first found (a stream's results
+//! `scan` writes each distinct token when first found (a stream's results
 //! appear while it is still open), through the one line reader (lone-CR line ends), and `-j N`
 //! gives the same output, in first-found order, as one thread.
 

@@ -1,4 +1,4 @@
-//! `mfacheck serve` (issue 13, SPEC §4), run as a user runs it: the built binary on an ephemeral
+//! `mfacheck serve` (SPEC §4), run as a user runs it: the built binary on an ephemeral
 //! loopback port, real clients over loopback (raw sockets where bytes matter).
 #![cfg(feature = "serve")]
 

@@ -1,4 +1,4 @@
-//! The paste page in a real browser (issue 13 §4): Debian's headless Chromium driven over
+//! The paste page in a real browser (SPEC §4): Debian's headless Chromium driven over
 //! WebDriver by chromedriver. Paste a fixture token, read the verdict from the page, and check that
 //! the page made no request beyond this loopback server. A missing chromedriver or Chromium fails
 //! the test, so CI can't pass by skipping it; `MFACHECK_SKIP_BROWSER=1` skips it on purpose.

@@ -1,4 +1,4 @@
-//! `mfacheck serve` against an attacker (issue 17 item 5, SPEC §4 "Hardening of `serve`"): the
+//! `mfacheck serve` against an attacker (SPEC §4 "Hardening of `serve`"): the
 //! gate can't be bypassed, poisoned or frozen. The built binary on a loopback port, raw sockets.
 #![cfg(feature = "serve")]
 

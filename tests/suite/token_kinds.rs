@@ -1,4 +1,4 @@
-//! "Which token is it" (SPEC §1, issue 9) through the built binary, on the fixtures under
+//! "Which token is it" (SPEC §1) through the built binary, on the fixtures under
 //! `fixtures/which/`: audiences by name and in either spelling, ID tokens, B2C tokens, opaque
 //! inputs, personal-account guests, a cause for every missing MFA, documentation samples,
 //! today's enforcement, and pasted brackets.

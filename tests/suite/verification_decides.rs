@@ -1,4 +1,4 @@
-//! SPEC §2 "Verification decides, when it is asked for" (issue 17, item 1), as an attacker tries it
+//! SPEC §2 "Verification decides, when it is asked for", as an attacker tries it
 //! on the built binary: with `--jwks`, `--key` or `--verify`, only `signature: verified` can be
 //! compliant, and a Graph token's header `nonce` excuses nothing for any other audience.
 
@@ -44,7 +44,7 @@ fn random_signature() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// The forgery of issue 17: a random signature, a header `nonce` and an `aud` array holding
+/// The forgery that once passed: a random signature, a header `nonce` and an `aud` array holding
 /// Partner Center's URI and Graph's. `header` without `kid` when `kid` is false.
 fn forged(aud: Value, kid: bool) -> String {
     let mut head = json!({"typ": "JWT", "alg": "RS256", "nonce": "x"});

@@ -1,4 +1,4 @@
-//! The workflows around the check (issue 5), run through the built binary on `fixtures/`:
+//! The workflows around the check, run through the built binary on `fixtures/`:
 //! `scan`, `sample`, `--explain`, `completions` and `man`.
 
 use crate::support::mfacheck;

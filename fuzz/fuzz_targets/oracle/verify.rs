@@ -55,7 +55,7 @@ pub static SETUP: LazyLock<Setup> = LazyLock::new(|| {
     let sign = |signer: &Signer, head: Value, aud: Value| encode(&object(head), &claims(aud), Some(signer)).unwrap();
     let originals = vec![
         sign(&rsa, json!({"typ": "JWT", "alg": "RS256", "kid": "mfacheck-test-rsa"}), json!(PC)),
-        // Graph's header nonce, for Graph alone and for Graph and Partner Center (issue 17).
+        // Graph's header nonce, for Graph alone and for Graph and Partner Center (a forgery that once passed).
         sign(&rsa, json!({"typ": "JWT", "alg": "RS256", "kid": "mfacheck-test-rsa", "nonce": "n"}), json!(GRAPH)),
         sign(&rsa, json!({"typ": "JWT", "alg": "RS256", "kid": "mfacheck-test-rsa", "nonce": "n"}), json!([PC, GRAPH])),
         sign(&rsa, json!({"alg": "RS256"}), json!(PC)),

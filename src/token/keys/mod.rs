@@ -405,7 +405,7 @@ mod tests {
         // The same forgery for Partner Center's audience is invalid: the nonce is no way around a key.
         let v = verify(&keys, &nonce_token(json!("https://api.partnercenter.microsoft.com")));
         assert_eq!(v.signature, Signature::Invalid, "{}", v.detail);
-        // … nor for an audience that is Graph and Partner Center (issue 17).
+        // … nor for an audience that is Graph and Partner Center (the forgery of a header `nonce` with `aud` [Partner Center, Graph]).
         let v = verify(
             &keys,
             &nonce_token(json!(["https://graph.microsoft.com", "https://api.partnercenter.microsoft.com"])),
