@@ -128,6 +128,14 @@ pub fn decide(s: &Signin) -> Decision {
     if detail_has("mfarequirementsatisfiedbyclaiminthetoken") {
         return satisfied("authenticationDetails \"MFA requirement satisfied by claim in the token\"".into());
     }
+    // Graph and Log Analytics write the same words in the status of a successful sign-in.
+    let details = lower(s.additional_details.as_deref());
+    if ["mfarequirementsatisfiedbyclaiminthetoken", "mfacompletedinazuread"].iter().any(|d| details.contains(d)) {
+        return satisfied(format!(
+            "status.additionalDetails {:?}",
+            s.additional_details.as_deref().unwrap_or_default()
+        ));
+    }
     {
         let by_claim = detail_has("firstfactorrequirementsatisfiedbyclaiminthetoken");
         if requirement == "singlefactorauthentication" || by_claim {

@@ -377,3 +377,108 @@ fn text_output_ends_with_the_table_and_counts_in_words() {
         "{out}"
     );
 }
+
+/// Results of the records given on stdin (one per line), with the exit status.
+fn judge_stdin(records: &[Value]) -> (i32, Vec<Value>) {
+    let input: String = records.iter().map(|r| format!("{r}\n")).collect();
+    let out = mfacheck().args(["signins", "--format", "ndjson", "-"]).write_stdin(input).output().unwrap();
+    let results = String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    (out.status.code().unwrap(), results)
+}
+
+/// A successful Partner Center sign-in of a user, Graph spelling, with `extra` fields merged in.
+fn graph_signin(extra: Value) -> Value {
+    let mut record = serde_json::json!({"appId": "a1", "resourceId": "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd",
+        "userPrincipalName": "ana@contoso.com", "status": {"errorCode": 0}});
+    record.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    record
+}
+
+#[test]
+fn mfa_satisfied_in_status_additional_details_is_satisfied() {
+    use serde_json::json;
+    let (code, results) = judge_stdin(&[
+        graph_signin(json!({"status": {"errorCode": 0,
+            "additionalDetails": "MFA requirement satisfied by claim in the token"}})),
+        graph_signin(json!({"status": {"errorCode": 0, "additionalDetails": "MFA completed in Azure AD"}})),
+        // Log Analytics: the status as JSON text.
+        {
+            let mut r = graph_signin(json!({"Status": "{\"errorCode\":0,\"additionalDetails\":\"MFA completed in Azure AD\"}"}));
+            r.as_object_mut().unwrap().remove("status");
+            r
+        },
+    ]);
+    assert_eq!(code, 0, "{results:?}");
+    for r in &results {
+        assert_eq!(r["mfa"], "satisfied", "{r}");
+        assert!(r["reason"].as_str().unwrap().contains("additionalDetails"), "{r}");
+    }
+    // Without those words, a success that names no factor stays unknown, never satisfied.
+    let (code, results) = judge_stdin(&[graph_signin(json!({"status": {"errorCode": 0,
+        "additionalDetails": "MFA required in Azure AD"}}))]);
+    assert_eq!((code, results[0]["mfa"].as_str()), (0, Some("unknown")));
+}
+
+#[test]
+fn service_principal_named_only_by_its_id_is_not_applicable() {
+    use serde_json::json;
+    let sp = |extra: Value| {
+        let mut r = graph_signin(extra);
+        r.as_object_mut().unwrap().remove("userPrincipalName");
+        r["authenticationRequirement"] = json!("singleFactorAuthentication");
+        r
+    };
+    let (code, results) = judge_stdin(&[
+        sp(json!({"servicePrincipalId": "5b0f9c2e-0000-4000-8000-000000000001", "servicePrincipalName": "Billing"})),
+        sp(json!({"userType": "servicePrincipal"})),
+        sp(json!({"ServicePrincipalId": "5b0f9c2e-0000-4000-8000-000000000001", "UserPrincipalName": ""})),
+    ]);
+    assert_eq!(code, 0, "{results:?}");
+    for r in &results {
+        assert_eq!(r["mfa"], "not-applicable", "{r}");
+        assert!(r["reason"].as_str().unwrap().to_lowercase().contains("serviceprincipal"), "{r}");
+    }
+    // A user's sign-in stays a user's, whatever service principal id it also names.
+    let (code, results) = judge_stdin(&[graph_signin(json!({"servicePrincipalId": "5b0f9c2e-0000-4000-8000-000000000001",
+        "authenticationRequirement": "singleFactorAuthentication"}))]);
+    assert_eq!((code, results[0]["mfa"].as_str()), (1, Some("missing")));
+}
+
+#[test]
+fn duplicate_fields_are_an_error_not_one_of_them_picked() {
+    let pc = "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd";
+    for (name, record) in [
+        (
+            "same name twice",
+            format!(
+                r#"{{"appId":"a","resourceId":"{pc}","userPrincipalName":"u","status":{{"errorCode":0}},"authenticationRequirement":"singleFactorAuthentication","authenticationRequirement":"multiFactorAuthentication"}}"#
+            ),
+        ),
+        (
+            "two spellings",
+            format!(
+                r#"{{"appId":"a","resourceId":"{pc}","userPrincipalName":"u","status":{{"errorCode":0}},"authenticationRequirement":"singleFactorAuthentication","AuthenticationRequirement":"multiFactorAuthentication"}}"#
+            ),
+        ),
+        (
+            "inside status",
+            format!(
+                r#"{{"appId":"a","resourceId":"{pc}","userPrincipalName":"u","status":{{"errorCode":50076,"errorCode":0}},"authenticationRequirement":"multiFactorAuthentication"}}"#
+            ),
+        ),
+    ] {
+        for shape in [record.clone(), format!("[{record}]"), format!("{{\"value\":[\n{record}\n]}}")] {
+            let out = mfacheck().args(["signins", "--format", "ndjson", "-"]).write_stdin(shape).output().unwrap();
+            let text = String::from_utf8(out.stdout).unwrap();
+            assert_eq!(out.status.code(), Some(2), "{name}: {text}");
+            let result: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+            assert!(result["mfa"].is_null(), "{name}: {result}");
+            let why = result["error"]["message"].as_str().unwrap();
+            let field = why.to_lowercase();
+            assert!(
+                why.contains("duplicate") && (field.contains("errorcode") || field.contains("authenticationrequirement")),
+                "{name}: {why}"
+            );
+        }
+    }
+}
