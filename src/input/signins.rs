@@ -17,6 +17,10 @@ pub struct Signin {
     pub resource_id: Option<String>,
     pub resource_name: Option<String>,
     pub user: Option<String>,
+    /// `userType` (`member`, `guest`; some exports name app-only kinds here).
+    pub user_type: Option<String>,
+    /// `servicePrincipalId`: set on an app's own sign-in.
+    pub service_principal_id: Option<String>,
     pub error_code: Option<i64>,
     pub failure_reason: Option<String>,
     pub additional_details: Option<String>,
@@ -178,6 +182,8 @@ pub fn from_json(record: &Value) -> Result<Signin, String> {
         resource_id: text(get(map, &["resourceid", "resourceidentity"])),
         resource_name: text(get(map, &["resourcedisplayname", "resource"])),
         user: text(get(map, &["userprincipalname", "username", "user"])),
+        user_type: text(get(map, &["usertype"])),
+        service_principal_id: text(get(map, &["serviceprincipalid"])),
         error_code,
         failure_reason: text(
             from_status(&["failurereason"]).or_else(|| get(map, &["failurereason", "resultdescription"])),

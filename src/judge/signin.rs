@@ -82,6 +82,22 @@ pub fn decide(s: &Signin) -> Decision {
             findings: Vec::new(),
         };
     }
+    // Without a sign-in type: an app's own sign-in names its service principal and no user. A
+    // record naming a user is a user's, whatever else it names.
+    let user_type = lower(s.user_type.as_deref());
+    let app_only_type = user_type.contains("serviceprincipal") || user_type.contains("managedidentity");
+    if s.user.is_none() && (app_only_type || s.service_principal_id.is_some()) {
+        let by = if app_only_type {
+            format!("userType {}", s.user_type.as_deref().unwrap_or_default())
+        } else {
+            "servicePrincipalId".to_owned()
+        };
+        return Decision {
+            mfa: SigninMfa::NotApplicable,
+            reason: format!("{by} and no user: app-only, Partner Center's MFA rule does not apply"),
+            findings: Vec::new(),
+        };
+    }
     if let Some(code) = s.error_code.filter(|c| MFA_REQUIRED_CODES.contains(c)) {
         return required(s, format!("errorCode {code}"), code);
     }
