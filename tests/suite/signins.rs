@@ -482,3 +482,23 @@ fn duplicate_fields_are_an_error_not_one_of_them_picked() {
         }
     }
 }
+
+#[test]
+fn a_csv_column_twice_or_a_page_with_two_batches_is_an_error() {
+    let pc = "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd";
+    let csv = format!(
+        "AppId,ResourceIdentity,UserPrincipalName,ResultType,AuthenticationRequirement,AuthenticationRequirement\n\
+         a,{pc},u,0,singleFactorAuthentication,multiFactorAuthentication\n"
+    );
+    let page = format!(
+        r#"{{"value":[{{"appId":"a","resourceId":"{pc}","userPrincipalName":"u","status":{{"errorCode":0}},"authenticationRequirement":"multiFactorAuthentication"}}],
+            "value":[{{"appId":"b","resourceId":"{pc}","userPrincipalName":"v","status":{{"errorCode":0}},"authenticationRequirement":"singleFactorAuthentication"}}]}}"#
+    );
+    for (name, input) in [("csv", csv), ("page", page)] {
+        let out = mfacheck().args(["signins", "--format", "ndjson", "-"]).write_stdin(input).output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}: {text}");
+        let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+        assert!(last["error"]["message"].as_str().unwrap().contains("duplicate"), "{name}: {last}");
+    }
+}
