@@ -384,11 +384,18 @@ impl Resource {
         }
     }
 
-    /// Whether the record's resource is the one asked for (by id, or Partner Center's display name).
-    pub fn matches(&self, s: &Signin) -> bool {
+    /// Whether the record's resource is the one asked for (by id, or Partner Center's display
+    /// name). `Err` when the record names no resource at all: skipping it as another resource's
+    /// would pass a sign-in that was never checked.
+    pub fn matches(&self, s: &Signin) -> Result<bool, String> {
+        if *self != Resource::Any && s.resource_id.is_none() && s.resource_name.is_none() {
+            return Err("the record names no resource (resourceId, ResourceIdentity, Resource ID or a display name): \
+                        it can't be told whether it is a sign-in to the resource judged; --resource any judges it"
+                .into());
+        }
         let id = s.resource_id.as_deref().unwrap_or_default();
         let name = s.resource_name.as_deref().unwrap_or_default();
-        match self {
+        Ok(match self {
             Resource::Any => true,
             Resource::PartnerCenter => {
                 id.eq_ignore_ascii_case(PARTNER_CENTER_ID)
@@ -396,12 +403,13 @@ impl Resource {
                     || name.eq_ignore_ascii_case("Microsoft Partner Center")
             }
             Resource::Id(want) => id.eq_ignore_ascii_case(want) || name.eq_ignore_ascii_case(want),
-        }
+        })
     }
 
-    /// Whether a record's raw JSON text could be one [`Resource::matches`] accepts: `false` only
-    /// when it holds none of the names matched (in any case) and no `\u` escape that could spell
-    /// one. Lets the reader skip most of an export without building its records.
+    /// Whether a record's raw JSON text could be one [`Resource::matches`] accepts (or refuses
+    /// for naming no resource): `false` only when it holds none of the names matched (in any
+    /// case), no `\u` escape that could spell one, and the word `resource`. Lets the reader skip
+    /// most of an export without building its records.
     pub fn may_match(&self, raw: &[u8]) -> bool {
         let names: &[&str] = match self {
             Resource::Any => return true,
@@ -410,6 +418,7 @@ impl Resource {
             Resource::Id(want) => &[want.as_str()],
         };
         memchr::memmem::find(raw, b"\\u").is_some()
+            || !contains_ignore_case(raw, b"resource")
             || names.iter().any(|name| contains_ignore_case(raw, name.as_bytes()))
     }
 }
@@ -441,6 +450,8 @@ mod resource_tests {
         assert!(!pc.may_match(br#"{"resourceId":"00000003-0000-0000-c000-000000000000","x":"Partner Centre"}"#));
         assert!(Resource::Any.may_match(b"{}"));
         assert!(Resource::parse("Graph").may_match(b"{\"r\":\"Microsoft GRAPH\"}"));
-        assert!(!Resource::parse("Graph").may_match(b"{}"));
+        assert!(!Resource::parse("Graph").may_match(b"{\"resourceId\":\"r\"}"));
+        // A record without the word can't be placed: it is built, and refused by `matches`.
+        assert!(pc.may_match(b"{\"appId\":\"a\"}"));
     }
 }

@@ -502,3 +502,22 @@ fn a_csv_column_twice_or_a_page_with_two_batches_is_an_error() {
         assert!(last["error"]["message"].as_str().unwrap().contains("duplicate"), "{name}: {last}");
     }
 }
+
+#[test]
+fn a_record_that_names_no_resource_is_an_error_not_skipped() {
+    // A Log Analytics query projected without ResourceIdentity: nothing says these are not
+    // Partner Center sign-ins, so skipping them would pass an export that was never checked.
+    let csv = "AppId,UserPrincipalName,ResultType,AuthenticationRequirement\na1,ana@contoso.com,0,singleFactorAuthentication\n";
+    let lines = "{\"appId\":\"a1\",\"userPrincipalName\":\"ana@contoso.com\",\"status\":{\"errorCode\":0},\"authenticationRequirement\":\"singleFactorAuthentication\"}\n";
+    for (name, input) in [("csv", csv), ("json lines", lines)] {
+        let out = mfacheck().args(["signins", "--format", "ndjson", "-"]).write_stdin(input).output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}: {text}");
+        let result: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        assert!(result["error"]["message"].as_str().unwrap().contains("--resource any"), "{name}: {result}");
+        // --resource any judges it.
+        let out = mfacheck().args(["signins", "--format", "ndjson", "--resource", "any", "-"]).write_stdin(input).output().unwrap();
+        let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!((out.status.code(), result["mfa"].as_str()), (Some(1), Some("missing")), "{name}");
+    }
+}
