@@ -521,3 +521,44 @@ fn a_record_that_names_no_resource_is_an_error_not_skipped() {
         assert_eq!((out.status.code(), result["mfa"].as_str()), (Some(1), Some("missing")), "{name}");
     }
 }
+
+#[test]
+fn exit_status_in_every_combination_and_format() {
+    use serde_json::json;
+    let line = |extra: Value| graph_signin(extra).to_string();
+    let satisfied = line(json!({"authenticationRequirement": "multiFactorAuthentication"}));
+    let missing = line(json!({"authenticationRequirement": "singleFactorAuthentication"}));
+    let required = line(json!({"status": {"errorCode": 50074}}));
+    let unknown = line(json!({"status": {"errorCode": 50126}}));
+    let app_only = line(json!({"signInEventTypes": ["servicePrincipal"]}));
+    let other = line(json!({"resourceId": "00000003-0000-0000-c000-000000000000"}));
+    let error = "{\"appId\":".to_owned();
+    let cases: [(&[&String], i32); 9] = [
+        (&[&satisfied], 0),
+        (&[&satisfied, &unknown, &app_only, &other], 0),
+        (&[&missing], 1),
+        (&[&required], 1),
+        (&[&satisfied, &missing, &unknown], 1),
+        (&[&error], 2),
+        (&[&missing, &error], 2),
+        (&[&error, &required], 2),
+        (&[&satisfied, &error], 2),
+    ];
+    for (records, want) in cases {
+        let input: String = records.iter().map(|r| format!("{r}\n")).collect();
+        for format in ["text", "json", "ndjson", "junit", "github"] {
+            for quiet in [false, true] {
+                let mut cmd = mfacheck();
+                cmd.args(["signins", "--format", format, "-"]);
+                if quiet {
+                    cmd.arg("--quiet");
+                }
+                let out = cmd.write_stdin(input.clone()).output().unwrap();
+                assert_eq!(out.status.code(), Some(want), "{format} quiet={quiet}: {input}");
+                if quiet {
+                    assert!(out.stdout.is_empty(), "{format}");
+                }
+            }
+        }
+    }
+}
