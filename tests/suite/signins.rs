@@ -562,3 +562,35 @@ fn exit_status_in_every_combination_and_format() {
         }
     }
 }
+
+#[test]
+fn controls_and_bidi_in_names_are_escaped_and_redact_masks_users_everywhere() {
+    use serde_json::json;
+    let record = graph_signin(json!({"appId": "app\u{1b}[2J", "appDisplayName": "Sync\u{202e}exe.txt\u{7}",
+        "userPrincipalName": "ana\u{1b}]8;;http://evil\u{7}@contoso.com", "ipAddress": "203.0.113.7",
+        "userId": "9f1c0c6e-1111-4222-8333-444455556666", "authenticationRequirement": "singleFactorAuthentication"}));
+    let input = format!("{record}\n");
+    for format in ["text", "json", "ndjson", "junit", "github"] {
+        let out = mfacheck()
+            .args(["signins", "--summary", "--format", format, "-"])
+            .write_stdin(input.clone())
+            .output()
+            .unwrap();
+        let both = [out.stdout, out.stderr].concat();
+        let text = String::from_utf8(both).unwrap();
+        if format != "json" && format != "ndjson" {
+            for bad in ['\u{1b}', '\u{7}', '\u{202e}'] {
+                assert!(!text.contains(bad), "{format}: {bad:?} in {text}");
+            }
+        }
+        let out = mfacheck()
+            .args(["signins", "--summary", "--redact", "--format", format, "-"])
+            .write_stdin(input.clone())
+            .output()
+            .unwrap();
+        let text = String::from_utf8([out.stdout, out.stderr].concat()).unwrap();
+        for personal in ["ana", "contoso", "203.0.113.7", "9f1c0c6e"] {
+            assert!(!text.contains(personal), "{format} --redact: {personal} in {text}");
+        }
+    }
+}
