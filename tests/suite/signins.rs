@@ -594,3 +594,14 @@ fn controls_and_bidi_in_names_are_escaped_and_redact_masks_users_everywhere() {
         }
     }
 }
+
+#[test]
+fn an_empty_resource_is_a_usage_error_not_everything_skipped() {
+    // `--resource "$UNSET"` would otherwise skip every sign-in and exit 0.
+    for empty in ["", "  "] {
+        let out = mfacheck().args(["signins", "--resource", empty, "fixtures/signins/graph.json"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{empty:?}");
+        assert!(out.stdout.is_empty());
+        assert!(String::from_utf8(out.stderr).unwrap().contains("--resource"));
+    }
+}
