@@ -403,7 +403,9 @@ fn mfa_satisfied_in_status_additional_details_is_satisfied() {
         graph_signin(json!({"status": {"errorCode": 0, "additionalDetails": "MFA completed in Azure AD"}})),
         // Log Analytics: the status as JSON text.
         {
-            let mut r = graph_signin(json!({"Status": "{\"errorCode\":0,\"additionalDetails\":\"MFA completed in Azure AD\"}"}));
+            let mut r = graph_signin(
+                json!({"Status": "{\"errorCode\":0,\"additionalDetails\":\"MFA completed in Azure AD\"}"}),
+            );
             r.as_object_mut().unwrap().remove("status");
             r
         },
@@ -439,7 +441,8 @@ fn service_principal_named_only_by_its_id_is_not_applicable() {
         assert!(r["reason"].as_str().unwrap().to_lowercase().contains("serviceprincipal"), "{r}");
     }
     // A user's sign-in stays a user's, whatever service principal id it also names.
-    let (code, results) = judge_stdin(&[graph_signin(json!({"servicePrincipalId": "5b0f9c2e-0000-4000-8000-000000000001",
+    let (code, results) =
+        judge_stdin(&[graph_signin(json!({"servicePrincipalId": "5b0f9c2e-0000-4000-8000-000000000001",
         "authenticationRequirement": "singleFactorAuthentication"}))]);
     assert_eq!((code, results[0]["mfa"].as_str()), (1, Some("missing")));
 }
@@ -476,7 +479,8 @@ fn duplicate_fields_are_an_error_not_one_of_them_picked() {
             let why = result["error"]["message"].as_str().unwrap();
             let field = why.to_lowercase();
             assert!(
-                why.contains("duplicate") && (field.contains("errorcode") || field.contains("authenticationrequirement")),
+                why.contains("duplicate")
+                    && (field.contains("errorcode") || field.contains("authenticationrequirement")),
                 "{name}: {why}"
             );
         }
@@ -516,7 +520,11 @@ fn a_record_that_names_no_resource_is_an_error_not_skipped() {
         let result: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
         assert!(result["error"]["message"].as_str().unwrap().contains("--resource any"), "{name}: {result}");
         // --resource any judges it.
-        let out = mfacheck().args(["signins", "--format", "ndjson", "--resource", "any", "-"]).write_stdin(input).output().unwrap();
+        let out = mfacheck()
+            .args(["signins", "--format", "ndjson", "--resource", "any", "-"])
+            .write_stdin(input)
+            .output()
+            .unwrap();
         let result: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!((out.status.code(), result["mfa"].as_str()), (Some(1), Some("missing")), "{name}");
     }
