@@ -124,10 +124,11 @@ fn duplicate(name: &str) -> String {
 }
 
 /// Two members of one object that name the same field in different spellings
-/// (`status` and `Status`): as ambiguous as one member given twice.
+/// (`status` and `Status`) with different values: as ambiguous as one member given twice.
+/// Empty ones are never read (see [`get`]), and the same value twice says one thing.
 fn spelled_twice(map: &Map<String, Value>) -> Result<(), String> {
     let mut seen = std::collections::HashMap::new();
-    for name in map.keys() {
+    for (name, value) in map.iter().filter(|(_, v)| !v.is_null() && v.as_str() != Some("")) {
         let key: String = name
             .split(" [")
             .next()
@@ -136,8 +137,11 @@ fn spelled_twice(map: &Map<String, Value>) -> Result<(), String> {
             .filter(char::is_ascii_alphanumeric)
             .map(|c| c.to_ascii_lowercase())
             .collect();
-        if let Some(first) = seen.insert(key, name) {
-            return Err(format!("duplicate field {first:?} (also as {name:?}): {AMBIGUOUS}"));
+        match seen.insert(key, (name, value)) {
+            Some((first, earlier)) if earlier != value => {
+                return Err(format!("duplicate field {first:?} (also as {name:?}): {AMBIGUOUS}"));
+            }
+            _ => {}
         }
     }
     Ok(())
@@ -513,9 +517,6 @@ fn read_csv<R: BufRead>(reader: R, each: &mut Each) {
     if columns.len() < header.len() {
         let twice = header.iter().enumerate().find(|(i, h)| header[..*i].contains(h)).map_or("", |(_, h)| h);
         return each(1, Err(format!("line 1: {}", duplicate(twice))));
-    }
-    if let Err(why) = spelled_twice(&columns) {
-        return each(1, Err(format!("line 1: {why}")));
     }
     let mut n = 0;
     loop {

@@ -613,3 +613,27 @@ fn an_empty_resource_is_a_usage_error_not_everything_skipped() {
         assert!(String::from_utf8(out.stderr).unwrap().contains("--resource"));
     }
 }
+
+#[test]
+fn one_field_in_two_spellings_is_ambiguous_only_when_the_values_differ() {
+    let pc = "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd";
+    let csv = |second: &str| {
+        format!(
+            "AppId,ResourceIdentity,UserPrincipalName,ResultType,AuthenticationRequirement,Authentication requirement\n\
+             a,{pc},u,0,singleFactorAuthentication,{second}\n"
+        )
+    };
+    let run = |input: String| {
+        let out = mfacheck().args(["signins", "--format", "ndjson", "-"]).write_stdin(input).output().unwrap();
+        let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code(), result)
+    };
+    let (code, result) = run(csv("multiFactorAuthentication"));
+    assert_eq!(code, Some(2), "{result}");
+    assert!(result["error"]["message"].as_str().unwrap().contains("duplicate field"), "{result}");
+    // The same value twice, or an empty second column, says one thing.
+    for second in ["singleFactorAuthentication", ""] {
+        let (code, result) = run(csv(second));
+        assert_eq!((code, result["mfa"].as_str()), (Some(1), Some("missing")), "{second:?}: {result}");
+    }
+}
