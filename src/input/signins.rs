@@ -126,22 +126,24 @@ fn duplicate(name: &str) -> String {
 /// Two members of one object that name the same field in different spellings
 /// (`status` and `Status`) with different values: as ambiguous as one member given twice.
 /// Empty ones are never read (see [`get`]), and the same value twice says one thing.
+fn normal(name: &str) -> impl Iterator<Item = u8> + '_ {
+    let name = name.split(" [").next().unwrap_or(name);
+    name.bytes().filter(u8::is_ascii_alphanumeric).map(|b| b.to_ascii_lowercase())
+}
+
 fn spelled_twice(map: &Map<String, Value>) -> Result<(), String> {
-    let mut seen = std::collections::HashMap::new();
+    // The names as `is_key` compares them; hashed, so no record costs an allocation.
+    let mut seen: Vec<(u64, &str, &Value)> = Vec::with_capacity(map.len());
     for (name, value) in map.iter().filter(|(_, v)| !v.is_null() && v.as_str() != Some("")) {
-        let key: String = name
-            .split(" [")
-            .next()
-            .unwrap_or(name)
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .map(|c| c.to_ascii_lowercase())
-            .collect();
-        match seen.insert(key, (name, value)) {
-            Some((first, earlier)) if earlier != value => {
+        let hash =
+            normal(name).fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+        let twin = seen.iter().find(|(h, other, _)| *h == hash && normal(other).eq(normal(name)));
+        match twin {
+            Some((_, first, earlier)) if *earlier != value => {
                 return Err(format!("duplicate field {first:?} (also as {name:?}): {AMBIGUOUS}"));
             }
-            _ => {}
+            Some(_) => {}
+            None => seen.push((hash, name, value)),
         }
     }
     Ok(())
@@ -627,10 +629,8 @@ impl<'de> serde::de::Visitor<'de> for Top<'_, '_> {
                 map.next_value::<IgnoredAny>()?;
             } else {
                 let Checked(value, inner) = map.next_value()?;
-                if rest.insert(name.clone(), value).is_some() {
-                    twice.get_or_insert(name);
-                }
-                twice = twice.or(inner);
+                let again = insert(&mut rest, name, value);
+                twice = twice.or(inner).or(again);
             }
         }
         if !paged {
@@ -677,6 +677,20 @@ fn checked(record: &Value, twice: Option<&str>) -> Result<Option<Signin>, String
     match twice {
         Some(name) => Err(duplicate(name)),
         None => from_json(record).map(Some),
+    }
+}
+
+/// Inserts a member; the name when the object already held it (no copy of it otherwise).
+fn insert(map: &mut Map<String, Value>, name: String, value: Value) -> Option<String> {
+    match map.entry(name) {
+        serde_json::map::Entry::Occupied(mut held) => {
+            held.insert(value);
+            Some(held.key().clone())
+        }
+        serde_json::map::Entry::Vacant(slot) => {
+            slot.insert(value);
+            None
+        }
     }
 }
 
@@ -730,10 +744,8 @@ impl<'de> serde::de::Visitor<'de> for CheckedVisitor {
         let (mut map, mut twice) = (Map::new(), None);
         while let Some(name) = access.next_key::<String>()? {
             let Checked(value, inner) = access.next_value()?;
-            if map.insert(name.clone(), value).is_some() {
-                twice.get_or_insert(name);
-            }
-            twice = twice.or(inner);
+            let again = insert(&mut map, name, value);
+            twice = twice.or(inner).or(again);
         }
         Ok(Checked(Value::Object(map), twice))
     }
