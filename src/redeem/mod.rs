@@ -133,6 +133,7 @@ impl Request {
             let expires_in = answer.expires_in.and_then(|e| match e {
                 Seconds::Number(n) => Some(n),
                 Seconds::Text(t) => t.parse().ok(),
+                Seconds::Other(_) => None,
             });
             return Ok(Granted {
                 access_token: Secret::new(access_token),
@@ -179,11 +180,14 @@ struct Success {
     expires_in: Option<Seconds>,
 }
 
+/// `expires_in` is informative: a value of another shape is shown as null, never a reason to refuse
+/// the token.
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum Seconds {
     Number(u64),
     Text(String),
+    Other(serde::de::IgnoredAny),
 }
 
 /// Entra's JSON error body (RFC 6749 §5.2, with Entra's members).

@@ -30,9 +30,25 @@ pub fn read(reader: impl Read, what: &str) -> Result<Secret> {
 
 /// Reads a credential from the file at `path`.
 pub fn read_file(path: &Path, option: &str) -> Result<Secret> {
-    let what = format!("{option} {}", crate::error::path_name(path));
-    let file = std::fs::File::open(path).with_context(|| format!("cannot open {what}"))?;
-    read(file, &what)
+    let file = std::fs::File::open(path).with_context(|| match credential_like(path) {
+        // `--client-secret-file "$SECRET"`: the credential itself where its file belongs.
+        true => format!("cannot open {option}: no such file (its name is not shown: it looks like a credential)"),
+        false => format!("cannot open {option} {}", crate::error::path_name(path)),
+    })?;
+    read(file, &format!("{option} {}", crate::error::path_name(path)))
+}
+
+/// A name that may be a credential rather than a path: no directory, at least 16 characters, and
+/// three kinds of characters (upper, lower, digit, `~._-`), as secrets and refresh tokens have.
+fn credential_like(path: &Path) -> bool {
+    let name = path.to_string_lossy();
+    let kinds = [
+        name.chars().any(|c| c.is_ascii_uppercase()),
+        name.chars().any(|c| c.is_ascii_lowercase()),
+        name.chars().any(|c| c.is_ascii_digit()),
+        name.chars().any(|c| matches!(c, '~' | '.' | '_' | '-')),
+    ];
+    !name.contains(['/', '\\']) && name.chars().count() >= 16 && kinds.iter().filter(|k| **k).count() >= 3
 }
 
 /// `--write-back` is refused, before anything is sent, for a path that is a symbolic link (it
