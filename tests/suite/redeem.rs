@@ -929,3 +929,30 @@ fn a_write_back_that_fails_says_so_and_leaves_no_temporary_file() {
         std::fs::write(stored.rt(), format!("{REFRESH_TOKEN}\n")).unwrap();
     }
 }
+
+#[test]
+fn junit_and_github_show_what_the_redemption_gave_and_entras_fix() {
+    let token = access_token("pwd,mfa");
+    let entra = Entra::start(move |_| json_reply(200, &granted(&token, ROTATED)));
+    let endpoint = entra.endpoint();
+    let facts = "access token valid for 4739 s; a new refresh token was returned";
+    let junit = redeem(&entra, &Stored::new(), &["--format", "junit"]);
+    assert_eq!(junit.code, 0, "{}{}", junit.stdout, junit.stderr);
+    assert!(junit.stdout.contains("<system-out>") && junit.stdout.contains(&endpoint), "{}", junit.stdout);
+    assert!(junit.stdout.contains(facts), "{}", junit.stdout);
+    let github = redeem(&entra, &Stored::new(), &["--format", "github"]);
+    assert_eq!(github.code, 0, "{}{}", github.stdout, github.stderr);
+    assert!(github.stdout.starts_with("::notice ") && github.stdout.contains(&endpoint), "{}", github.stdout);
+    assert!(github.stdout.contains(facts), "{}", github.stdout);
+
+    let body = entra_error("invalid_grant", Some(50076), "Due to a configuration change you must use MFA.");
+    let entra = Entra::start(move |_| json_reply(400, &body));
+    let endpoint = entra.endpoint();
+    for format in ["junit", "github"] {
+        let out = redeem(&entra, &Stored::new(), &["--format", format]);
+        assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+        for says in ["AADSTS50076", "remember MFA on trusted devices", endpoint.as_str()] {
+            assert!(out.stdout.contains(says), "{format}: {says}: {}", out.stdout);
+        }
+    }
+}
