@@ -956,3 +956,29 @@ fn junit_and_github_show_what_the_redemption_gave_and_entras_fix() {
         }
     }
 }
+
+/// A directory where no file can be made is refused before the refresh token is sent (as root,
+/// which may write anywhere, a file of /proc stands in for it).
+#[cfg(target_os = "linux")]
+#[test]
+fn write_back_into_a_directory_where_no_file_can_be_made_is_refused_before_the_request() {
+    use std::os::unix::fs::PermissionsExt;
+    let entra = Entra::start(|_| Reply::Hang);
+    let stored = Stored::new();
+    let root = unsafe { libc::geteuid() } == 0;
+    let rt = if root { PathBuf::from("/proc/sys/kernel/hostname") } else { stored.rt() };
+    let before = std::fs::read(&rt).unwrap();
+    if !root {
+        std::fs::set_permissions(stored.dir.path(), std::fs::Permissions::from_mode(0o500)).unwrap();
+    }
+    let mut args = vec!["redeem", "--tenant", TID, "--client-id", CLIENT_ID, "--authority", &entra.base];
+    args.extend(["--refresh-token-file", rt.to_str().unwrap(), "--write-back", "--fetch-timeout", "2"]);
+    let out = run(entra.mfacheck(), &args);
+    if !root {
+        std::fs::set_permissions(stored.dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("--write-back") && out.stderr.contains("cannot"), "{}", out.stderr);
+    assert!(entra.token_requests().is_empty(), "nothing sent");
+    assert_eq!(std::fs::read(&rt).unwrap(), before);
+}
