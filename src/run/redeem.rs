@@ -7,6 +7,7 @@ use crate::input::Item;
 use crate::judge::{Explained, Outcome, Policy, explained};
 use crate::redeem::{RedeemInfo, Request, stored};
 use crate::report::{Printer, Redeemed};
+use crate::token::signature::Signature;
 use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
@@ -31,10 +32,22 @@ pub fn run<W: Write>(
         Ok(granted) => {
             info.expires_in = granted.expires_in;
             info.refresh_token_rotated = granted.rotated.is_some();
+            let token = Item { source: source.to_owned(), token: Ok(granted.access_token.expose().to_owned()) };
+            let checked = explained(token, policy);
             if let (Some(path), Some(rotated)) = (write_back, &granted.rotated) {
-                stored = stored::write_back(path, rotated);
+                // Only an answer whose access token is Entra's (verified) may replace the stored
+                // refresh token: another endpoint could plant its own, or garbage.
+                stored = if checked.outcome.signature.signature == Signature::Verified {
+                    stored::write_back(path, rotated)
+                } else {
+                    Err(anyhow::anyhow!(
+                        "--write-back: the new refresh token was not stored: the access token beside it was not \
+                         verified as Entra's (signature {})",
+                        checked.outcome.signature.signature.as_str()
+                    ))
+                };
             }
-            explained(Item { source: source.to_owned(), token: Ok(granted.access_token.expose().to_owned()) }, policy)
+            checked
         }
         Err(error) => Explained { outcome: Outcome::failed(source.to_owned(), error), header: None, claims: None },
     };

@@ -982,3 +982,35 @@ fn write_back_into_a_directory_where_no_file_can_be_made_is_refused_before_the_r
     assert!(entra.token_requests().is_empty(), "nothing sent");
     assert_eq!(std::fs::read(&rt).unwrap(), before);
 }
+
+/// An unsigned (forged) access token with `mfa`, as a hostile or mistaken --authority could give.
+fn unsigned_access_token() -> String {
+    let out = Command::cargo_bin("mfacheck")
+        .unwrap()
+        .current_dir(root())
+        .args(["sample", "--tid", TID, "--now", NOW, "--amr", "pwd,mfa", "--claim", &format!("appid={CLIENT_ID}")])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn write_back_stores_no_refresh_token_from_an_answer_whose_access_token_is_not_entras() {
+    for access in [unsigned_access_token(), "opaque-reference-token-value-xyz".to_owned()] {
+        let planted = "0.AXkA-PLANTED-by-the-endpoint-Zq";
+        let entra = Entra::start(move |_| json_reply(200, &granted(&access, planted)));
+        let stored = Stored::new();
+        let out = redeem(&entra, &stored, &["--write-back"]);
+        assert_ne!(out.code, 0, "{}{}", out.stdout, out.stderr);
+        assert_eq!(
+            std::fs::read_to_string(stored.rt()).unwrap(),
+            format!("{REFRESH_TOKEN}\n"),
+            "the stored refresh token is kept: {}{}",
+            out.stdout,
+            out.stderr
+        );
+        assert!(out.stderr.contains("--write-back") && out.stderr.contains("not stored"), "{}", out.stderr);
+        assert!(!format!("{}{}", out.stdout, out.stderr).contains("PLANTED"));
+    }
+}
