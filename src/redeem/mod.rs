@@ -34,6 +34,8 @@ pub enum Credential {
 #[derive(Debug)]
 pub struct Request {
     pub token_endpoint: String,
+    /// As given (`--tenant`): a tenant id or a domain name.
+    pub tenant: String,
     pub client_id: String,
     pub scope: String,
     pub credential: Credential,
@@ -274,6 +276,7 @@ mod tests {
     fn a_request_in_debug_shows_no_credential() {
         let request = Request {
             token_endpoint: "https://login.microsoftonline.com/t/oauth2/v2.0/token".into(),
+            tenant: "t".into(),
             client_id: "app".into(),
             scope: endpoint::PARTNER_CENTER_SCOPE.into(),
             credential: Credential::Secret(Secret::new("client-secret-value".into())),

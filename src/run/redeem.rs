@@ -4,10 +4,9 @@
 
 use crate::exit_status::ExitStatus;
 use crate::input::Item;
-use crate::judge::{Explained, Outcome, Policy, explained};
+use crate::judge::{Explained, Outcome, Policy, entra, explained};
 use crate::redeem::{RedeemInfo, Request, stored};
 use crate::report::{Printer, Redeemed};
-use crate::token::signature::Signature;
 use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
@@ -35,16 +34,14 @@ pub fn run<W: Write>(
             let token = Item { source: source.to_owned(), token: Ok(granted.access_token.expose().to_owned()) };
             let checked = explained(token, policy);
             if let (Some(path), Some(rotated)) = (write_back, &granted.rotated) {
-                // Only an answer whose access token is Entra's (verified) may replace the stored
-                // refresh token: another endpoint could plant its own, or garbage.
-                stored = if checked.outcome.signature.signature == Signature::Verified {
-                    stored::write_back(path, rotated)
-                } else {
-                    Err(anyhow::anyhow!(
-                        "--write-back: the new refresh token was not stored: the access token beside it was not \
-                         verified as Entra's (signature {})",
-                        checked.outcome.signature.signature.as_str()
-                    ))
+                // Only an answer whose access token is Entra's, for this client and tenant, may
+                // replace the stored refresh token: another endpoint could plant its own, or garbage.
+                stored = match entra::not_the_grants(&checked.outcome, &request.client_id, &request.tenant) {
+                    None => stored::write_back(path, rotated),
+                    Some(why) => Err(anyhow::anyhow!(
+                        "--write-back: the new refresh token was not stored: the access token beside it is not \
+                         Entra's answer to this grant: {why}"
+                    )),
                 };
             }
             checked

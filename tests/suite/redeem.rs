@@ -1014,3 +1014,61 @@ fn write_back_stores_no_refresh_token_from_an_answer_whose_access_token_is_not_e
         assert!(!format!("{}{}", out.stdout, out.stderr).contains("PLANTED"));
     }
 }
+
+/// An access token signed by the trusted key, but issued to `app` in `tid`.
+fn foreign_access_token(app: &str, tid: &str) -> String {
+    let out = Command::cargo_bin("mfacheck")
+        .unwrap()
+        .current_dir(root())
+        .args(["sample", "--key", "fixtures/keys/test-rsa.pem", "--kid", "mfacheck-test-rsa", "--tid", tid])
+        .args(["--now", NOW, "--amr", "pwd,mfa", "--claim", &format!("appid={app}")])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn write_back_stores_no_refresh_token_beside_a_genuine_token_of_another_app_or_tenant() {
+    let other_tenant = "9e8d7c6b-5a49-4838-a726-15f4e3d2c1b0";
+    let other_app = "11111111-2222-4333-8444-555555555555";
+    for (access, why) in [
+        (foreign_access_token(other_app, TID), "issued to application"),
+        (foreign_access_token(CLIENT_ID, other_tenant), "issued in tenant"),
+    ] {
+        let planted = "0.AXkA-PLANTED-by-the-endpoint-Zq";
+        let entra = Entra::start(move |_| json_reply(200, &granted(&access, planted)));
+        let stored = Stored::new();
+        let out = redeem(&entra, &stored, &["--write-back"]);
+        assert_eq!(std::fs::read_to_string(stored.rt()).unwrap(), format!("{REFRESH_TOKEN}\n"), "{why}");
+        assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+        assert!(out.stderr.contains("not stored") && out.stderr.contains(why), "{}", out.stderr);
+    }
+    // The same client id in another case, and the tenant given by name, still store it.
+    let token = access_token("pwd,mfa");
+    let entra = Entra::start(move |_| json_reply(200, &granted(&token, ROTATED)));
+    let stored = Stored::new();
+    let (rt, secret) = (stored.rt(), stored.secret());
+    let upper = CLIENT_ID.to_uppercase();
+    let args = [
+        "redeem",
+        "--tenant",
+        "contoso.onmicrosoft.com",
+        "--client-id",
+        &upper,
+        "--authority",
+        &entra.base,
+        "--refresh-token-file",
+        rt.to_str().unwrap(),
+        "--client-secret-file",
+        secret.to_str().unwrap(),
+        "--now",
+        NOW,
+        "--write-back",
+        "--format",
+        "json",
+    ];
+    let out = run(entra.mfacheck(), &args);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(std::fs::read_to_string(stored.rt()).unwrap(), format!("{ROTATED}\n"));
+}
