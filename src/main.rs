@@ -197,7 +197,14 @@ fn redeem(args: &RedeemArgs) -> Result<ExitStatus> {
         }
     };
     let policy = policy(&args.policy, true)?;
-    let request = Request { token_endpoint, client_id: args.client_id.clone(), scope, credential, refresh_token };
+    let request = Request {
+        token_endpoint,
+        tenant: args.tenant.clone(),
+        client_id: args.client_id.clone(),
+        scope,
+        credential,
+        refresh_token,
+    };
     let mut printer = printer(&args.output, args.format.into(), policy.now()).suite("mfacheck redeem");
     let timeout = Duration::from_secs(args.policy.verify.fetch_timeout);
     let status = run::redeem::run(&request, &policy, &source, timeout, write_back, args.explain, &mut printer)?;

@@ -2,6 +2,8 @@
 //! OAuth `error`) means for a partner's stored refresh token, and what to do. The one place these
 //! fixes are written; the renderers only show them.
 
+use crate::judge::Outcome;
+use crate::token::signature::Signature;
 use serde::Serialize;
 
 /// Entra's error answer from the token endpoint, as the result object's `error.entra`. Its text
@@ -95,6 +97,26 @@ pub fn fix(aadsts: Option<u32>, error: &str) -> Option<&'static str> {
         ),
         _ => None,
     })
+}
+
+/// Why the access token Entra granted cannot be its answer to this grant, so the refresh token
+/// beside it is not stored: not verified as Entra's, issued to another application than
+/// `client_id`, or in another tenant than `tenant` (when that is a tenant id; a domain name is not
+/// in the token). `None`: it is.
+pub fn not_the_grants(outcome: &Outcome, client_id: &str, tenant: &str) -> Option<String> {
+    if outcome.signature.signature != Signature::Verified {
+        return Some(format!("it was not verified as Entra's (signature {})", outcome.signature.signature.as_str()));
+    }
+    let Some(token) = outcome.token.as_ref() else { return Some("it has no claims to read".to_owned()) };
+    let app = token.app_id.as_deref().unwrap_or("none");
+    if !app.eq_ignore_ascii_case(client_id) {
+        return Some(format!("it was issued to application {}, not --client-id", crate::error::preview(app)));
+    }
+    let tid = token.tid.as_deref().unwrap_or("none");
+    if crate::token::issuer::is_guid(tenant) && !tid.eq_ignore_ascii_case(tenant) {
+        return Some(format!("it was issued in tenant {}, not --tenant", crate::error::preview(tid)));
+    }
+    None
 }
 
 /// The `AADSTS` number at the start of an `error_description` (`AADSTS50076: Due to…`).

@@ -34,6 +34,8 @@ pub enum Credential {
 #[derive(Debug)]
 pub struct Request {
     pub token_endpoint: String,
+    /// As given (`--tenant`): a tenant id or a domain name.
+    pub tenant: String,
     pub client_id: String,
     pub scope: String,
     pub credential: Credential,
@@ -133,6 +135,7 @@ impl Request {
             let expires_in = answer.expires_in.and_then(|e| match e {
                 Seconds::Number(n) => Some(n),
                 Seconds::Text(t) => t.parse().ok(),
+                Seconds::Other(_) => None,
             });
             return Ok(Granted {
                 access_token: Secret::new(access_token),
@@ -179,11 +182,14 @@ struct Success {
     expires_in: Option<Seconds>,
 }
 
+/// `expires_in` is informative: a value of another shape is shown as null, never a reason to refuse
+/// the token.
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum Seconds {
     Number(u64),
     Text(String),
+    Other(serde::de::IgnoredAny),
 }
 
 /// Entra's JSON error body (RFC 6749 §5.2, with Entra's members).
@@ -270,6 +276,7 @@ mod tests {
     fn a_request_in_debug_shows_no_credential() {
         let request = Request {
             token_endpoint: "https://login.microsoftonline.com/t/oauth2/v2.0/token".into(),
+            tenant: "t".into(),
             client_id: "app".into(),
             scope: endpoint::PARTNER_CENTER_SCOPE.into(),
             credential: Credential::Secret(Secret::new("client-secret-value".into())),

@@ -8,20 +8,28 @@ use crate::judge::code::Level;
 use crate::judge::code::Mfa;
 use std::io::{self, Write};
 
-pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64) -> io::Result<()> {
+/// `facts`: what else the result says (`redeem`), added to the message; with them a compliant
+/// result is a `::notice` rather than nothing.
+pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, facts: Option<&str>) -> io::Result<()> {
     let refused = super::text::refused(o, now);
+    let facts = facts.map(|f| format!(" ({f})")).unwrap_or_default();
     let (title, message) = if let Some(error) = &o.error {
         let fix = error.fix().map(|fix| format!(" Fix: {fix}")).unwrap_or_default();
-        (format!("mfacheck: {}", error.code.as_str()), format!("{}: {}{fix}", o.source, error.message))
+        (format!("mfacheck: {}", error.code.as_str()), format!("{}: {}{fix}{facts}", o.source, error.message))
     } else if o.compliant && refused.is_empty() {
-        return Ok(());
+        if facts.is_empty() {
+            return Ok(());
+        }
+        let kind = o.kind.map(|k| k.to_string()).unwrap_or_default();
+        let message = format!("{}: {kind}, {}{facts}", o.source, o.mfa.map_or("", Mfa::label));
+        return command(out, "notice", &o.source, "mfacheck: compliant", &message);
     } else if o.compliant {
         // Compliant with the MFA rule, yet Partner Center would refuse the call: a warning, so the
         // job passes but the log says it.
         let kind = o.kind.map(|k| k.to_string()).unwrap_or_default();
         let title = "mfacheck: compliant, but Partner Center would refuse it";
         let message = format!(
-            "{}: {kind}, {}; Partner Center would refuse it: {refused}",
+            "{}: {kind}, {}; Partner Center would refuse it: {refused}{facts}",
             o.source,
             o.mfa.map_or("", Mfa::label)
         );
@@ -34,7 +42,7 @@ pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64) -> io::Result<()> {
         let title = format!("mfacheck: not compliant{}", super::text::cause(o));
         let refused =
             if refused.is_empty() { String::new() } else { format!(" Partner Center would refuse it: {refused}.") };
-        (title, format!("{}: {kind}, {mfa}.{refused} {}", o.source, findings.join(" ")))
+        (title, format!("{}: {kind}, {mfa}.{refused} {}{facts}", o.source, findings.join(" ")))
     };
     command(out, "error", &o.source, &title, &message)
 }

@@ -11,8 +11,9 @@ use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use std::io::{self, Write};
 
-/// One test case, written to `out` (the printer's held cases).
-pub fn testcase<W: Write>(out: &mut W, o: &Outcome, suite: &str, now: i64) -> io::Result<()> {
+/// One test case, written to `out` (the printer's held cases); `facts`: what else the result
+/// says (`redeem`), as its `system-out`.
+pub fn testcase<W: Write>(out: &mut W, o: &Outcome, suite: &str, now: i64, facts: Option<&str>) -> io::Result<()> {
     out.write_all(b"    ")?;
     let mut xml = Writer::new(&mut *out);
     let mut case = BytesStart::new("testcase");
@@ -23,15 +24,14 @@ pub fn testcase<W: Write>(out: &mut W, o: &Outcome, suite: &str, now: i64) -> io
         ("error", error.code.as_str(), printable(&error.message).into_owned(), fix)
     } else if o.compliant {
         let refused = super::text::refused(o, now);
-        if refused.is_empty() {
+        // Passing, but the report says what Partner Center would do with the token.
+        let refused = (!refused.is_empty()).then(|| format!("Partner Center would refuse it: {refused}"));
+        let lines: Vec<&str> = refused.as_deref().into_iter().chain(facts).collect();
+        if lines.is_empty() {
             xml.write_event(Event::Empty(case)).map_err(io::Error::other)?;
         } else {
-            // Passing, but the report says what Partner Center would do with the token.
             xml.write_event(Event::Start(case)).map_err(io::Error::other)?;
-            xml.write_event(Event::Start(BytesStart::new("system-out"))).map_err(io::Error::other)?;
-            let text = format!("Partner Center would refuse it: {refused}");
-            xml.write_event(Event::Text(BytesText::new(&text))).map_err(io::Error::other)?;
-            xml.write_event(Event::End(BytesEnd::new("system-out"))).map_err(io::Error::other)?;
+            system_out(&mut xml, &lines.join("\n"))?;
             xml.write_event(Event::End(BytesEnd::new("testcase"))).map_err(io::Error::other)?;
         }
         return out.write_all(b"\n");
@@ -61,8 +61,17 @@ pub fn testcase<W: Write>(out: &mut W, o: &Outcome, suite: &str, now: i64) -> io
         xml.write_event(Event::Text(BytesText::new(&body))).map_err(io::Error::other)?;
         xml.write_event(Event::End(BytesEnd::new(tag))).map_err(io::Error::other)?;
     }
+    if let Some(facts) = facts {
+        system_out(&mut xml, facts)?;
+    }
     xml.write_event(Event::End(BytesEnd::new("testcase"))).map_err(io::Error::other)?;
     out.write_all(b"\n")
+}
+
+fn system_out<W: Write>(xml: &mut Writer<W>, text: &str) -> io::Result<()> {
+    xml.write_event(Event::Start(BytesStart::new("system-out"))).map_err(io::Error::other)?;
+    xml.write_event(Event::Text(BytesText::new(text))).map_err(io::Error::other)?;
+    xml.write_event(Event::End(BytesEnd::new("system-out"))).map_err(io::Error::other)
 }
 
 /// The whole document: the counts, then the held test cases.

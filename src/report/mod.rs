@@ -220,8 +220,8 @@ impl<W: std::io::Write> Printer<W> {
                 json::write_outcome(&mut self.out, outcome)?;
                 self.out.write_all(b"\n")
             }
-            Format::Junit => junit::testcase(&mut self.held, outcome, self.suite, self.now),
-            Format::Github => github::outcome(&mut self.out, outcome, self.now),
+            Format::Junit => junit::testcase(&mut self.held, outcome, self.suite, self.now, None),
+            Format::Github => github::outcome(&mut self.out, outcome, self.now, None),
         }
     }
 
@@ -370,8 +370,8 @@ impl<W: std::io::Write> Printer<W> {
             Format::Text => text::scanned(&mut self.out, scanned, self.now, first, self.width, self.paint),
             Format::Json => json::array_item(&mut self.out, scanned, first),
             Format::Ndjson => json::line(&mut self.out, scanned),
-            Format::Junit => junit::testcase(&mut self.held, scanned.outcome, self.suite, self.now),
-            Format::Github => github::outcome(&mut self.out, scanned.outcome, self.now),
+            Format::Junit => junit::testcase(&mut self.held, scanned.outcome, self.suite, self.now, None),
+            Format::Github => github::outcome(&mut self.out, scanned.outcome, self.now, None),
         }
     }
 
@@ -390,8 +390,14 @@ impl<W: std::io::Write> Printer<W> {
             Format::Text => text::redeemed(&mut self.out, redeemed, self.now, first, self.width, self.paint),
             Format::Json => json::array_item(&mut self.out, redeemed, first),
             Format::Ndjson => json::line(&mut self.out, redeemed),
-            Format::Junit => junit::testcase(&mut self.held, redeemed.outcome, self.suite, self.now),
-            Format::Github => github::outcome(&mut self.out, redeemed.outcome, self.now),
+            Format::Junit => {
+                let facts = text::redeem_facts(redeemed.redeem);
+                junit::testcase(&mut self.held, redeemed.outcome, self.suite, self.now, Some(&facts))
+            }
+            Format::Github => {
+                let facts = text::redeem_facts(redeemed.redeem);
+                github::outcome(&mut self.out, redeemed.outcome, self.now, Some(&facts))
+            }
         }
     }
 

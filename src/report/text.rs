@@ -436,6 +436,18 @@ pub fn redeemed<W: Write>(
     out.write_all(&block[split..])
 }
 
+/// What a redemption gave, in one line (junit's `system-out`, github's message).
+pub fn redeem_facts(r: &crate::redeem::RedeemInfo) -> String {
+    let mut facts = format!("token endpoint {}", printable(&r.token_endpoint));
+    if let Some(seconds) = r.expires_in {
+        facts.push_str(&format!("; access token valid for {seconds} s"));
+    }
+    if r.refresh_token_rotated {
+        facts.push_str("; a new refresh token was returned");
+    }
+    facts
+}
+
 /// Claims explained, one per line, under `indent`.
 /// Each claim's one-line meaning; `columns`: a terminal's width, to wrap them to.
 pub fn explanation<W: Write>(

@@ -4,7 +4,7 @@
 
 use crate::exit_status::ExitStatus;
 use crate::input::Item;
-use crate::judge::{Explained, Outcome, Policy, explained};
+use crate::judge::{Explained, Outcome, Policy, entra, explained};
 use crate::redeem::{RedeemInfo, Request, stored};
 use crate::report::{Printer, Redeemed};
 use std::io::Write;
@@ -31,10 +31,20 @@ pub fn run<W: Write>(
         Ok(granted) => {
             info.expires_in = granted.expires_in;
             info.refresh_token_rotated = granted.rotated.is_some();
+            let token = Item { source: source.to_owned(), token: Ok(granted.access_token.expose().to_owned()) };
+            let checked = explained(token, policy);
             if let (Some(path), Some(rotated)) = (write_back, &granted.rotated) {
-                stored = stored::write_back(path, rotated);
+                // Only an answer whose access token is Entra's, for this client and tenant, may
+                // replace the stored refresh token: another endpoint could plant its own, or garbage.
+                stored = match entra::not_the_grants(&checked.outcome, &request.client_id, &request.tenant) {
+                    None => stored::write_back(path, rotated),
+                    Some(why) => Err(anyhow::anyhow!(
+                        "--write-back: the new refresh token was not stored: the access token beside it is not \
+                         Entra's answer to this grant: {why}"
+                    )),
+                };
             }
-            explained(Item { source: source.to_owned(), token: Ok(granted.access_token.expose().to_owned()) }, policy)
+            checked
         }
         Err(error) => Explained { outcome: Outcome::failed(source.to_owned(), error), header: None, claims: None },
     };

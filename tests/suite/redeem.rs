@@ -78,6 +78,8 @@ enum Reply {
     Raw(Vec<u8>),
     /// Never answers (holds the connection open).
     Hang,
+    /// Sends these bytes (headers and part of a body), then holds the connection open.
+    Stall(Vec<u8>),
 }
 
 fn http(status: u16, content_type: &str, body: &str) -> Reply {
@@ -173,6 +175,11 @@ fn serve_one(mut stream: std::net::TcpStream, log: &Mutex<Vec<Seen>>, reply: &(d
             let _ = stream.write_all(&bytes);
         }
         Reply::Hang => std::thread::sleep(Duration::from_secs(30)),
+        Reply::Stall(bytes) => {
+            let _ = stream.write_all(&bytes);
+            let _ = stream.flush();
+            std::thread::sleep(Duration::from_secs(30));
+        }
     }
 }
 
@@ -743,4 +750,325 @@ fn credentials_are_never_shown_in_any_format() {
             }
         }
     }
+}
+
+#[test]
+fn credentials_holding_form_syntax_inject_no_field() {
+    let token = access_token("pwd,mfa");
+    let entra = Entra::start(move |_| json_reply(200, &granted(&token, ROTATED)));
+    let stored = Stored::new();
+    let refresh_token = "0.AX&scope=evil&grant_type=password+x%26y=z%0A end\ninner line";
+    let secret = "S&client_id=evil=+%2B %";
+    let client_id = "4f9a1c2b&client_secret=evil";
+    let resource = "https://api.example/a b?x=1&scope=y+z%20";
+    std::fs::write(stored.rt(), format!("{refresh_token}\n")).unwrap();
+    std::fs::write(stored.secret(), secret).unwrap();
+    let (rt, sf) = (stored.rt(), stored.secret());
+    let args = [
+        "redeem",
+        "--tenant",
+        TID,
+        "--client-id",
+        client_id,
+        "--authority",
+        &entra.base,
+        "--now",
+        NOW,
+        "--refresh-token-file",
+        rt.to_str().unwrap(),
+        "--client-secret-file",
+        sf.to_str().unwrap(),
+        "--resource",
+        "https://api.example/x?a=1&scope=y+z%20",
+        "--format",
+        "json",
+    ];
+    let out = run(entra.mfacheck(), &args);
+    assert!(out.code == 0 || out.code == 1, "{}{}", out.stdout, out.stderr);
+    let mut fields = entra.token_requests()[0].form();
+    fields.sort();
+    let mut expected = vec![
+        ("client_id".to_owned(), client_id.to_owned()),
+        ("client_secret".to_owned(), secret.to_owned()),
+        ("grant_type".to_owned(), "refresh_token".to_owned()),
+        ("refresh_token".to_owned(), refresh_token.to_owned()),
+        ("scope".to_owned(), "https://api.example/x?a=1&scope=y+z%20/.default offline_access".to_owned()),
+    ];
+    expected.sort();
+    assert_eq!(fields, expected);
+    // A resource with whitespace is refused before anything is sent.
+    let mut spaced = args.to_vec();
+    let at = spaced.iter().position(|a| *a == "--resource").unwrap();
+    spaced[at + 1] = resource;
+    let out = run(entra.mfacheck(), &spaced);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(entra.token_requests().len(), 1);
+}
+
+#[test]
+fn hostile_answers_are_errors_that_never_hang() {
+    let deep = format!("{{\"access_token\":{}", "[".repeat(60_000));
+    let duplicate = format!(
+        "{{\"access_token\":\"{}\",\"access_token\":\"{}\",\"expires_in\":3600}}",
+        access_token("pwd,mfa"),
+        access_token("pwd")
+    );
+    let gzip = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: 20\r\n\r\n\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xab\xae\x05\x00\x43\xbf\xa6\xa3\x02\x00".to_vec();
+    let cases: Vec<(&str, Reply, &str)> = vec![
+        ("deep 200", http(200, "application/json", &deep), "not a JSON token response"),
+        ("deep 400", http(400, "application/json", &format!("{{\"error\":{}", "[".repeat(60_000))), "not Entra's JSON error"),
+        ("duplicate access_token", http(200, "application/json", &duplicate), "not a JSON token response"),
+        ("gzip", Reply::Raw(gzip), "not a JSON token response"),
+        (
+            "stalled body",
+            Reply::Stall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{\"access_token\":\"ey".to_vec()),
+            "no answer within 1 s",
+        ),
+    ];
+    for (name, reply, says) in cases {
+        let reply = Mutex::new(Some(reply));
+        let entra = Entra::start(move |_| reply.lock().unwrap().take().unwrap_or(Reply::Hang));
+        let started = Instant::now();
+        let out = redeem(&entra, &Stored::new(), &["--fetch-timeout", "1"]);
+        assert!(started.elapsed() < Duration::from_secs(15), "{name}: {:?}", started.elapsed());
+        assert_eq!(out.code, 2, "{name}: {}{}", out.stdout, out.stderr);
+        let message = out.result()["error"]["message"].as_str().unwrap().to_owned();
+        assert!(message.contains(says), "{name}: {message}");
+    }
+}
+
+#[test]
+fn an_odd_expires_in_does_not_refuse_a_good_token() {
+    for expires_in in [json!(-5), json!(3599.5), json!("soon"), json!(null), json!({"s": 1})] {
+        let mut body = granted(&access_token("pwd,mfa"), ROTATED);
+        body["expires_in"] = expires_in.clone();
+        let entra = Entra::start(move |_| json_reply(200, &body));
+        let out = redeem(&entra, &Stored::new(), &[]);
+        assert_eq!(out.code, 0, "{expires_in}: {}{}", out.stdout, out.stderr);
+        let result = out.result();
+        assert_eq!(result["signature"], "verified", "{expires_in}: {result}");
+        assert_eq!(result["redeem"]["expires_in"], Value::Null, "{expires_in}: {result}");
+    }
+}
+
+#[test]
+fn a_credential_given_where_its_file_path_belongs_is_not_echoed() {
+    let entra = Entra::start(|_| Reply::Hang);
+    for option in ["--client-secret-file", "--refresh-token-file", "--certificate-file"] {
+        for value in [CLIENT_SECRET, REFRESH_TOKEN] {
+            let mut args = vec!["redeem", "--tenant", TID, "--client-id", CLIENT_ID, "--authority", &entra.base];
+            args.extend([option, value]);
+            let mut cmd = entra.mfacheck();
+            cmd.write_stdin(format!("{REFRESH_TOKEN}\n"));
+            let out = run(cmd, &args);
+            assert_eq!(out.code, 2, "{option}: {}{}", out.stdout, out.stderr);
+            let all = format!("{}\n{}", out.stdout, out.stderr);
+            assert!(all.contains(option) && all.contains("cannot open"), "{option}: {all}");
+            if let Some(part) = shown(&all, &[REFRESH_TOKEN, CLIENT_SECRET], "") {
+                panic!("{option} {value:?} shows {part:?}: {all}");
+            }
+        }
+    }
+    // A real path that is missing is still named.
+    let out = run(
+        entra.mfacheck(),
+        &["redeem", "--tenant", TID, "--client-id", CLIENT_ID, "--refresh-token-file", "secrets/missing-rt.txt"],
+    );
+    assert!(out.stderr.contains("secrets/missing-rt.txt"), "{}", out.stderr);
+    assert!(entra.token_requests().is_empty());
+}
+
+#[cfg(unix)]
+#[test]
+fn write_back_replaces_a_link_planted_during_the_request_and_never_writes_through_it() {
+    let stored = Stored::new();
+    let target = stored.dir.path().join("elsewhere.txt");
+    std::fs::write(&target, "precious\n").unwrap();
+    let (rt, link_to) = (stored.rt(), target.clone());
+    let token = access_token("pwd,mfa");
+    let entra = Entra::start(move |_| {
+        // After the check before the request, before the rename: a link at the path.
+        std::fs::remove_file(&rt).unwrap();
+        std::os::unix::fs::symlink(&link_to, &rt).unwrap();
+        json_reply(200, &granted(&token, ROTATED))
+    });
+    let out = redeem(&entra, &stored, &["--write-back"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious\n", "the link's target is untouched");
+    let meta = std::fs::symlink_metadata(stored.rt()).unwrap();
+    assert!(meta.file_type().is_file(), "the link itself was replaced by the file");
+    assert_eq!(std::fs::read_to_string(stored.rt()).unwrap(), format!("{ROTATED}\n"));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_write_back_that_fails_says_so_and_leaves_no_temporary_file() {
+    let stored = Stored::new();
+    let rt = stored.rt();
+    let token = access_token("pwd,mfa");
+    let entra = Entra::start(move |_| {
+        // The file became a non-empty directory: the rename over it fails.
+        std::fs::remove_file(&rt).unwrap();
+        std::fs::create_dir(&rt).unwrap();
+        std::fs::write(rt.join("keep"), "x").unwrap();
+        json_reply(200, &granted(&token, ROTATED))
+    });
+    for format in ["json", "text"] {
+        let out = redeem(&entra, &stored, &["--write-back", "--format", format]);
+        assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+        assert!(out.stderr.contains("--write-back") && out.stderr.contains("not stored"), "{}", out.stderr);
+        let all = format!("{}\n{}", out.stdout, out.stderr);
+        assert!(shown(&all, &[ROTATED, REFRESH_TOKEN, CLIENT_SECRET], "").is_none(), "{all}");
+        let names: Vec<String> = std::fs::read_dir(stored.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert!(names.iter().all(|n| !n.ends_with(".tmp")), "no temporary file left: {names:?}");
+        // Reset for the next format.
+        std::fs::remove_dir_all(stored.rt()).unwrap();
+        std::fs::write(stored.rt(), format!("{REFRESH_TOKEN}\n")).unwrap();
+    }
+}
+
+#[test]
+fn junit_and_github_show_what_the_redemption_gave_and_entras_fix() {
+    let token = access_token("pwd,mfa");
+    let entra = Entra::start(move |_| json_reply(200, &granted(&token, ROTATED)));
+    let endpoint = entra.endpoint();
+    let facts = "access token valid for 4739 s; a new refresh token was returned";
+    let junit = redeem(&entra, &Stored::new(), &["--format", "junit"]);
+    assert_eq!(junit.code, 0, "{}{}", junit.stdout, junit.stderr);
+    assert!(junit.stdout.contains("<system-out>") && junit.stdout.contains(&endpoint), "{}", junit.stdout);
+    assert!(junit.stdout.contains(facts), "{}", junit.stdout);
+    let github = redeem(&entra, &Stored::new(), &["--format", "github"]);
+    assert_eq!(github.code, 0, "{}{}", github.stdout, github.stderr);
+    assert!(github.stdout.starts_with("::notice ") && github.stdout.contains(&endpoint), "{}", github.stdout);
+    assert!(github.stdout.contains(facts), "{}", github.stdout);
+
+    let body = entra_error("invalid_grant", Some(50076), "Due to a configuration change you must use MFA.");
+    let entra = Entra::start(move |_| json_reply(400, &body));
+    let endpoint = entra.endpoint();
+    for format in ["junit", "github"] {
+        let out = redeem(&entra, &Stored::new(), &["--format", format]);
+        assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+        for says in ["AADSTS50076", "remember MFA on trusted devices", endpoint.as_str()] {
+            assert!(out.stdout.contains(says), "{format}: {says}: {}", out.stdout);
+        }
+    }
+}
+
+/// A directory where no file can be made is refused before the refresh token is sent (as root,
+/// which may write anywhere, a file of /proc stands in for it).
+#[cfg(target_os = "linux")]
+#[test]
+fn write_back_into_a_directory_where_no_file_can_be_made_is_refused_before_the_request() {
+    use std::os::unix::fs::PermissionsExt;
+    let entra = Entra::start(|_| Reply::Hang);
+    let stored = Stored::new();
+    let root = unsafe { libc::geteuid() } == 0;
+    let rt = if root { PathBuf::from("/proc/sys/kernel/hostname") } else { stored.rt() };
+    let before = std::fs::read(&rt).unwrap();
+    if !root {
+        std::fs::set_permissions(stored.dir.path(), std::fs::Permissions::from_mode(0o500)).unwrap();
+    }
+    let mut args = vec!["redeem", "--tenant", TID, "--client-id", CLIENT_ID, "--authority", &entra.base];
+    args.extend(["--refresh-token-file", rt.to_str().unwrap(), "--write-back", "--fetch-timeout", "2"]);
+    let out = run(entra.mfacheck(), &args);
+    if !root {
+        std::fs::set_permissions(stored.dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("--write-back") && out.stderr.contains("cannot"), "{}", out.stderr);
+    assert!(entra.token_requests().is_empty(), "nothing sent");
+    assert_eq!(std::fs::read(&rt).unwrap(), before);
+}
+
+/// An unsigned (forged) access token with `mfa`, as a hostile or mistaken --authority could give.
+fn unsigned_access_token() -> String {
+    let out = Command::cargo_bin("mfacheck")
+        .unwrap()
+        .current_dir(root())
+        .args(["sample", "--tid", TID, "--now", NOW, "--amr", "pwd,mfa", "--claim", &format!("appid={CLIENT_ID}")])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn write_back_stores_no_refresh_token_from_an_answer_whose_access_token_is_not_entras() {
+    for access in [unsigned_access_token(), "opaque-reference-token-value-xyz".to_owned()] {
+        let planted = "0.AXkA-PLANTED-by-the-endpoint-Zq";
+        let entra = Entra::start(move |_| json_reply(200, &granted(&access, planted)));
+        let stored = Stored::new();
+        let out = redeem(&entra, &stored, &["--write-back"]);
+        assert_ne!(out.code, 0, "{}{}", out.stdout, out.stderr);
+        assert_eq!(
+            std::fs::read_to_string(stored.rt()).unwrap(),
+            format!("{REFRESH_TOKEN}\n"),
+            "the stored refresh token is kept: {}{}",
+            out.stdout,
+            out.stderr
+        );
+        assert!(out.stderr.contains("--write-back") && out.stderr.contains("not stored"), "{}", out.stderr);
+        assert!(!format!("{}{}", out.stdout, out.stderr).contains("PLANTED"));
+    }
+}
+
+/// An access token signed by the trusted key, but issued to `app` in `tid`.
+fn foreign_access_token(app: &str, tid: &str) -> String {
+    let out = Command::cargo_bin("mfacheck")
+        .unwrap()
+        .current_dir(root())
+        .args(["sample", "--key", "fixtures/keys/test-rsa.pem", "--kid", "mfacheck-test-rsa", "--tid", tid])
+        .args(["--now", NOW, "--amr", "pwd,mfa", "--claim", &format!("appid={app}")])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn write_back_stores_no_refresh_token_beside_a_genuine_token_of_another_app_or_tenant() {
+    let other_tenant = "9e8d7c6b-5a49-4838-a726-15f4e3d2c1b0";
+    let other_app = "11111111-2222-4333-8444-555555555555";
+    for (access, why) in [
+        (foreign_access_token(other_app, TID), "issued to application"),
+        (foreign_access_token(CLIENT_ID, other_tenant), "issued in tenant"),
+    ] {
+        let planted = "0.AXkA-PLANTED-by-the-endpoint-Zq";
+        let entra = Entra::start(move |_| json_reply(200, &granted(&access, planted)));
+        let stored = Stored::new();
+        let out = redeem(&entra, &stored, &["--write-back"]);
+        assert_eq!(std::fs::read_to_string(stored.rt()).unwrap(), format!("{REFRESH_TOKEN}\n"), "{why}");
+        assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+        assert!(out.stderr.contains("not stored") && out.stderr.contains(why), "{}", out.stderr);
+    }
+    // The same client id in another case, and the tenant given by name, still store it.
+    let token = access_token("pwd,mfa");
+    let entra = Entra::start(move |_| json_reply(200, &granted(&token, ROTATED)));
+    let stored = Stored::new();
+    let (rt, secret) = (stored.rt(), stored.secret());
+    let upper = CLIENT_ID.to_uppercase();
+    let args = [
+        "redeem",
+        "--tenant",
+        "contoso.onmicrosoft.com",
+        "--client-id",
+        &upper,
+        "--authority",
+        &entra.base,
+        "--refresh-token-file",
+        rt.to_str().unwrap(),
+        "--client-secret-file",
+        secret.to_str().unwrap(),
+        "--now",
+        NOW,
+        "--write-back",
+        "--format",
+        "json",
+    ];
+    let out = run(entra.mfacheck(), &args);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(std::fs::read_to_string(stored.rt()).unwrap(), format!("{ROTATED}\n"));
 }

@@ -637,3 +637,32 @@ fn one_field_in_two_spellings_is_ambiguous_only_when_the_values_differ() {
         assert_eq!((code, result["mfa"].as_str()), (Some(1), Some("missing")), "{second:?}: {result}");
     }
 }
+
+#[test]
+fn microsofts_published_samples() {
+    // The Azure Monitor record of Microsoft's schema page: errorCode 50140 (the "keep me signed
+    // in" interrupt) although its steps say "MFA requirement satisfied by claim in the token" and
+    // authenticationRequirement is multiFactorAuthentication: the sign-in failed, so it tells nothing.
+    let (code, results) = ndjson(&["--resource", "any", "fixtures/signins/published/microsoft-monitor-record.json"]);
+    assert_eq!(code, 0, "unknown is neither compliant nor refused");
+    assert_eq!(mfa(&results), [("fixtures/signins/published/microsoft-monitor-record.json:record-1", "unknown")]);
+    assert_eq!(results[0]["resource_id"], "00000003-0000-0ff1-ce00-000000000000", "properties.resourceId");
+    assert_eq!(results[0]["time"], "2019-03-12T16:02:15.5522137Z");
+
+    // The admin center's JSON sample as Microsoft printed it is not JSON (`000`, trailing commas):
+    // an error naming the line and column, exit 2.
+    let (code, out, _) =
+        signins(&["--resource", "any", "fixtures/signins/published/microsoft-admin-center-sample.json"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("microsoft-admin-center-sample.json:record-1: error: not valid JSON at line 22, column 30"),
+        "{out}"
+    );
+    // Repaired (the three changes in fixtures/signins/README.md): errorCode 0 and
+    // multiFactorAuthentication, satisfied.
+    let (code, results) =
+        ndjson(&["--resource", "any", "fixtures/signins/published/microsoft-admin-center-sample-repaired.json"]);
+    assert_eq!(code, 0);
+    assert_eq!(results[0]["mfa"], "satisfied");
+    assert_eq!(results[0]["user"], "BalaS@microsoft.com");
+}
