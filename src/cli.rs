@@ -346,7 +346,7 @@ pub struct SigninsArgs {
 
     /// The resource whose sign-ins are judged: partner-center, any, or an application id or
     /// display name; the others are counted and skipped
-    #[arg(long, value_name = "RESOURCE", default_value = "partner-center")]
+    #[arg(long, value_name = "RESOURCE", default_value = "partner-center", value_parser = parse_resource)]
     pub resource: String,
 
     /// The export format, when not detected from each file: graph (Microsoft Graph signIn
@@ -605,6 +605,14 @@ pub struct CompletionsArgs {
     /// The shell to complete for
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+/// `signins --resource`: an empty value (an unset variable) would skip every sign-in.
+fn parse_resource(text: &str) -> Result<String, String> {
+    match text.trim() {
+        "" => Err("partner-center, any, or an application id or display name; not empty".into()),
+        resource => Ok(resource.to_owned()),
+    }
 }
 
 #[cfg(test)]

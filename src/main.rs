@@ -109,7 +109,8 @@ fn run() -> Result<ExitStatus> {
                 args.output.quiet,
                 args.output.redact,
                 args.summary,
-            );
+            )
+            .wrapping(terminal_width());
             hint_stdin(
                 &args.output,
                 args.paths.is_empty() || args.paths.iter().any(|p| p == "-"),
@@ -252,12 +253,16 @@ fn color(output: &OutputArgs) -> bool {
     }
 }
 
-fn printer(output: &OutputArgs, format: Format, now: i64) -> Printer<BufWriter<io::StdoutLock<'static>>> {
-    // On a terminal, findings wrap to its width; piped, each stays on one line (for grep).
-    let width = io::stdout()
+/// On a terminal, findings wrap to its width; piped, each stays on one line (for grep).
+fn terminal_width() -> Option<usize> {
+    io::stdout()
         .is_terminal()
         .then(|| terminal_size::terminal_size_of(io::stdout()).map(|(w, _)| usize::from(w.0)))
-        .flatten();
+        .flatten()
+}
+
+fn printer(output: &OutputArgs, format: Format, now: i64) -> Printer<BufWriter<io::StdoutLock<'static>>> {
+    let width = terminal_width();
     Printer::new(BufWriter::with_capacity(1 << 16, io::stdout().lock()), format, output.quiet, now)
         .redacting(output.redact)
         .wrapping(width)

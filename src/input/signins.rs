@@ -17,6 +17,10 @@ pub struct Signin {
     pub resource_id: Option<String>,
     pub resource_name: Option<String>,
     pub user: Option<String>,
+    /// `userType` (`member`, `guest`; some exports name app-only kinds here).
+    pub user_type: Option<String>,
+    /// `servicePrincipalId`: set on an app's own sign-in.
+    pub service_principal_id: Option<String>,
     pub error_code: Option<i64>,
     pub failure_reason: Option<String>,
     pub additional_details: Option<String>,
@@ -99,12 +103,50 @@ fn get<'v>(map: &'v Map<String, Value>, names: &[&str]) -> Option<&'v Value> {
     })
 }
 
-/// Log Analytics nests objects as JSON text.
-fn nested(value: &Value) -> Option<Value> {
+/// Log Analytics nests objects as JSON text. `Err` names a member given twice in it.
+fn nested(value: &Value) -> Result<Option<Value>, String> {
     match value {
-        Value::String(text) if text.trim_start().starts_with(['{', '[']) => serde_json::from_str(text).ok(),
-        other => Some(other.clone()),
+        Value::String(text) if text.trim_start().starts_with(['{', '[']) => {
+            match serde_json::from_str::<Checked>(text) {
+                Ok(Checked(_, Some(twice))) => Err(duplicate(&twice)),
+                Ok(Checked(value, None)) => Ok(Some(value)),
+                Err(_) => Ok(None),
+            }
+        }
+        other => Ok(Some(other.clone())),
     }
+}
+
+const AMBIGUOUS: &str = "the record is ambiguous, so it is not resolved by picking one";
+
+fn duplicate(name: &str) -> String {
+    format!("duplicate field {name:?}: {AMBIGUOUS}")
+}
+
+/// Two members of one object that name the same field in different spellings
+/// (`status` and `Status`) with different values: as ambiguous as one member given twice.
+/// Empty ones are never read (see [`get`]), and the same value twice says one thing.
+fn normal(name: &str) -> impl Iterator<Item = u8> + '_ {
+    let name = name.split(" [").next().unwrap_or(name);
+    name.bytes().filter(u8::is_ascii_alphanumeric).map(|b| b.to_ascii_lowercase())
+}
+
+fn spelled_twice(map: &Map<String, Value>) -> Result<(), String> {
+    // The names as `is_key` compares them; hashed, so no record costs an allocation.
+    let mut seen: Vec<(u64, &str, &Value)> = Vec::with_capacity(map.len());
+    for (name, value) in map.iter().filter(|(_, v)| !v.is_null() && v.as_str() != Some("")) {
+        let hash =
+            normal(name).fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+        let twin = seen.iter().find(|(h, other, _)| *h == hash && normal(other).eq(normal(name)));
+        match twin {
+            Some((_, first, earlier)) if *earlier != value => {
+                return Err(format!("duplicate field {first:?} (also as {name:?}): {AMBIGUOUS}"));
+            }
+            Some(_) => {}
+            None => seen.push((hash, name, value)),
+        }
+    }
+    Ok(())
 }
 
 fn text(value: Option<&Value>) -> Option<String> {
@@ -145,8 +187,13 @@ pub fn from_json(record: &Value) -> Result<Signin, String> {
         Some(Value::Object(props)) => (props, text(outer.get("category"))),
         _ => (outer, text(get(outer, &["category"]))),
     };
-    let status = get(map, &["status"]).and_then(nested);
+    spelled_twice(outer)?;
+    spelled_twice(map)?;
+    let status = get(map, &["status"]).map(nested).transpose()?.flatten();
     let status = status.as_ref().and_then(Value::as_object);
+    if let Some(status) = status {
+        spelled_twice(status)?;
+    }
     let from_status = |names: &[&str]| status.and_then(|s| get(s, names));
     let portal_status = get(map, &["status"]).and_then(Value::as_str);
     let error_code = int(from_status(&["errorcode"]))
@@ -156,11 +203,16 @@ pub fn from_json(record: &Value) -> Result<Signin, String> {
             _ => None,
         });
     let steps = get(map, &["authenticationdetails"])
-        .and_then(nested)
+        .map(nested)
+        .transpose()?
+        .flatten()
         .and_then(|v| v.as_array().cloned())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(Value::as_object)
+        .unwrap_or_default();
+    let steps = steps.iter().filter_map(Value::as_object);
+    for step in steps.clone() {
+        spelled_twice(step)?;
+    }
+    let steps = steps
         .map(|step| Step {
             method: text(get(step, &["authenticationmethod"])),
             requirement: text(get(step, &["authenticationsteprequirement"])),
@@ -178,6 +230,8 @@ pub fn from_json(record: &Value) -> Result<Signin, String> {
         resource_id: text(get(map, &["resourceid", "resourceidentity"])),
         resource_name: text(get(map, &["resourcedisplayname", "resource"])),
         user: text(get(map, &["userprincipalname", "username", "user"])),
+        user_type: text(get(map, &["usertype"])),
+        service_principal_id: text(get(map, &["serviceprincipalid"])),
         error_code,
         failure_reason: text(
             from_status(&["failurereason"]).or_else(|| get(map, &["failurereason", "resultdescription"])),
@@ -460,6 +514,12 @@ fn read_csv<R: BufRead>(reader: R, each: &mut Each) {
     if !header.iter().any(|h| is_key(h, "appid") || is_key(h, "applicationid")) {
         return each(1, Err("CSV without an AppId or Application ID column: not a sign-in export".into()));
     }
+    // Every row would hold the column twice: one error for the file, not one per row.
+    let columns: Map<String, Value> = header.iter().map(|h| (h.clone(), Value::Null)).collect();
+    if columns.len() < header.len() {
+        let twice = header.iter().enumerate().find(|(i, h)| header[..*i].contains(h)).map_or("", |(_, h)| h);
+        return each(1, Err(format!("line 1: {}", duplicate(twice))));
+    }
     let mut n = 0;
     loop {
         since.set(0);
@@ -550,29 +610,37 @@ impl<'de> serde::de::Visitor<'de> for Top<'_, '_> {
             }
             return Ok(());
         }
-        while let Some(record) = seq.next_element::<Value>()? {
+        while let Some(Checked(record, twice)) = seq.next_element()? {
             *self.n += 1;
-            (self.each)(*self.n, from_json(&record).map(Some));
+            (self.each)(*self.n, checked(&record, twice.as_deref()));
         }
         Ok(())
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut rest = Map::new();
         let mut paged = false;
+        let mut twice = None;
         while let Some(name) = map.next_key::<String>()? {
             if (name == "value" || name == "records") && !paged {
                 paged = true;
                 map.next_value_seed(Top { n: &mut *self.n, skip: self.skip, each: &mut *self.each })?;
+                rest.insert(name, Value::Null);
             } else if self.skip {
                 map.next_value::<IgnoredAny>()?;
             } else {
-                rest.insert(name, map.next_value()?);
+                let Checked(value, inner) = map.next_value()?;
+                let again = insert(&mut rest, name, value);
+                twice = twice.or(inner).or(again);
             }
         }
         if !paged {
             *self.n += 1;
-            let record = if self.skip { Ok(None) } else { from_json(&Value::Object(rest)).map(Some) };
+            let record = if self.skip { Ok(None) } else { checked(&Value::Object(rest), twice.as_deref()) };
             (self.each)(*self.n, record);
+        } else if let Some(twice) = twice.filter(|t| t == "value" || t == "records") {
+            // A second batch in one page: its records would be dropped unread.
+            *self.n += 1;
+            (self.each)(*self.n, Err(duplicate(&twice)));
         }
         Ok(())
     }
@@ -601,6 +669,85 @@ impl Top<'_, '_> {
         *self.n += 1;
         (self.each)(*self.n, Err(not_an_object(what)));
         Ok(())
+    }
+}
+
+/// A record read in full: from [`from_json`], unless a member was given twice in it.
+fn checked(record: &Value, twice: Option<&str>) -> Result<Option<Signin>, String> {
+    match twice {
+        Some(name) => Err(duplicate(name)),
+        None => from_json(record).map(Some),
+    }
+}
+
+/// Inserts a member; the name when the object already held it (no copy of it otherwise).
+fn insert(map: &mut Map<String, Value>, name: String, value: Value) -> Option<String> {
+    match map.entry(name) {
+        serde_json::map::Entry::Occupied(mut held) => {
+            held.insert(value);
+            Some(held.key().clone())
+        }
+        serde_json::map::Entry::Vacant(slot) => {
+            slot.insert(value);
+            None
+        }
+    }
+}
+
+/// A JSON value and the first member name found twice in one of its objects (serde_json's
+/// `Value` would keep the last silently).
+struct Checked(Value, Option<String>);
+
+impl<'de> serde::Deserialize<'de> for Checked {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        de.deserialize_any(CheckedVisitor)
+    }
+}
+
+struct CheckedVisitor;
+
+impl<'de> serde::de::Visitor<'de> for CheckedVisitor {
+    type Value = Checked;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Checked, E> {
+        Ok(Checked(Value::Bool(v), None))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Checked, E> {
+        Ok(Checked(Value::from(v), None))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Checked, E> {
+        Ok(Checked(Value::from(v), None))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Checked, E> {
+        Ok(Checked(Value::from(v), None))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Checked, E> {
+        Ok(Checked(Value::String(v.to_owned()), None))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Checked, E> {
+        Ok(Checked(Value::String(v), None))
+    }
+    fn visit_unit<E>(self) -> Result<Checked, E> {
+        Ok(Checked(Value::Null, None))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Checked, A::Error> {
+        let (mut items, mut twice) = (Vec::new(), None);
+        while let Some(Checked(item, inner)) = seq.next_element()? {
+            items.push(item);
+            twice = twice.or(inner);
+        }
+        Ok(Checked(Value::Array(items), twice))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<Checked, A::Error> {
+        let (mut map, mut twice) = (Map::new(), None);
+        while let Some(name) = access.next_key::<String>()? {
+            let Checked(value, inner) = access.next_value()?;
+            let again = insert(&mut map, name, value);
+            twice = twice.or(inner).or(again);
+        }
+        Ok(Checked(Value::Object(map), twice))
     }
 }
 

@@ -82,6 +82,22 @@ pub fn decide(s: &Signin) -> Decision {
             findings: Vec::new(),
         };
     }
+    // Without a sign-in type: an app's own sign-in names its service principal and no user. A
+    // record naming a user is a user's, whatever else it names.
+    let user_type = lower(s.user_type.as_deref());
+    let app_only_type = user_type.contains("serviceprincipal") || user_type.contains("managedidentity");
+    if s.user.is_none() && (app_only_type || s.service_principal_id.is_some()) {
+        let by = if app_only_type {
+            format!("userType {}", s.user_type.as_deref().unwrap_or_default())
+        } else {
+            "servicePrincipalId".to_owned()
+        };
+        return Decision {
+            mfa: SigninMfa::NotApplicable,
+            reason: format!("{by} and no user: app-only, Partner Center's MFA rule does not apply"),
+            findings: Vec::new(),
+        };
+    }
     if let Some(code) = s.error_code.filter(|c| MFA_REQUIRED_CODES.contains(c)) {
         return required(s, format!("errorCode {code}"), code);
     }
@@ -127,6 +143,14 @@ pub fn decide(s: &Signin) -> Decision {
     }
     if detail_has("mfarequirementsatisfiedbyclaiminthetoken") {
         return satisfied("authenticationDetails \"MFA requirement satisfied by claim in the token\"".into());
+    }
+    // Graph and Log Analytics write the same words in the status of a successful sign-in.
+    let details = lower(s.additional_details.as_deref());
+    if ["mfarequirementsatisfiedbyclaiminthetoken", "mfacompletedinazuread"].iter().any(|d| details.contains(d)) {
+        return satisfied(format!(
+            "status.additionalDetails {:?}",
+            s.additional_details.as_deref().unwrap_or_default()
+        ));
     }
     {
         let by_claim = detail_has("firstfactorrequirementsatisfiedbyclaiminthetoken");
@@ -360,11 +384,18 @@ impl Resource {
         }
     }
 
-    /// Whether the record's resource is the one asked for (by id, or Partner Center's display name).
-    pub fn matches(&self, s: &Signin) -> bool {
+    /// Whether the record's resource is the one asked for (by id, or Partner Center's display
+    /// name). `Err` when the record names no resource at all: skipping it as another resource's
+    /// would pass a sign-in that was never checked.
+    pub fn matches(&self, s: &Signin) -> Result<bool, String> {
+        if *self != Resource::Any && s.resource_id.is_none() && s.resource_name.is_none() {
+            return Err("the record names no resource (resourceId, ResourceIdentity, Resource ID or a display name): \
+                        it can't be told whether it is a sign-in to the resource judged; --resource any judges it"
+                .into());
+        }
         let id = s.resource_id.as_deref().unwrap_or_default();
         let name = s.resource_name.as_deref().unwrap_or_default();
-        match self {
+        Ok(match self {
             Resource::Any => true,
             Resource::PartnerCenter => {
                 id.eq_ignore_ascii_case(PARTNER_CENTER_ID)
@@ -372,12 +403,13 @@ impl Resource {
                     || name.eq_ignore_ascii_case("Microsoft Partner Center")
             }
             Resource::Id(want) => id.eq_ignore_ascii_case(want) || name.eq_ignore_ascii_case(want),
-        }
+        })
     }
 
-    /// Whether a record's raw JSON text could be one [`Resource::matches`] accepts: `false` only
-    /// when it holds none of the names matched (in any case) and no `\u` escape that could spell
-    /// one. Lets the reader skip most of an export without building its records.
+    /// Whether a record's raw JSON text could be one [`Resource::matches`] accepts (or refuses
+    /// for naming no resource): `false` only when it holds none of the names matched (in any
+    /// case), no `\u` escape that could spell one, and the word `resource`. Lets the reader skip
+    /// most of an export without building its records.
     pub fn may_match(&self, raw: &[u8]) -> bool {
         let names: &[&str] = match self {
             Resource::Any => return true,
@@ -386,6 +418,7 @@ impl Resource {
             Resource::Id(want) => &[want.as_str()],
         };
         memchr::memmem::find(raw, b"\\u").is_some()
+            || !contains_ignore_case(raw, b"resource")
             || names.iter().any(|name| contains_ignore_case(raw, name.as_bytes()))
     }
 }
@@ -417,6 +450,8 @@ mod resource_tests {
         assert!(!pc.may_match(br#"{"resourceId":"00000003-0000-0000-c000-000000000000","x":"Partner Centre"}"#));
         assert!(Resource::Any.may_match(b"{}"));
         assert!(Resource::parse("Graph").may_match(b"{\"r\":\"Microsoft GRAPH\"}"));
-        assert!(!Resource::parse("Graph").may_match(b"{}"));
+        assert!(!Resource::parse("Graph").may_match(b"{\"resourceId\":\"r\"}"));
+        // A record without the word can't be placed: it is built, and refused by `matches`.
+        assert!(pc.may_match(b"{\"appId\":\"a\"}"));
     }
 }

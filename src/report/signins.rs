@@ -5,7 +5,7 @@ use crate::exit_status::ExitStatus;
 use crate::input::signins::Signin;
 use crate::judge::signin::{Decision, SigninMfa};
 use crate::report::summary::SigninSummary;
-use crate::report::text::count;
+use crate::report::text::{count, wrap};
 use crate::report::{Format, redact, sanitize};
 use serde_json::{Value, json};
 use std::io::{self, Write};
@@ -31,6 +31,8 @@ pub struct SigninPrinter<W: Write> {
     skipped: usize,
     errors: usize,
     held: Vec<u8>,
+    /// A terminal's width: text lines wrap to it, as `check`'s do.
+    width: Option<usize>,
 }
 
 impl<W: Write> SigninPrinter<W> {
@@ -49,6 +51,21 @@ impl<W: Write> SigninPrinter<W> {
             skipped: 0,
             errors: 0,
             held: Vec::new(),
+            width: None,
+        }
+    }
+
+    pub fn wrapping(mut self, width: Option<usize>) -> Self {
+        self.width = width;
+        self
+    }
+
+    /// `text`, starting at column `lead`, wrapped to the terminal's width (lines after the first
+    /// indented by `indent`).
+    fn fit<'t>(&self, text: &'t str, lead: usize, indent: usize) -> std::borrow::Cow<'t, str> {
+        match self.width {
+            Some(width) => wrap(text, lead, indent, width),
+            None => std::borrow::Cow::Borrowed(text),
         }
     }
 
@@ -130,9 +147,11 @@ impl<W: Write> SigninPrinter<W> {
                     ),
                     (None, why) => format!("✘ {}: error: {}", r.source, why.unwrap_or_default()),
                 };
-                writeln!(self.out, "{}", sanitize::printable(&line))?;
+                let line = sanitize::printable(&line);
+                writeln!(self.out, "{}", self.fit(&line, 0, 4))?;
                 for f in r.decision.map(|d| d.findings.as_slice()).unwrap_or_default() {
-                    writeln!(self.out, "    {} {}: {}", f.level.as_str(), f.code, sanitize::printable(&f.message))?;
+                    let finding = format!("{} {}: {}", f.level.as_str(), f.code, sanitize::printable(&f.message));
+                    writeln!(self.out, "    {}", self.fit(&finding, 4, 8))?;
                 }
             }
             Format::Github => {
@@ -184,14 +203,16 @@ impl<W: Write> SigninPrinter<W> {
                     self.out.write_all(&self.held)?;
                     writeln!(self.out, "</testsuite></testsuites>")?;
                 }
-                Format::Text => writeln!(
-                    self.out,
-                    "{} judged, {} refused by Partner Center's MFA rule, {} skipped (other resources), {}",
-                    count(self.judged, "sign-in"),
-                    self.refused,
-                    self.skipped,
-                    count(self.errors, "error")
-                )?,
+                Format::Text => {
+                    let counts = format!(
+                        "{} judged, {} refused by Partner Center's MFA rule, {} skipped (other resources), {}",
+                        count(self.judged, "sign-in"),
+                        self.refused,
+                        self.skipped,
+                        count(self.errors, "error")
+                    );
+                    writeln!(self.out, "{}", self.fit(&counts, 0, 0))?;
+                }
                 _ => {}
             }
         }

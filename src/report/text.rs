@@ -230,7 +230,7 @@ pub fn outcome<W: Write>(
 
 /// `text` broken at spaces so that no line passes `width` columns, the first starting at column
 /// `lead` and the others indented by `indent` (14: under a finding's level column's end).
-fn wrap(text: &str, lead: usize, indent: usize, width: usize) -> Cow<'_, str> {
+pub fn wrap(text: &str, lead: usize, indent: usize, width: usize) -> Cow<'_, str> {
     let width = width.max(indent + 20);
     if lead + visible_len(text) <= width {
         return Cow::Borrowed(text);

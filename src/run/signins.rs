@@ -60,8 +60,13 @@ pub fn run<W: io::Write>(
                     return;
                 }
             }
+            // A record that names no resource is an error, unless every resource is judged.
+            let record = record.and_then(|r| match r {
+                Some(signin) => resource.matches(&signin).map(|wanted| wanted.then_some(signin)),
+                None => Ok(None),
+            });
             failed = match record {
-                Ok(Some(signin)) if resource.matches(&signin) => {
+                Ok(Some(signin)) => {
                     let decision = decide(&signin);
                     printer.record(&Record { source: &source, signin: &signin, decision: Some(&decision), error: None })
                 }

@@ -378,6 +378,266 @@ fn text_output_ends_with_the_table_and_counts_in_words() {
     );
 }
 
+/// Results of the records given on stdin (one per line), with the exit status.
+fn judge_stdin(records: &[Value]) -> (i32, Vec<Value>) {
+    let input: String = records.iter().map(|r| format!("{r}\n")).collect();
+    let out = mfacheck().args(["signins", "--format", "ndjson", "-"]).write_stdin(input).output().unwrap();
+    let results = String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    (out.status.code().unwrap(), results)
+}
+
+/// A successful Partner Center sign-in of a user, Graph spelling, with `extra` fields merged in.
+fn graph_signin(extra: Value) -> Value {
+    let mut record = serde_json::json!({"appId": "a1", "resourceId": "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd",
+        "userPrincipalName": "ana@contoso.com", "status": {"errorCode": 0}});
+    record.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    record
+}
+
+#[test]
+fn mfa_satisfied_in_status_additional_details_is_satisfied() {
+    use serde_json::json;
+    let (code, results) = judge_stdin(&[
+        graph_signin(json!({"status": {"errorCode": 0,
+            "additionalDetails": "MFA requirement satisfied by claim in the token"}})),
+        graph_signin(json!({"status": {"errorCode": 0, "additionalDetails": "MFA completed in Azure AD"}})),
+        // Log Analytics: the status as JSON text.
+        {
+            let mut r = graph_signin(
+                json!({"Status": "{\"errorCode\":0,\"additionalDetails\":\"MFA completed in Azure AD\"}"}),
+            );
+            r.as_object_mut().unwrap().remove("status");
+            r
+        },
+    ]);
+    assert_eq!(code, 0, "{results:?}");
+    for r in &results {
+        assert_eq!(r["mfa"], "satisfied", "{r}");
+        assert!(r["reason"].as_str().unwrap().contains("additionalDetails"), "{r}");
+    }
+    // Without those words, a success that names no factor stays unknown, never satisfied.
+    let (code, results) = judge_stdin(&[graph_signin(json!({"status": {"errorCode": 0,
+        "additionalDetails": "MFA required in Azure AD"}}))]);
+    assert_eq!((code, results[0]["mfa"].as_str()), (0, Some("unknown")));
+}
+
+#[test]
+fn service_principal_named_only_by_its_id_is_not_applicable() {
+    use serde_json::json;
+    let sp = |extra: Value| {
+        let mut r = graph_signin(extra);
+        r.as_object_mut().unwrap().remove("userPrincipalName");
+        r["authenticationRequirement"] = json!("singleFactorAuthentication");
+        r
+    };
+    let (code, results) = judge_stdin(&[
+        sp(json!({"servicePrincipalId": "5b0f9c2e-0000-4000-8000-000000000001", "servicePrincipalName": "Billing"})),
+        sp(json!({"userType": "servicePrincipal"})),
+        sp(json!({"ServicePrincipalId": "5b0f9c2e-0000-4000-8000-000000000001", "UserPrincipalName": ""})),
+    ]);
+    assert_eq!(code, 0, "{results:?}");
+    for r in &results {
+        assert_eq!(r["mfa"], "not-applicable", "{r}");
+        assert!(r["reason"].as_str().unwrap().to_lowercase().contains("serviceprincipal"), "{r}");
+    }
+    // A user's sign-in stays a user's, whatever service principal id it also names.
+    let (code, results) =
+        judge_stdin(&[graph_signin(json!({"servicePrincipalId": "5b0f9c2e-0000-4000-8000-000000000001",
+        "authenticationRequirement": "singleFactorAuthentication"}))]);
+    assert_eq!((code, results[0]["mfa"].as_str()), (1, Some("missing")));
+}
+
+#[test]
+fn duplicate_fields_are_an_error_not_one_of_them_picked() {
+    let pc = "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd";
+    for (name, record) in [
+        (
+            "same name twice",
+            format!(
+                r#"{{"appId":"a","resourceId":"{pc}","userPrincipalName":"u","status":{{"errorCode":0}},"authenticationRequirement":"singleFactorAuthentication","authenticationRequirement":"multiFactorAuthentication"}}"#
+            ),
+        ),
+        (
+            "two spellings",
+            format!(
+                r#"{{"appId":"a","resourceId":"{pc}","userPrincipalName":"u","status":{{"errorCode":0}},"authenticationRequirement":"singleFactorAuthentication","AuthenticationRequirement":"multiFactorAuthentication"}}"#
+            ),
+        ),
+        (
+            "inside status",
+            format!(
+                r#"{{"appId":"a","resourceId":"{pc}","userPrincipalName":"u","status":{{"errorCode":50076,"errorCode":0}},"authenticationRequirement":"multiFactorAuthentication"}}"#
+            ),
+        ),
+    ] {
+        for shape in [record.clone(), format!("[{record}]"), format!("{{\"value\":[\n{record}\n]}}")] {
+            let out = mfacheck().args(["signins", "--format", "ndjson", "-"]).write_stdin(shape).output().unwrap();
+            let text = String::from_utf8(out.stdout).unwrap();
+            assert_eq!(out.status.code(), Some(2), "{name}: {text}");
+            let result: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+            assert!(result["mfa"].is_null(), "{name}: {result}");
+            let why = result["error"]["message"].as_str().unwrap();
+            let field = why.to_lowercase();
+            assert!(
+                why.contains("duplicate")
+                    && (field.contains("errorcode") || field.contains("authenticationrequirement")),
+                "{name}: {why}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_csv_column_twice_or_a_page_with_two_batches_is_an_error() {
+    let pc = "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd";
+    let csv = format!(
+        "AppId,ResourceIdentity,UserPrincipalName,ResultType,AuthenticationRequirement,AuthenticationRequirement\n\
+         a,{pc},u,0,singleFactorAuthentication,multiFactorAuthentication\n"
+    );
+    let page = format!(
+        r#"{{"value":[{{"appId":"a","resourceId":"{pc}","userPrincipalName":"u","status":{{"errorCode":0}},"authenticationRequirement":"multiFactorAuthentication"}}],
+            "value":[{{"appId":"b","resourceId":"{pc}","userPrincipalName":"v","status":{{"errorCode":0}},"authenticationRequirement":"singleFactorAuthentication"}}]}}"#
+    );
+    for (name, input) in [("csv", csv), ("page", page)] {
+        let out = mfacheck().args(["signins", "--format", "ndjson", "-"]).write_stdin(input).output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}: {text}");
+        let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+        assert!(last["error"]["message"].as_str().unwrap().contains("duplicate"), "{name}: {last}");
+    }
+}
+
+#[test]
+fn a_record_that_names_no_resource_is_an_error_not_skipped() {
+    // A Log Analytics query projected without ResourceIdentity: nothing says these are not
+    // Partner Center sign-ins, so skipping them would pass an export that was never checked.
+    let csv = "AppId,UserPrincipalName,ResultType,AuthenticationRequirement\na1,ana@contoso.com,0,singleFactorAuthentication\n";
+    let lines = "{\"appId\":\"a1\",\"userPrincipalName\":\"ana@contoso.com\",\"status\":{\"errorCode\":0},\"authenticationRequirement\":\"singleFactorAuthentication\"}\n";
+    for (name, input) in [("csv", csv), ("json lines", lines)] {
+        let out = mfacheck().args(["signins", "--format", "ndjson", "-"]).write_stdin(input).output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}: {text}");
+        let result: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        assert!(result["error"]["message"].as_str().unwrap().contains("--resource any"), "{name}: {result}");
+        // --resource any judges it.
+        let out = mfacheck()
+            .args(["signins", "--format", "ndjson", "--resource", "any", "-"])
+            .write_stdin(input)
+            .output()
+            .unwrap();
+        let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!((out.status.code(), result["mfa"].as_str()), (Some(1), Some("missing")), "{name}");
+    }
+}
+
+#[test]
+fn exit_status_in_every_combination_and_format() {
+    use serde_json::json;
+    let line = |extra: Value| graph_signin(extra).to_string();
+    let satisfied = line(json!({"authenticationRequirement": "multiFactorAuthentication"}));
+    let missing = line(json!({"authenticationRequirement": "singleFactorAuthentication"}));
+    let required = line(json!({"status": {"errorCode": 50074}}));
+    let unknown = line(json!({"status": {"errorCode": 50126}}));
+    let app_only = line(json!({"signInEventTypes": ["servicePrincipal"]}));
+    let other = line(json!({"resourceId": "00000003-0000-0000-c000-000000000000"}));
+    let error = "{\"appId\":".to_owned();
+    let cases: [(&[&String], i32); 9] = [
+        (&[&satisfied], 0),
+        (&[&satisfied, &unknown, &app_only, &other], 0),
+        (&[&missing], 1),
+        (&[&required], 1),
+        (&[&satisfied, &missing, &unknown], 1),
+        (&[&error], 2),
+        (&[&missing, &error], 2),
+        (&[&error, &required], 2),
+        (&[&satisfied, &error], 2),
+    ];
+    for (records, want) in cases {
+        let input: String = records.iter().map(|r| format!("{r}\n")).collect();
+        for format in ["text", "json", "ndjson", "junit", "github"] {
+            for quiet in [false, true] {
+                let mut cmd = mfacheck();
+                cmd.args(["signins", "--format", format, "-"]);
+                if quiet {
+                    cmd.arg("--quiet");
+                }
+                let out = cmd.write_stdin(input.clone()).output().unwrap();
+                assert_eq!(out.status.code(), Some(want), "{format} quiet={quiet}: {input}");
+                if quiet {
+                    assert!(out.stdout.is_empty(), "{format}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn controls_and_bidi_in_names_are_escaped_and_redact_masks_users_everywhere() {
+    use serde_json::json;
+    let record = graph_signin(json!({"appId": "app\u{1b}[2J", "appDisplayName": "Sync\u{202e}exe.txt\u{7}",
+        "userPrincipalName": "ana\u{1b}]8;;http://evil\u{7}@contoso.com", "ipAddress": "203.0.113.7",
+        "userId": "9f1c0c6e-1111-4222-8333-444455556666", "authenticationRequirement": "singleFactorAuthentication"}));
+    let input = format!("{record}\n");
+    for format in ["text", "json", "ndjson", "junit", "github"] {
+        let out = mfacheck()
+            .args(["signins", "--summary", "--format", format, "-"])
+            .write_stdin(input.clone())
+            .output()
+            .unwrap();
+        let both = [out.stdout, out.stderr].concat();
+        let text = String::from_utf8(both).unwrap();
+        if format != "json" && format != "ndjson" {
+            for bad in ['\u{1b}', '\u{7}', '\u{202e}'] {
+                assert!(!text.contains(bad), "{format}: {bad:?} in {text}");
+            }
+        }
+        let out = mfacheck()
+            .args(["signins", "--summary", "--redact", "--format", format, "-"])
+            .write_stdin(input.clone())
+            .output()
+            .unwrap();
+        let text = String::from_utf8([out.stdout, out.stderr].concat()).unwrap();
+        for personal in ["ana", "contoso", "203.0.113.7", "9f1c0c6e"] {
+            assert!(!text.contains(personal), "{format} --redact: {personal} in {text}");
+        }
+    }
+}
+
+#[test]
+fn an_empty_resource_is_a_usage_error_not_everything_skipped() {
+    // `--resource "$UNSET"` would otherwise skip every sign-in and exit 0.
+    for empty in ["", "  "] {
+        let out = mfacheck().args(["signins", "--resource", empty, "fixtures/signins/graph.json"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{empty:?}");
+        assert!(out.stdout.is_empty());
+        assert!(String::from_utf8(out.stderr).unwrap().contains("--resource"));
+    }
+}
+
+#[test]
+fn one_field_in_two_spellings_is_ambiguous_only_when_the_values_differ() {
+    let pc = "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd";
+    let csv = |second: &str| {
+        format!(
+            "AppId,ResourceIdentity,UserPrincipalName,ResultType,AuthenticationRequirement,Authentication requirement\n\
+             a,{pc},u,0,singleFactorAuthentication,{second}\n"
+        )
+    };
+    let run = |input: String| {
+        let out = mfacheck().args(["signins", "--format", "ndjson", "-"]).write_stdin(input).output().unwrap();
+        let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code(), result)
+    };
+    let (code, result) = run(csv("multiFactorAuthentication"));
+    assert_eq!(code, Some(2), "{result}");
+    assert!(result["error"]["message"].as_str().unwrap().contains("duplicate field"), "{result}");
+    // The same value twice, or an empty second column, says one thing.
+    for second in ["singleFactorAuthentication", ""] {
+        let (code, result) = run(csv(second));
+        assert_eq!((code, result["mfa"].as_str()), (Some(1), Some("missing")), "{second:?}: {result}");
+    }
+}
+
 #[test]
 fn microsofts_published_samples() {
     // The Azure Monitor record of Microsoft's schema page: errorCode 50140 (the "keep me signed

@@ -387,3 +387,31 @@ fn serve_logs_readable_lines_to_a_terminal() {
     assert!(line.contains("GET /v1/customers 401 MFA missing app "), "{text:?}");
     assert!(!text.contains('{'), "no JSON on a terminal: {text:?}");
 }
+
+#[test]
+fn signins_text_wraps_to_a_narrow_terminal_as_check_does() {
+    let columns = 60u16;
+    let (controller, terminal) = pty();
+    let size = libc::winsize { ws_row: 50, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0 };
+    assert_eq!(unsafe { libc::ioctl(terminal.as_raw_fd(), libc::TIOCSWINSZ, &size) }, 0);
+    let mut cmd = bin();
+    cmd.args(["signins", "fixtures/signins/graph.json"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(terminal.try_clone().unwrap()))
+        .stderr(Stdio::from(terminal.try_clone().unwrap()));
+    let mut child = spawn_on(&mut cmd, &terminal);
+    drop(terminal);
+    let shown = collect(&controller);
+    assert_eq!(wait(&mut child, Duration::from_secs(10)), Some(1));
+    let mut text = Vec::new();
+    while let Ok(block) = shown.recv_timeout(Duration::from_millis(500)) {
+        text.extend(block);
+    }
+    let text = String::from_utf8_lossy(&text).replace('\r', "");
+    assert!(text.contains("\n    hint signin-single-factor") && text.contains("900421"), "{text}");
+    // The table per application and user is a table: its rows are not wrapped.
+    for line in text.lines().take_while(|l| !l.contains("MFA by application and user")) {
+        let longest = line.split(' ').map(|w| w.chars().count()).max().unwrap_or(0);
+        assert!(line.chars().count() <= columns as usize || longest > columns as usize - 30, "{line:?}");
+    }
+}
