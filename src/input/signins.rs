@@ -293,6 +293,12 @@ fn kind_of(value: &Value) -> &'static str {
     }
 }
 
+/// serde_json's message without the position it appends (the messages here say it once).
+fn json_why(e: &serde_json::Error) -> String {
+    let why = e.to_string();
+    why.rsplit_once(" at line ").map_or(why.clone(), |(why, _)| why.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -444,7 +450,10 @@ pub fn read<R: BufRead>(mut reader: R, wanted: &dyn Fn(&[u8]) -> bool, each: &mu
         let result = DeserializeSeed::deserialize(Top { n: &mut n, skip: false, each: &mut each }, &mut de);
         if let Err(e) = result {
             n += 1;
-            return each(n, Err(format!("not valid JSON at line {}, column {}: {e}", e.line(), e.column())));
+            return each(
+                n,
+                Err(format!("not valid JSON at line {}, column {}: {}", e.line(), e.column(), json_why(&e))),
+            );
         }
         match de.end() {
             Ok(()) => return,
@@ -474,9 +483,7 @@ fn read_lines<R: BufRead>(mut line: Vec<u8>, mut reader: R, wanted: &dyn Fn(&[u8
             if let Err(e) = result {
                 n += 1;
                 // serde_json's position is within the line: the file's line is given instead.
-                let why = e.to_string();
-                let why = why.rsplit_once(" at line ").map_or(why.as_str(), |(why, _)| why);
-                each(n, Err(format!("not valid JSON at line {number}, column {}: {why}", e.column())));
+                each(n, Err(format!("not valid JSON at line {number}, column {}: {}", e.column(), json_why(&e))));
             }
         }
         line.clear();

@@ -658,6 +658,7 @@ fn microsofts_published_samples() {
         out.contains("microsoft-admin-center-sample.json:record-1: error: not valid JSON at line 22, column 30"),
         "{out}"
     );
+    assert!(!out.contains("line 22 column 30"), "the position is said once: {out}");
     // Repaired (the three changes in fixtures/signins/README.md): errorCode 0 and
     // multiFactorAuthentication, satisfied.
     let (code, results) =
