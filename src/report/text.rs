@@ -399,19 +399,15 @@ pub fn scanned<W: Write>(
     width: Option<usize>,
     paint: Paint,
 ) -> io::Result<()> {
-    let mut block = Vec::new();
-    outcome(&mut block, s.outcome, now, first, width, paint)?;
-    // The verdict line ends at the first newline after the blank line that separates results.
-    let split = block.iter().skip(1).position(|&b| b == b'\n').map_or(block.len(), |i| i + 2);
-    out.write_all(&block[..split])?;
-    let field = |label: &str| paint.paint(DIM, format!("{label:<9}"));
-    if let Some(request) = s.request {
-        writeln!(out, "    {} {} {}", field("request"), printable(&request.method), printable(&request.url))?;
-    }
-    if s.count > 1 {
-        writeln!(out, "    {} {} times", field("found"), s.count)?;
-    }
-    out.write_all(&block[split..])
+    with_facts(out, s.outcome, now, first, width, paint, |out, field| {
+        if let Some(request) = s.request {
+            writeln!(out, "    {} {} {}", field("request"), printable(&request.method), printable(&request.url))?;
+        }
+        if s.count > 1 {
+            writeln!(out, "    {} {} times", field("found"), s.count)?;
+        }
+        Ok(())
+    })
 }
 
 /// A `redeem` result: the verdict, where the token came from, then the rest of the result.
@@ -423,16 +419,33 @@ pub fn redeemed<W: Write>(
     width: Option<usize>,
     paint: Paint,
 ) -> io::Result<()> {
+    with_facts(out, r.outcome, now, first, width, paint, |out, field| {
+        writeln!(out, "    {} {}", field("endpoint"), printable(&r.redeem.token_endpoint))?;
+        if let Some(seconds) = r.redeem.expires_in {
+            let rotated = if r.redeem.refresh_token_rotated { "; a new refresh token was returned" } else { "" };
+            writeln!(out, "    {} access token valid for {seconds} s{rotated}", field("redeemed"))?;
+        }
+        Ok(())
+    })
+}
+
+/// `outcome`'s block with lines of the engine's own facts under its verdict line (`field` pads
+/// and dims a label as the block's own fields are).
+fn with_facts<W: Write>(
+    out: &mut W,
+    outcome: &Outcome,
+    now: i64,
+    first: bool,
+    width: Option<usize>,
+    paint: Paint,
+    facts: impl FnOnce(&mut W, &dyn Fn(&str) -> String) -> io::Result<()>,
+) -> io::Result<()> {
     let mut block = Vec::new();
-    outcome(&mut block, r.outcome, now, first, width, paint)?;
+    super::text::outcome(&mut block, outcome, now, first, width, paint)?;
+    // The verdict line ends at the first newline after the blank line that separates results.
     let split = block.iter().skip(1).position(|&b| b == b'\n').map_or(block.len(), |i| i + 2);
     out.write_all(&block[..split])?;
-    let field = |label: &str| paint.paint(DIM, format!("{label:<9}"));
-    writeln!(out, "    {} {}", field("endpoint"), printable(&r.redeem.token_endpoint))?;
-    if let Some(seconds) = r.redeem.expires_in {
-        let rotated = if r.redeem.refresh_token_rotated { "; a new refresh token was returned" } else { "" };
-        writeln!(out, "    {} access token valid for {seconds} s{rotated}", field("redeemed"))?;
-    }
+    facts(out, &|label: &str| paint.paint(DIM, format!("{label:<9}")).to_string())?;
     out.write_all(&block[split..])
 }
 
