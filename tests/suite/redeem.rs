@@ -1072,3 +1072,33 @@ fn write_back_stores_no_refresh_token_beside_a_genuine_token_of_another_app_or_t
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert_eq!(std::fs::read_to_string(stored.rt()).unwrap(), format!("{ROTATED}\n"));
 }
+
+#[test]
+fn redeem_and_check_verify_give_the_same_result_for_the_same_token() {
+    // One rulebook: the token redeem gets is judged as `check --verify` judges it. Every member
+    // but `source` and `redeem` must agree, for each kind of token and with policy options.
+    for (amr, extra) in [
+        ("pwd,mfa", &[][..]),
+        ("pwd", &[][..]),
+        ("pwd,mfa", &["--partner-center"][..]),
+        ("pwd,rsa", &["--require-valid-time", "--issuer", "https://sts.windows.net/x/"][..]),
+    ] {
+        let token = access_token(amr);
+        let answer = token.clone();
+        let entra = Entra::start(move |_| json_reply(200, &granted(&answer, REFRESH_TOKEN)));
+        let redeemed = redeem(&entra, &Stored::new(), extra);
+        let mut check_args = vec!["check", "--verify", "--format", "ndjson", "--now", NOW];
+        check_args.extend(extra);
+        check_args.push(&token);
+        let checked = run(entra.mfacheck(), &check_args);
+        assert_eq!(redeemed.code, checked.code, "{amr} {extra:?}: {}{}", redeemed.stdout, checked.stdout);
+        let (mut a, mut b) = (redeemed.result(), checked.result());
+        for v in [&mut a, &mut b] {
+            let object = v.as_object_mut().unwrap();
+            object.remove("source");
+            object.remove("redeem");
+        }
+        assert_eq!(a["signature"], "verified", "{amr} {extra:?}: both verified, not both failing alike");
+        assert_eq!(a, b, "{amr} {extra:?}");
+    }
+}
