@@ -48,7 +48,7 @@ pub fn outcome<W: Write>(out: &mut W, o: &Outcome, now: i64, facts: Option<&str>
 }
 
 /// One workflow command (`::error …` or `::warning …`) for a result from `source`.
-fn command<W: Write>(out: &mut W, level: &str, source: &str, title: &str, message: &str) -> io::Result<()> {
+pub fn command<W: Write>(out: &mut W, level: &str, source: &str, title: &str, message: &str) -> io::Result<()> {
     let mut properties = String::new();
     if let Some((file, lines)) = place(source) {
         properties.push_str(&format!("file={}", property(file)));
@@ -64,7 +64,8 @@ fn command<W: Write>(out: &mut W, level: &str, source: &str, title: &str, messag
     writeln!(out, "::{level} {properties}::{}", data(&printable(message)))
 }
 
-/// The file and lines a source names: `PATH:LINE`, `PATH:FIRST-LAST`, `PATH:entry-N` (no line);
+/// The file and lines a source names: `PATH:LINE`, `PATH:FIRST-LAST`, `PATH:entry-N` and
+/// `PATH:record-N` (no line);
 /// `arg:N` and `stdin:…` name no file.
 pub fn place(source: &str) -> Option<(&str, Option<(usize, usize)>)> {
     let (file, at) = source.rsplit_once(':').unwrap_or((source, ""));
@@ -72,11 +73,11 @@ pub fn place(source: &str) -> Option<(&str, Option<(usize, usize)>)> {
         return None;
     }
     let lines = match at.split_once('-') {
-        _ if at.starts_with("entry-") => None,
+        _ if at.starts_with("entry-") || at.starts_with("record-") => None,
         Some((a, b)) => a.parse().ok().zip(b.parse().ok()),
         None => at.parse().ok().map(|n| (n, n)),
     };
-    if lines.is_none() && !at.starts_with("entry-") && !at.is_empty() {
+    if lines.is_none() && !at.starts_with("entry-") && !at.starts_with("record-") && !at.is_empty() {
         return Some((source, None));
     }
     Some((file, lines))

@@ -6,7 +6,7 @@ use crate::input::signins::Signin;
 use crate::judge::signin::{Decision, SigninMfa};
 use crate::report::summary::SigninSummary;
 use crate::report::text::{count, wrap};
-use crate::report::{Format, redact, sanitize};
+use crate::report::{Format, github, redact, sanitize};
 use serde_json::{Value, json};
 use std::io::{self, Write};
 
@@ -131,7 +131,7 @@ impl<W: Write> SigninPrinter<W> {
             Format::Text => {
                 let line = match (r.decision, r.error) {
                     (Some(d), _) => format!(
-                        "{} {}: {} — {} ({}), user {}: {}",
+                        "{} {}: {} — {}: {}",
                         // `unknown` is never shown as a pass.
                         match d.mfa {
                             _ if refused => "✘",
@@ -140,9 +140,7 @@ impl<W: Write> SigninPrinter<W> {
                         },
                         r.source,
                         d.mfa.as_str(),
-                        r.signin.app_name.as_deref().unwrap_or("?"),
-                        r.signin.app_id.as_deref().unwrap_or("?"),
-                        object["user"].as_str().unwrap_or("?"),
+                        who(r.signin, &object),
                         d.reason
                     ),
                     (None, why) => format!("✘ {}: error: {}", r.source, why.unwrap_or_default()),
@@ -155,13 +153,30 @@ impl<W: Write> SigninPrinter<W> {
                 }
             }
             Format::Github => {
-                if refused || r.error.is_some() {
-                    let what = r.decision.map_or_else(
-                        || r.error.unwrap_or_default().to_owned(),
-                        |d| format!("MFA {}: {}", d.mfa.as_str(), d.reason),
+                if let Some(d) = r.decision.filter(|_| refused) {
+                    let message = format!(
+                        "{}: {} — {}: {} {}",
+                        r.source,
+                        d.mfa.as_str(),
+                        who(r.signin, &object),
+                        d.reason,
+                        hints(d).join(" ")
                     );
-                    let (file, _) = r.source.rsplit_once(':').unwrap_or((r.source, ""));
-                    writeln!(self.out, "::error file={}::{}: {}", escape(file), escape(r.source), escape(&what))?;
+                    github::command(
+                        &mut self.out,
+                        "error",
+                        r.source,
+                        &format!("mfacheck: MFA {}", d.mfa.as_str()),
+                        &message,
+                    )?;
+                } else if let Some(why) = r.error {
+                    github::command(
+                        &mut self.out,
+                        "error",
+                        r.source,
+                        "mfacheck: not a sign-in record",
+                        &format!("{}: {why}", r.source),
+                    )?;
                 }
             }
             Format::Junit => {
@@ -169,9 +184,11 @@ impl<W: Write> SigninPrinter<W> {
                 match (r.decision, r.error) {
                     (Some(d), _) if refused => writeln!(
                         self.held,
-                        "<testcase name=\"{name}\"><failure message=\"MFA {}\">{}</failure></testcase>",
+                        "<testcase name=\"{name}\"><failure message=\"MFA {} — {}\">{}\n{}</failure></testcase>",
                         d.mfa.as_str(),
-                        xml(&d.reason)
+                        xml(&who(r.signin, &object)),
+                        xml(&d.reason),
+                        hints(d).iter().map(|h| xml(h)).collect::<Vec<_>>().join("\n")
                     )?,
                     (Some(_), _) => writeln!(self.held, "<testcase name=\"{name}\"/>")?,
                     (None, why) => writeln!(
@@ -229,23 +246,35 @@ impl<W: Write> SigninPrinter<W> {
             summary.text(&mut io::stderr().lock())?;
         }
         self.out.flush()?;
-        Ok(if self.errors > 0 {
+        Ok(self.status())
+    }
+
+    /// The exit status of what was judged so far (SPEC §5).
+    pub fn status(&self) -> ExitStatus {
+        if self.errors > 0 {
             ExitStatus::Error
         } else if self.refused > 0 {
             ExitStatus::NonCompliant
         } else {
             ExitStatus::Compliant
-        })
+        }
     }
 }
 
-fn escape(text: &str) -> String {
-    sanitize::printable(text)
-        .replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-        .replace(':', "%3A")
-        .replace(',', "%2C")
+/// Who the sign-in was, for every format's line: the application and the user (as the result
+/// object shows it, so `--redact` applies).
+fn who(s: &Signin, object: &Value) -> String {
+    format!(
+        "{} ({}), user {}",
+        s.app_name.as_deref().unwrap_or("?"),
+        s.app_id.as_deref().unwrap_or("?"),
+        object["user"].as_str().unwrap_or("?")
+    )
+}
+
+/// The hints of a decision as the text output shows them, a line each.
+fn hints(d: &Decision) -> Vec<String> {
+    d.findings.iter().map(|f| format!("{} {}: {}", f.level.as_str(), f.code, f.message)).collect()
 }
 
 fn xml(text: &str) -> String {

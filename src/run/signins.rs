@@ -11,12 +11,27 @@ use std::io::{self, BufReader};
 use std::path::Path;
 
 /// Reads every input (`-` or none: stdin) and writes the results; the exit status of SPEC §5.
+/// A reader that went away (`| head`) ends the run quietly, with the status of what was judged.
 pub fn run<W: io::Write>(
     paths: &[std::ffi::OsString],
     resource: &Resource,
     forced: Option<Export>,
     mut printer: SigninPrinter<W>,
 ) -> io::Result<ExitStatus> {
+    let quiet = |e: io::Error, status| if e.kind() == io::ErrorKind::BrokenPipe { Ok(status) } else { Err(e) };
+    if let Err(e) = every_input(paths, resource, forced, &mut printer) {
+        return quiet(e, printer.status());
+    }
+    let status = printer.status();
+    printer.finish().or_else(|e| quiet(e, status))
+}
+
+fn every_input<W: io::Write>(
+    paths: &[std::ffi::OsString],
+    resource: &Resource,
+    forced: Option<Export>,
+    printer: &mut SigninPrinter<W>,
+) -> io::Result<()> {
     let stdin = [std::ffi::OsString::from("-")];
     let paths = if paths.is_empty() { &stdin[..] } else { paths };
     for path in paths {
@@ -87,5 +102,5 @@ pub fn run<W: io::Write>(
             printer.file_error(&name, "empty: no sign-in record")?;
         }
     }
-    printer.finish()
+    Ok(())
 }

@@ -80,7 +80,13 @@ fn every_format_and_redact() {
     let (_, out, _) = signins(&["--format", "junit", "fixtures/signins/graph.json"]);
     assert!(out.contains("tests=\"4\" failures=\"2\""), "{out}");
     let (_, out, _) = signins(&["--format", "github", "fixtures/signins/graph.json"]);
-    assert_eq!(out.lines().filter(|l| l.starts_with("::error file=fixtures/signins/graph.json::")).count(), 2, "{out}");
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.starts_with("::error file=fixtures/signins/graph.json,title=mfacheck%3A MFA "))
+            .count(),
+        2,
+        "{out}"
+    );
     let (_, out, _) = signins(&["--redact", "--format", "ndjson", "fixtures/signins/graph.json"]);
     assert!(!out.contains("contoso.example") && out.contains("redacted:"), "{out}");
 }
@@ -666,4 +672,46 @@ fn microsofts_published_samples() {
     assert_eq!(code, 0);
     assert_eq!(results[0]["mfa"], "satisfied");
     assert_eq!(results[0]["user"], "BalaS@microsoft.com");
+}
+
+#[test]
+fn ci_formats_name_the_application_the_user_and_the_fix() {
+    // A CI annotation must say who will be refused and what to change, as the text does.
+    let who = "Billing sync (11111111-1111-1111-1111-111111111111), user ana@contoso.example";
+    let (code, out, _) = signins(&["--format", "github", "fixtures/signins/graph.json"]);
+    assert_eq!(code, 1);
+    let line = out.lines().find(|l| l.contains("record-1")).expect(&out);
+    assert!(line.contains(who), "{line}");
+    assert!(line.contains("signin-single-factor") && line.contains("signin-non-interactive"), "{line}");
+    let (_, out, _) = signins(&["--format", "junit", "fixtures/signins/graph.json"]);
+    let case = &out[out.find("record-1").expect(&out)..];
+    let case = &case[..case.find("</testcase>").unwrap()];
+    assert!(case.contains(&format!("message=\"MFA missing — {who}\"")), "{case}");
+    assert!(!case.contains("\\u{a}"), "hints a line each: {case}");
+    assert!(case.contains("signin-conditional-access-not-applied"), "{case}");
+    // Redacted, the user is masked there too.
+    let (_, out, _) = signins(&["--format", "github", "--redact", "fixtures/signins/graph.json"]);
+    assert!(!out.contains("ana@contoso.example") && out.contains("user redacted:"), "{out}");
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    // `mfacheck signins export.json | head -1`: the reader goes away; no error text.
+    let line = format!("{}\n", monitor_line("ana@contoso.example", 0)).repeat(20_000);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("mfacheck"))
+        .args(["signins", "--format", "ndjson"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let _ = stdin.write_all(line.as_bytes());
+    });
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "a reader that went away is no error");
 }
