@@ -286,21 +286,7 @@ fn json_is_an_array_even_for_one_token() {
 fn a_closed_stdout_ends_quietly() {
     // `| head -1`: the reader goes away; no panic message, no error text.
     let tokens = format!("{}\n", fixture("mfa.jwt")).repeat(20_000);
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("mfacheck"))
-        .args(["check", "--format", "ndjson"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || {
-        use std::io::Write;
-        let _ = stdin.write_all(tokens.as_bytes());
-    });
-    drop(child.stdout.take());
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
+    let out = crate::support::fed::closed_stdout(&["check", "--format", "ndjson"], tokens);
     // A reader that went away is not an error: no message at all, and the status of what was checked.
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
     assert_eq!(out.status.code(), Some(0));

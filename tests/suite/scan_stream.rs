@@ -3,11 +3,8 @@
 //! gives the same output, in first-found order, as one thread.
 
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
 
+use crate::support::fed::Fed;
 use crate::support::fixture;
 
 const NOW: &str = "1780000000";
@@ -19,40 +16,19 @@ fn ndjson(text: &str) -> Vec<Value> {
 #[test]
 fn a_stream_s_tokens_are_written_while_it_is_open() {
     let (mfa, pwd) = (fixture("mfa.jwt"), fixture("password-only.jwt"));
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("mfacheck"))
-        .args(["scan", "--format", "ndjson", "--now", NOW, "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let (tx, rx) = mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        for line in stdout.lines() {
-            tx.send(line.unwrap()).unwrap();
-        }
-    });
-    let next = |what: &str| -> Value {
-        let line = rx.recv_timeout(Duration::from_secs(10)).unwrap_or_else(|_| panic!("no result for {what}"));
-        serde_json::from_str(&line).unwrap()
-    };
-    writeln!(stdin, "2026-01-01 INFO GET /v1/customers Authorization: Bearer {mfa}").unwrap();
-    stdin.flush().unwrap();
-    let first = next("the first line, stdin still open");
+    let mut fed = Fed::spawn(&["scan", "--format", "ndjson", "--now", NOW, "-"]);
+    fed.write(&format!("2026-01-01 INFO GET /v1/customers Authorization: Bearer {mfa}\n"));
+    let first = fed.next("the first line, stdin still open");
     assert_eq!((first["source"].as_str(), first["count"].as_u64()), (Some("stdin:1"), Some(1)));
-    writeln!(stdin, "again {mfa}\r2026-01-01 INFO token={pwd}").unwrap();
-    stdin.flush().unwrap();
-    let second = next("the new token, stdin still open");
+    fed.write(&format!("again {mfa}\r2026-01-01 INFO token={pwd}\n"));
+    let second = fed.next("the new token, stdin still open");
     assert_eq!(second["source"], "stdin:3", "a lone CR ends a line");
     assert_eq!(second["mfa"], "missing");
-    drop(stdin);
-    let last = next("the closing counts");
+    fed.close();
+    let last = fed.next("the closing counts");
     assert_eq!(last, serde_json::json!({"repeats": [{"result": 1, "source": "stdin:1", "count": 2}]}));
-    assert!(rx.recv_timeout(Duration::from_secs(10)).is_err(), "nothing after the counts");
-    reader.join().unwrap();
-    assert_eq!(child.wait().unwrap().code(), Some(1));
+    assert!(fed.ended(), "nothing after the counts");
+    assert_eq!(fed.wait(), Some(1));
 }
 
 /// Several MiB (many chunks): token B first in a late chunk, A in the first and again late, C

@@ -1,5 +1,6 @@
 //! `mfacheck signins` through the built binary, on the samples in fixtures/signins/.
 
+use crate::support::fed::{Fed, closed_stdout};
 use crate::support::mfacheck;
 use serde_json::Value;
 
@@ -140,47 +141,20 @@ fn monitor_line(user: &str, error_code: i64) -> String {
 
 #[test]
 fn records_are_judged_as_they_arrive_and_a_bad_line_does_not_end_the_stream() {
-    use std::io::{BufRead, BufReader, Write};
-    use std::process::Stdio;
-    use std::sync::mpsc;
-    use std::time::Duration;
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("mfacheck"))
-        .args(["signins", "--format", "ndjson", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let (tx, rx) = mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        for line in stdout.lines() {
-            tx.send(line.unwrap()).unwrap();
-        }
-    });
-    let next = |what: &str| -> Value {
-        let line = rx.recv_timeout(Duration::from_secs(10)).unwrap_or_else(|_| panic!("no result for {what}"));
-        serde_json::from_str(&line).unwrap()
-    };
-    writeln!(stdin, "{}", monitor_line("ana@contoso.example", 0)).unwrap();
-    stdin.flush().unwrap();
-    let first = next("the first record, stdin still open");
+    let mut fed = Fed::spawn(&["signins", "--format", "ndjson", "-"]);
+    fed.write(&format!("{}\n", monitor_line("ana@contoso.example", 0)));
+    let first = fed.next("the first record, stdin still open");
     assert_eq!((first["source"].as_str(), first["mfa"].as_str()), (Some("stdin:record-1"), Some("missing")));
     // A line cut short (a log shipper killed mid-write): an error for that record, and the next
     // lines are still judged.
-    writeln!(stdin, "{{\"time\":\"2026-05-04T10:00:00Z\",\"properties\":{{\"appId\":").unwrap();
-    stdin.flush().unwrap();
-    let bad = next("the bad line, stdin still open");
+    fed.write("{\"time\":\"2026-05-04T10:00:00Z\",\"properties\":{\"appId\":\n");
+    let bad = fed.next("the bad line, stdin still open");
     assert_eq!(bad["source"], "stdin:record-2");
     assert!(bad["error"]["message"].as_str().unwrap().contains("line 2"), "{bad}");
-    writeln!(stdin, "{}", monitor_line("bo@contoso.example", 50076)).unwrap();
-    stdin.flush().unwrap();
-    let third = next("the record after the bad line");
+    fed.write(&format!("{}\n", monitor_line("bo@contoso.example", 50076)));
+    let third = fed.next("the record after the bad line");
     assert_eq!((third["source"].as_str(), third["mfa"].as_str()), (Some("stdin:record-3"), Some("required")));
-    drop(stdin);
-    reader.join().unwrap();
-    assert_eq!(child.wait().unwrap().code(), Some(2));
+    assert_eq!(fed.wait(), Some(2));
 }
 
 #[test]
@@ -325,37 +299,15 @@ fn published_event_hub_samples() {
 
 #[test]
 fn a_records_batch_streams_too() {
-    use std::io::{BufRead, BufReader, Write};
-    use std::process::Stdio;
-    use std::sync::mpsc;
-    use std::time::Duration;
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("mfacheck"))
-        .args(["signins", "--format", "ndjson", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let (tx, rx) = mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        for line in stdout.lines() {
-            tx.send(line.unwrap()).unwrap();
-        }
-    });
+    let mut fed = Fed::spawn(&["signins", "--format", "ndjson", "-"]);
     // Pretty-printed: the first line is not a whole value, so the input is one JSON stream.
-    write!(stdin, "{{\"records\": [\n{},\n", monitor_line("ana@contoso.example", 0)).unwrap();
-    stdin.flush().unwrap();
-    let line = rx.recv_timeout(Duration::from_secs(10)).expect("the first record, the batch still open");
-    let first: Value = serde_json::from_str(&line).unwrap();
+    fed.write(&format!("{{\"records\": [\n{},\n", monitor_line("ana@contoso.example", 0)));
+    let first = fed.next("the first record, the batch still open");
     assert_eq!((first["source"].as_str(), first["mfa"].as_str()), (Some("stdin:record-1"), Some("missing")));
-    write!(stdin, "{}\n]}}\n", monitor_line("bo@contoso.example", 50076)).unwrap();
-    drop(stdin);
-    let line = rx.recv_timeout(Duration::from_secs(10)).unwrap();
-    assert_eq!(serde_json::from_str::<Value>(&line).unwrap()["mfa"], "required");
-    reader.join().unwrap();
-    assert_eq!(child.wait().unwrap().code(), Some(1));
+    fed.write(&format!("{}\n]}}\n", monitor_line("bo@contoso.example", 50076)));
+    fed.close();
+    assert_eq!(fed.next("the second record")["mfa"], "required");
+    assert_eq!(fed.wait(), Some(1));
 }
 
 #[test]
@@ -697,21 +649,7 @@ fn ci_formats_name_the_application_the_user_and_the_fix() {
 #[test]
 fn a_closed_stdout_ends_quietly() {
     // `mfacheck signins export.json | head -1`: the reader goes away; no error text.
-    let line = format!("{}\n", monitor_line("ana@contoso.example", 0)).repeat(20_000);
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("mfacheck"))
-        .args(["signins", "--format", "ndjson"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || {
-        use std::io::Write;
-        let _ = stdin.write_all(line.as_bytes());
-    });
-    drop(child.stdout.take());
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
+    let lines = format!("{}\n", monitor_line("ana@contoso.example", 0)).repeat(20_000);
+    let out = closed_stdout(&["signins", "--format", "ndjson"], lines);
     assert_eq!(String::from_utf8_lossy(&out.stderr), "", "a reader that went away is no error");
 }

@@ -1,6 +1,7 @@
 //! What the test modules share: the built binary, fixture files, and reading result objects.
 #![allow(dead_code)] // each test module uses its own part of this
 
+pub mod fed;
 #[cfg(feature = "serve")]
 pub mod serve;
 
