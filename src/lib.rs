@@ -20,6 +20,7 @@
 //! decoded is an [`Outcome`] with an `error` ([`InputError`]). `ARCHITECTURE.md` has the map of
 //! the code.
 
+mod checked_json;
 #[doc(hidden)]
 pub mod clock;
 #[doc(hidden)]

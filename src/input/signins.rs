@@ -2,6 +2,7 @@
 //! spelling (Graph camelCase, Azure Monitor `properties`, Log Analytics PascalCase with nested
 //! JSON in strings, the admin center's download) into one [`Signin`].
 
+use crate::checked_json::{Checked, insert};
 use serde::de::{DeserializeSeed, IgnoredAny};
 use serde_json::{Map, Value};
 use std::io::{BufRead, Read};
@@ -684,77 +685,6 @@ fn checked(record: &Value, twice: Option<&str>) -> Result<Option<Signin>, String
     match twice {
         Some(name) => Err(duplicate(name)),
         None => from_json(record).map(Some),
-    }
-}
-
-/// Inserts a member; the name when the object already held it (no copy of it otherwise).
-fn insert(map: &mut Map<String, Value>, name: String, value: Value) -> Option<String> {
-    match map.entry(name) {
-        serde_json::map::Entry::Occupied(mut held) => {
-            held.insert(value);
-            Some(held.key().clone())
-        }
-        serde_json::map::Entry::Vacant(slot) => {
-            slot.insert(value);
-            None
-        }
-    }
-}
-
-/// A JSON value and the first member name found twice in one of its objects (serde_json's
-/// `Value` would keep the last silently).
-struct Checked(Value, Option<String>);
-
-impl<'de> serde::Deserialize<'de> for Checked {
-    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
-        de.deserialize_any(CheckedVisitor)
-    }
-}
-
-struct CheckedVisitor;
-
-impl<'de> serde::de::Visitor<'de> for CheckedVisitor {
-    type Value = Checked;
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Checked, E> {
-        Ok(Checked(Value::Bool(v), None))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Checked, E> {
-        Ok(Checked(Value::from(v), None))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Checked, E> {
-        Ok(Checked(Value::from(v), None))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Checked, E> {
-        Ok(Checked(Value::from(v), None))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Checked, E> {
-        Ok(Checked(Value::String(v.to_owned()), None))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Checked, E> {
-        Ok(Checked(Value::String(v), None))
-    }
-    fn visit_unit<E>(self) -> Result<Checked, E> {
-        Ok(Checked(Value::Null, None))
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Checked, A::Error> {
-        let (mut items, mut twice) = (Vec::new(), None);
-        while let Some(Checked(item, inner)) = seq.next_element()? {
-            items.push(item);
-            twice = twice.or(inner);
-        }
-        Ok(Checked(Value::Array(items), twice))
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<Checked, A::Error> {
-        let (mut map, mut twice) = (Map::new(), None);
-        while let Some(name) = access.next_key::<String>()? {
-            let Checked(value, inner) = access.next_value()?;
-            let again = insert(&mut map, name, value);
-            twice = twice.or(inner).or(again);
-        }
-        Ok(Checked(Value::Object(map), twice))
     }
 }
 

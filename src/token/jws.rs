@@ -4,13 +4,12 @@
 //! serde_json silently keeps the last of two equal member names. Inspection must do neither, so the
 //! header and payload are decoded here with `base64` and a strict `serde_json` visitor.
 
+use crate::checked_json::Checked;
 use crate::error::{ErrorCode, InputError, preview};
 use crate::input::MAX_LINE_BYTES;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
-use std::fmt;
 
 /// A decoded JWS: its header and claims. The signature is not decoded here.
 #[derive(Debug, Clone, PartialEq)]
@@ -213,8 +212,6 @@ fn check_signature_segment(segment: &str) -> Result<(), InputError> {
     }
 }
 
-const DUPLICATE: &str = "duplicate member ";
-
 /// Parses `bytes` as one JSON object, refusing duplicate member names at any depth.
 pub fn parse_object(name: &str, bytes: &[u8]) -> Result<Map<String, Value>, InputError> {
     if let Err(e) = std::str::from_utf8(bytes) {
@@ -223,8 +220,17 @@ pub fn parse_object(name: &str, bytes: &[u8]) -> Result<Map<String, Value>, Inpu
             format!("{name} is not valid UTF-8 (at byte {})", e.valid_up_to()),
         ));
     }
-    let value = match serde_json::from_slice::<Strict>(bytes) {
-        Ok(Strict(value)) => value,
+    let value = match serde_json::from_slice::<Checked>(bytes) {
+        Ok(Checked(value, None)) => value,
+        Ok(Checked(_, Some(twice))) => {
+            return Err(InputError::new(
+                ErrorCode::DuplicateClaim,
+                format!(
+                    "{name} has the member {:?} more than once: ambiguous, so it is not resolved by picking one",
+                    preview(&twice)
+                ),
+            ));
+        }
         Err(e) => return Err(json_problem(name, &e)),
     };
     match value {
@@ -238,12 +244,7 @@ pub fn parse_object(name: &str, bytes: &[u8]) -> Result<Map<String, Value>, Inpu
 
 fn json_problem(name: &str, e: &serde_json::Error) -> InputError {
     let text = e.to_string();
-    if let Some(rest) = text.strip_prefix(DUPLICATE) {
-        InputError::new(
-            ErrorCode::DuplicateClaim,
-            format!("{name} has the member {rest} more than once: ambiguous, so it is not resolved by picking one"),
-        )
-    } else if text.starts_with("recursion limit exceeded") {
+    if text.starts_with("recursion limit exceeded") {
         InputError::new(ErrorCode::TooDeep, format!("{name} nests JSON deeper than the parser allows (128 levels)"))
     } else {
         InputError::new(ErrorCode::BadJson, format!("{name} is not JSON: {text}"))
@@ -264,64 +265,6 @@ pub fn type_name(value: &Value) -> &'static str {
         Value::String(_) => "string",
         Value::Array(_) => "array",
         Value::Object(_) => "object",
-    }
-}
-
-/// A `serde_json::Value` that refuses duplicate member names instead of keeping the last.
-struct Strict(Value);
-
-impl<'de> Deserialize<'de> for Strict {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(StrictVisitor).map(Strict)
-    }
-}
-
-struct StrictVisitor;
-
-impl<'de> Visitor<'de> for StrictVisitor {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(Strict(item)) = seq.next_element()? {
-            items.push(item);
-        }
-        Ok(Value::Array(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        let mut map = Map::new();
-        while let Some(key) = access.next_key::<String>()? {
-            let Strict(value) = access.next_value()?;
-            if map.contains_key(&key) {
-                return Err(de::Error::custom(format!("{DUPLICATE}{:?}", preview(&key))));
-            }
-            map.insert(key, value);
-        }
-        Ok(Value::Object(map))
     }
 }
 
