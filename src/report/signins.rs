@@ -6,7 +6,7 @@ use crate::input::signins::Signin;
 use crate::judge::signin::{Decision, SigninMfa};
 use crate::report::summary::SigninSummary;
 use crate::report::text::{count, wrap};
-use crate::report::{Format, github, redact, sanitize};
+use crate::report::{Format, Tally, github, junit, redact, sanitize};
 use serde_json::{Value, json};
 use std::io::{self, Write};
 
@@ -180,22 +180,29 @@ impl<W: Write> SigninPrinter<W> {
                 }
             }
             Format::Junit => {
-                let name = xml(r.source);
+                const SUITE: &str = "mfacheck signins";
                 match (r.decision, r.error) {
-                    (Some(d), _) if refused => writeln!(
-                        self.held,
-                        "<testcase name=\"{name}\"><failure message=\"MFA {} — {}\">{}\n{}</failure></testcase>",
-                        d.mfa.as_str(),
-                        xml(&who(r.signin, &object)),
-                        xml(&d.reason),
-                        hints(d).iter().map(|h| xml(h)).collect::<Vec<_>>().join("\n")
-                    )?,
-                    (Some(_), _) => writeln!(self.held, "<testcase name=\"{name}\"/>")?,
-                    (None, why) => writeln!(
-                        self.held,
-                        "<testcase name=\"{name}\"><error message=\"{}\"/></testcase>",
-                        xml(why.unwrap_or_default())
-                    )?,
+                    (Some(d), _) if refused => {
+                        let message =
+                            sanitize::printable(&format!("MFA {} — {}", d.mfa.as_str(), who(r.signin, &object)))
+                                .into_owned();
+                        // The reason, then a hint a line (each made printable, the line ends kept).
+                        let body = std::iter::once(d.reason.clone())
+                            .chain(hints(d))
+                            .map(|line| sanitize::printable(&line).into_owned())
+                            .collect::<Vec<_>>()
+                            .join("\n");
+                        let kind = d.findings.first().map_or(d.mfa.as_str(), |f| f.code.as_str());
+                        let failure = junit::Failure { tag: "failure", kind, message: &message, body: &body };
+                        junit::case(&mut self.held, r.source, SUITE, Some(failure), None)?;
+                    }
+                    (Some(_), _) => junit::case(&mut self.held, r.source, SUITE, None, None)?,
+                    (None, why) => {
+                        let message = sanitize::printable(why.unwrap_or_default()).into_owned();
+                        let failure =
+                            junit::Failure { tag: "error", kind: "not-a-signin", message: &message, body: "" };
+                        junit::case(&mut self.held, r.source, SUITE, Some(failure), None)?;
+                    }
                 }
             }
         }
@@ -210,15 +217,14 @@ impl<W: Write> SigninPrinter<W> {
                 Format::Json if self.judged + self.errors == 0 => writeln!(self.out, "[]")?,
                 Format::Json => writeln!(self.out, "\n]")?,
                 Format::Junit => {
-                    let refused = self.refused;
-                    write!(
-                        self.out,
-                        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites><testsuite name=\"mfacheck signins\" tests=\"{}\" failures=\"{refused}\" errors=\"{}\">\n",
-                        self.judged + self.errors,
-                        self.errors
-                    )?;
-                    self.out.write_all(&self.held)?;
-                    writeln!(self.out, "</testsuite></testsuites>")?;
+                    let tally = Tally {
+                        total: self.judged + self.errors,
+                        compliant: self.judged - self.refused,
+                        non_compliant: self.refused,
+                        errors: self.errors,
+                        mfa_refused: self.refused,
+                    };
+                    junit::document(&mut self.out, "mfacheck signins", &tally, &self.held)?;
                 }
                 Format::Text => {
                     let counts = format!(
@@ -275,8 +281,4 @@ fn who(s: &Signin, object: &Value) -> String {
 /// The hints of a decision as the text output shows them, a line each.
 fn hints(d: &Decision) -> Vec<String> {
     d.findings.iter().map(|f| format!("{} {}: {}", f.level.as_str(), f.code, f.message)).collect()
-}
-
-fn xml(text: &str) -> String {
-    sanitize::printable(text).replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
