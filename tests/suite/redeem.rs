@@ -1102,3 +1102,35 @@ fn redeem_and_check_verify_give_the_same_result_for_the_same_token() {
         assert_eq!(a, b, "{amr} {extra:?}");
     }
 }
+
+#[test]
+fn a_forged_access_token_from_the_endpoint_never_passes() {
+    // "Could not check" must not turn into a pass: whatever the token endpoint answers with an
+    // `mfa` claim, only a token Microsoft's keys verify is compliant.
+    let genuine = access_token("pwd,mfa");
+    let (header, rest) = genuine.split_once('.').unwrap();
+    let (payload, signature) = rest.split_once('.').unwrap();
+    // Another signature on the same claims.
+    let flipped = if signature.starts_with('A') { "B" } else { "A" };
+    let bad_signature = format!("{header}.{payload}.{flipped}{}", &signature[1..]);
+    // The forgery of a header `nonce` with Partner Center and Graph in an `aud` array.
+    let mut claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    claims["aud"] = json!(["https://api.partnercenter.microsoft.com", "https://graph.microsoft.com"]);
+    let nonce_header = json!({"alg": "RS256", "kid": "mfacheck-test-rsa", "typ": "JWT", "nonce": "n"});
+    let encode = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    let nonce_forgery = format!("{}.{}.{signature}", encode(&nonce_header), encode(&claims));
+    for (what, token) in [
+        ("unsigned", unsigned_access_token()),
+        ("bad signature", bad_signature),
+        ("nonce and aud array", nonce_forgery),
+    ] {
+        let answer = token.clone();
+        let entra = Entra::start(move |_| json_reply(200, &granted(&answer, REFRESH_TOKEN)));
+        let out = redeem(&entra, &Stored::new(), &[]);
+        assert_eq!(out.code, 1, "{what}: {}{}", out.stdout, out.stderr);
+        let result = out.result();
+        assert_eq!(result["compliant"], false, "{what}: {result}");
+        assert_ne!(result["signature"], "verified", "{what}: {result}");
+        assert_ne!(result["partner_center"]["accepted"], true, "{what}: {result}");
+    }
+}
